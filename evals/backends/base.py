@@ -1,0 +1,109 @@
+"""The backend protocol: batch in, exactly one result per request out, failures as data."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from evals.errors import Unsupported
+
+FinishReason = Literal["stop", "length", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    max_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 1.0
+    n: int = 1  # samples per prompt (pass@k, repeated trials)
+    stop: tuple[str, ...] = ()
+    seed: int | None = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+
+
+Prompt = str | tuple[ChatMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateRequest:
+    key: str  # stable: suite/item/sample — cache and resume key
+    prompt: Prompt  # str → text completion; messages → chat completion (the model's chat template)
+    sampling: Sampling
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    key: str
+    texts: tuple[str, ...]  # len == sampling.n, also on error (empty strings)
+    finish: tuple[FinishReason, ...]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    error: str | None = None  # per-item failure is data; the result list never shrinks
+
+    @staticmethod
+    def failed(req: GenerateRequest, error: str, seconds: float = 0.0) -> Completion:
+        n = req.sampling.n
+        return Completion(req.key, ("",) * n, ("error",) * n, seconds=seconds, error=error)
+
+
+@dataclass(frozen=True, slots=True)
+class LoglikelihoodRequest:
+    key: str
+    context: str
+    continuation: str  # the leading space belongs to the continuation (lm-eval contract)
+
+
+@dataclass(frozen=True, slots=True)
+class Loglikelihood:
+    key: str
+    logprob: float
+    is_greedy: bool
+    n_tokens: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    name: str  # "embedded" | "openai" | "vllm"
+    engine: str  # engine and version, recorded in every run
+    model: str  # as the backend names it
+    base_url: str | None = None
+    parameters: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+    supports_loglikelihood: bool = False
+    supports_chat: bool = True
+    supports_tools: bool = False
+    gpu_count: int = 0
+
+
+OnResult = Callable[[Completion], None]
+
+
+class Backend(abc.ABC):
+    """One abstract method (generate) and defaulted hooks. Use as a context manager."""
+
+    info: BackendInfo
+
+    @abc.abstractmethod
+    def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Completion]:
+        """Return one Completion per request, in request order. ``on_result`` is called as each finishes."""
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        raise Unsupported(f"backend '{self.info.name}' cannot score loglikelihoods",
+                          fix="use a generative protocol or a backend with logprobs (embedded, vllm)")
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release engines, servers and connections."""
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

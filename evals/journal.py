@@ -1,0 +1,71 @@
+"""Append-only resume journal: one graded item per line, fsync'd as it is written.
+
+A run killed at any point (even SIGKILL) loses at most the requests in flight; re-running the same command
+finds the journal by the run's fingerprint and skips the items it already holds. A torn last line is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from pydantic import ValidationError
+
+from evals.records import SampleRecord
+
+
+class Journal:
+    def __init__(self, path: Path, header: dict[str, object]) -> None:
+        self.path = path
+        self.done: dict[str, SampleRecord] = {}
+        self.started_at = datetime.now(UTC)
+        if path.exists():
+            self._load()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8") as fh:
+                fh.write(json.dumps({"header": header, "started_at": self.started_at.isoformat()}) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        self._fh: IO[str] | None = path.open("a", encoding="utf-8")
+
+    def _load(self) -> None:
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        good = []
+        for i, line in enumerate(lines):
+            try:
+                if i == 0:
+                    self.started_at = datetime.fromisoformat(json.loads(line)["started_at"])
+                else:
+                    rec = SampleRecord.model_validate_json(line)
+                    self.done.setdefault(rec.item_id, rec)
+                good.append(line)
+            except (ValueError, KeyError, ValidationError):
+                continue  # torn write from a killed run
+        if len(good) != len(lines):  # rewrite without the torn line so appends stay line-aligned
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text("".join(g + "\n" for g in good), encoding="utf-8")
+            os.replace(tmp, self.path)
+
+    def append(self, rec: SampleRecord) -> None:
+        assert self._fh is not None
+        self._fh.write(rec.model_dump_json() + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self.done.setdefault(rec.item_id, rec)
+
+    def records(self) -> Iterator[SampleRecord]:
+        yield from self.done.values()
+
+    def close(self) -> None:
+        if self._fh:
+            self._fh.close()
+            self._fh = None
+
+    def remove(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,178 @@
+"""Run a suite against a backend: plan → batch → grade → journal → run record. Never drops an item."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from evals import __version__
+from evals.backends.base import Backend, BackendInfo, Completion, GenerateRequest, Sampling
+from evals.data import sha256_file
+from evals.errors import ConfigError
+from evals.hashing import sha256_json
+from evals.journal import Journal
+from evals.records import (
+    BackendRecord,
+    CostRecord,
+    ModelEntry,
+    RunRecord,
+    SampleRecord,
+    SamplingRecord,
+    SuiteRecord,
+)
+from evals.store import RunPaths, write_run
+from evals.suites.base import Item, Suite
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int  # 1-based
+    count: int
+
+    @staticmethod
+    def parse(text: str) -> Shard:
+        try:
+            i, n = (int(p) for p in text.split("/"))
+        except ValueError:
+            raise ConfigError(f"bad shard '{text}'", where="--shard", fix="write it as i/N, e.g. 2/8") from None
+        if not 1 <= i <= n:
+            raise ConfigError(f"bad shard '{text}'", where="--shard", fix="need 1 <= i <= N")
+        return Shard(i, n)
+
+    def select(self, items: Sequence[Item]) -> list[Item]:
+        """Deterministic round-robin split of the ordered item list."""
+        return [it for k, it in enumerate(items) if k % self.count == self.index - 1]
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out: Path  # site_data root
+    data_dir: Path
+    command: str  # canonical command line that reproduces the run
+    limit: int | None = None
+    shard: Shard | None = None
+    sampling: Sampling | None = None  # None → the suite's protocol default
+    cache_dir: Path = Path(".podium")
+    batch_size: int = 64  # requests handed to the backend per call (journal granularity)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run: RunRecord
+    samples: list[SampleRecord]
+    paths: RunPaths
+    resumed: int  # items taken from a previous, interrupted attempt
+
+
+def git_state() -> tuple[str | None, bool | None]:
+    src = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip() != ""
+        return commit, dirty
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def compute_cost(model: ModelEntry, prompt_tokens: int, completion_tokens: int, wall: float,
+                 gpus: int) -> CostRecord:
+    p = model.prices
+    if p and p.input_per_mtok is not None and p.output_per_mtok is not None:
+        usd = prompt_tokens / 1e6 * p.input_per_mtok + completion_tokens / 1e6 * p.output_per_mtok
+        return CostRecord(usd=usd, method="api_tokens",
+                          detail=f"{prompt_tokens} in × ${p.input_per_mtok}/M + {completion_tokens} out × "
+                                 f"${p.output_per_mtok}/M")
+    if p and p.gpu_hour is not None and gpus > 0:
+        usd = wall / 3600 * gpus * p.gpu_hour
+        return CostRecord(usd=usd, method="gpu_hours",
+                          detail=f"{wall:.0f} s × {gpus} GPU × ${p.gpu_hour}/GPU-hour")
+    if gpus == 0:
+        return CostRecord(usd=0.0, method="local_cpu", detail=f"{wall:.0f} s on a local CPU; no price applies")
+    return CostRecord(usd=None, method="unknown", detail="the model entry has no price")
+
+
+def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOptions,
+              progress: Progress | None = None) -> RunResult:
+    all_items = suite.load(opts.data_dir)
+    items = opts.shard.select(all_items) if opts.shard else list(all_items)
+    if opts.limit is not None:
+        items = items[: opts.limit]
+    selection = ("all items" if opts.limit is None else f"first {len(items)} in file order") + (
+        f", shard {opts.shard} (round-robin)" if opts.shard else "")
+    sampling = opts.sampling or suite.default_sampling()
+    dataset_sha = sha256_json([sha256_file(opts.data_dir / f) for f in suite.info.files])[:16]
+    suite_rec = suite.record(dataset_sha, len(all_items), selection)
+    info = backend.info
+    fingerprint = sha256_json({"model": model.id, "suite": suite_rec.model_dump(), "backend": [info.name,
+                               info.model, info.base_url], "sampling": repr(sampling),
+                               "items": [it.id for it in items]})[:20]
+    journal = Journal(opts.cache_dir / "journal" / f"{model.id}-{suite.info.id}-{fingerprint}.jsonl",
+                      header={"model": model.id, "suite": suite.info.id, "command": opts.command})
+    resumed = len(journal.done)
+    by_key = {it.id: it for it in items}
+    todo = [it for it in items if it.id not in journal.done]
+    t0 = time.perf_counter()
+    done = resumed
+    if progress:
+        progress(done, len(items))
+    reqs = {it.id: suite.request(it, sampling) for it in todo}
+
+    def on_result(comp: Completion) -> None:
+        nonlocal done
+        journal.append(suite.grade(by_key[comp.key], reqs[comp.key], comp))
+        done += 1
+        if progress:
+            progress(done, len(items))
+
+    try:
+        for start in range(0, len(todo), opts.batch_size):
+            batch: list[GenerateRequest] = [reqs[it.id] for it in todo[start:start + opts.batch_size]]
+            backend.generate(batch, on_result=on_result)
+    finally:
+        journal.close()
+    wall = time.perf_counter() - t0
+    samples = [journal.done[it.id] for it in items]
+    run = build_record(suite, model, opts, suite_rec, info, sampling, samples, journal.started_at,
+                       wall)
+    paths = write_run(opts.out, run, samples)
+    journal.remove()
+    return RunResult(run, samples, paths, resumed)
+
+
+def build_record(suite: Suite, model: ModelEntry, opts: RunOptions, suite_rec: SuiteRecord, info: BackendInfo,
+                 sampling: Sampling, samples: list[SampleRecord], started: datetime, wall: float) -> RunRecord:
+    now = datetime.now(UTC)
+    ptoks = sum(s.prompt_tokens for s in samples)
+    ctoks = sum(o.tokens for s in samples for o in s.outputs)
+    commit, dirty = git_state()
+    return RunRecord(
+        run_id=f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", model_id=model.id, model_revision=model.revision,
+        suite=suite_rec,
+        backend=BackendRecord(name=info.name, engine=info.engine, model=info.model, base_url=info.base_url,
+                              parameters=dict(info.parameters)),
+        sampling=SamplingRecord(max_tokens=sampling.max_tokens, temperature=sampling.temperature,
+                                top_p=sampling.top_p, n=sampling.n, stop=list(sampling.stop), seed=sampling.seed),
+        podium_version=__version__, git_commit=commit, git_dirty=dirty, command=opts.command,
+        started_at=started, finished_at=now, wall_seconds=round(wall, 3), n_items=len(samples),
+        n_errors=sum(1 for s in samples if any(o.error for o in s.outputs)),
+        prompt_tokens=ptoks, completion_tokens=ctoks, gpu_count=info.gpu_count,
+        cost=compute_cost(model, ptoks, ctoks, wall, info.gpu_count),
+        shard=str(opts.shard) if opts.shard else None, metrics=suite.metrics(samples),
+    )
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("PODIUM_CACHE_DIR", ".podium"))

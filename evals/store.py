@@ -1,0 +1,119 @@
+"""The only code that knows the layout of ``site_data/``. Every write is atomic.
+
+```
+site_data/models/<model-id>.yaml
+site_data/runs/<model-id>/<suite-id>/<run-id>/run.json        (written last: its presence marks a complete run)
+site_data/runs/<model-id>/<suite-id>/<run-id>/samples.jsonl.gz
+site_data/schema/<type>.schema.json
+```
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from evals.atomic import write_json, write_jsonl_gz
+from evals.errors import ConfigError, DataError
+from evals.records import FILE_TYPES, SCHEMA_VERSION, ModelEntry, RunRecord, SampleRecord
+from evals.yamlio import load_yaml_model
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    dir: Path
+
+    @property
+    def run_json(self) -> Path:
+        return self.dir / "run.json"
+
+    @property
+    def samples(self) -> Path:
+        return self.dir / "samples.jsonl.gz"
+
+
+def run_paths(root: Path, run: RunRecord) -> RunPaths:
+    return RunPaths(root / "runs" / run.model_id / run.suite.id / run.run_id)
+
+
+def model_path(root: Path, model_id: str) -> Path:
+    return root / "models" / f"{model_id}.yaml"
+
+
+def list_models(root: Path) -> list[str]:
+    return sorted(p.stem for p in (root / "models").glob("*.yaml"))
+
+
+def load_model(root: Path, model_id: str) -> ModelEntry:
+    path = model_path(root, model_id)
+    if not path.exists():
+        known = ", ".join(list_models(root)) or "none"
+        raise ConfigError(
+            f"unknown model '{model_id}'", where=str(root / "models"),
+            fix=f"use one of: {known} — or add {path} (see site_data/schema/model.schema.json)",
+        )
+    return load_yaml_model(path, ModelEntry, extra=None)
+
+
+def load_models(root: Path) -> list[ModelEntry]:
+    return [load_model(root, mid) for mid in list_models(root)]
+
+
+def write_run(root: Path, run: RunRecord, samples: Sequence[SampleRecord]) -> RunPaths:
+    """Write samples, then run.json (the completion marker). Both atomically."""
+    paths = run_paths(root, run)
+    write_jsonl_gz(paths.samples, (s.model_dump_json() for s in samples))
+    write_json(paths.run_json, run.model_dump(mode="json"))
+    return paths
+
+
+def read_run(path: Path) -> RunRecord:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"malformed JSON ({exc.msg})", where=f"{path}:{exc.lineno}",
+                        fix="restore the file from git or re-run the evaluation") from None
+    version = raw.get("schema_version") if isinstance(raw, dict) else None
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise DataError(f"schema_version {version} is newer than this Podium ({SCHEMA_VERSION})",
+                        where=str(path), fix="upgrade Podium: pip install -U podium-evals")
+    try:
+        return RunRecord.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise DataError(f"field '{field}': {err['msg']}", where=str(path),
+                        fix="see site_data/schema/run.schema.json") from None
+
+
+def read_samples(path: Path) -> list[SampleRecord]:
+    out: list[SampleRecord] = []
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                try:
+                    out.append(SampleRecord.model_validate_json(line))
+                except ValidationError as exc:
+                    raise DataError(f"bad sample record: {exc.errors()[0]['msg']}", where=f"{path}:{lineno}",
+                                    fix="re-run the evaluation that produced it") from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"cannot read samples ({exc})", where=str(path), fix="re-run the evaluation") from None
+    return out
+
+
+def iter_run_files(root: Path) -> Iterator[Path]:
+    yield from sorted((root / "runs").glob("*/*/*/run.json"))
+
+
+def export_schemas(root: Path) -> list[Path]:
+    written = []
+    for name, cls in FILE_TYPES.items():
+        path = root / "schema" / f"{name}.schema.json"
+        write_json(path, cls.model_json_schema())
+        written.append(path)
+    return written

@@ -1,0 +1,75 @@
+"""A suite = data loader + prompt builder + grader + metrics, and the metadata that versions it."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evals.backends.base import Completion, GenerateRequest, Sampling
+from evals.hashing import suite_version
+from evals.records import MetricValue, Protocol, SampleRecord, SuiteRecord
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str  # stable across versions, e.g. "gsm8k/test/0042"
+    fields: Mapping[str, str]
+    reference: str
+    choices: tuple[str, ...] = ()
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class SuiteInfo:
+    id: str
+    display_name: str
+    description: str
+    protocol: Protocol
+    shots: int
+    split: str
+    main_metric: tuple[str, str]  # (name, variant)
+    files: tuple[str, ...]  # data files relative to the data directory
+    metric_help: Mapping[str, str] = field(default_factory=dict)
+
+
+class Suite(abc.ABC):
+    info: SuiteInfo
+
+    @abc.abstractmethod
+    def load(self, data_dir: Path) -> list[Item]:
+        """Every item of the split, in the fixed, documented order (file order)."""
+
+    @abc.abstractmethod
+    def default_sampling(self) -> Sampling: ...
+
+    @abc.abstractmethod
+    def request(self, item: Item, sampling: Sampling) -> GenerateRequest: ...
+
+    @abc.abstractmethod
+    def grade(self, item: Item, request: GenerateRequest, completion: Completion) -> SampleRecord: ...
+
+    @abc.abstractmethod
+    def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]: ...
+
+    @abc.abstractmethod
+    def template(self) -> str:
+        """The prompt template text (hashed into the suite version)."""
+
+    def fewshot_ids(self) -> list[str]:
+        return []
+
+    @abc.abstractmethod
+    def grader_config(self) -> str: ...
+
+    def record(self, dataset_sha256: str, items_total: int, selection: str) -> SuiteRecord:
+        from evals.hashing import sha256_text
+
+        template, fewshot, grader = self.template(), self.fewshot_ids(), self.grader_config()
+        return SuiteRecord(
+            id=self.info.id, version=suite_version(dataset_sha256, template, fewshot, grader),
+            protocol=self.info.protocol, shots=self.info.shots, split=self.info.split,
+            dataset_sha256=dataset_sha256, template_sha=sha256_text(template)[:16], fewshot_ids=fewshot,
+            grader=grader, items_total=items_total, selection=selection,
+        )

@@ -1,0 +1,1 @@
+"""Podium's presentation side: the ``podium`` CLI and the static site generator."""

@@ -1,0 +1,71 @@
+"""The ``podium`` command: a lazy Click group, one sub-command per file, errors as one line."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from evals import __version__
+from evals.errors import PodiumError
+
+COMMANDS = {
+    "run": "generator.cli.run:run",
+    "build": "generator.cli.build:build",
+    "serve": "generator.cli.serve:serve",
+    "demo": "generator.cli.demo:demo",
+    "data": "generator.cli.data:data",
+    "validate": "generator.cli.validate:validate",
+    "schema": "generator.cli.schema:schema",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        cmd: click.Command = getattr(importlib.import_module(module), attr)
+        return cmd
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="podium")
+def cli() -> None:
+    """Evaluate language models and publish the results as a static leaderboard site.
+
+    \b
+    Quick start (offline, embedded model):
+      podium demo                              # run GSM8K on the embedded model, then build the site
+      podium run --suite gsm8k --limit 20      # one evaluation into site_data/
+      podium build && podium serve             # render site/ and preview it
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="podium", standalone_mode=False)
+    except PodiumError as exc:
+        click.secho(f"error: {exc.one_line()}", fg="red", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted — re-run the same command to resume where it stopped", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted — re-run the same command to resume where it stopped", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+
+
+def echo_kv(rows: dict[str, Any]) -> None:
+    for k, v in rows.items():
+        click.echo(f"  {k:<12} {v}")
