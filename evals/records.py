@@ -161,6 +161,7 @@ class SampleRecord(Strict):
     """One item of a run: the exact prompt, every output, the reference and the scores."""
 
     item_id: str
+    input: str | None = Field(None, description="The item's own text (e.g. the question), without few-shot context.")
     prompt: str | list[ChatTurn]
     reference: str
     choices: list[str] = Field(default_factory=list)

@@ -127,7 +127,7 @@ class GSM8K(Suite):
                 extracted={"strict": strict, "flexible": flexible}, scores=scores, error=completion.error,
                 detail=f"strict: {strict} · flexible: {flexible} · reference: {item.reference}"))
         item_scores = {k: sum(o.scores[k] for o in outputs) / len(outputs) for k in ("strict", "flexible")}
-        return SampleRecord(item_id=item.id, prompt=str(request.prompt), reference=item.reference,
+        return SampleRecord(item_id=item.id, input=item.fields["question"], prompt=str(request.prompt), reference=item.reference,
                             outputs=outputs, scores=item_scores, prompt_tokens=completion.prompt_tokens)
 
     def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]:

@@ -1,0 +1,30 @@
+"""``podium demo``: a real evaluation on the embedded model, then the site build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from generator.cli.build import build
+from generator.cli.options import data_dir_option
+from generator.cli.run import run
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="GSM8K items to run.")
+@data_dir_option
+@click.option("--out", "site_data", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"),
+              show_default=True)
+@click.option("--site", "site_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
+              show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, limit: int, data_dir: Path | None, site_data: Path, site_dir: Path) -> None:
+    """Evaluate the embedded model (SmolLM2-135M-Instruct, offline) on GSM8K, then build the site.
+
+    \b
+    Example:
+      podium demo --limit 20 && podium serve
+    """
+    ctx.invoke(run, suite_id="gsm8k", limit=limit, data_dir=data_dir, site_data=site_data)
+    ctx.invoke(build, data_root=site_data, site_dir=site_dir, mkdocs_yml=Path("mkdocs.yml"))

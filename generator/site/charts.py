@@ -1,0 +1,25 @@
+"""Altair chart builders: frame → chart spec (dict). Pure; tested through their specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+
+def score_bars(frame: pd.DataFrame, title: str) -> dict[str, Any]:
+    """Horizontal bars of a score per model with 95% CI error bars."""
+    df = frame[["model", "value", "ci_low", "ci_high", "n", "variant"]].copy()
+    df["label"] = df["model"] + " · " + df["variant"]
+    base = alt.Chart(df).encode(y=alt.Y("label:N", sort="-x", title=None))
+    bars = base.mark_bar(color="#3f51b5").encode(
+        x=alt.X("value:Q", title="score (95% CI)", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("variant:N"), alt.Tooltip("value:Q", format=".1%"),
+                 alt.Tooltip("ci_low:Q", format=".1%", title="CI low"),
+                 alt.Tooltip("ci_high:Q", format=".1%", title="CI high"), alt.Tooltip("n:Q")])
+    errs = base.mark_errorbar(color="black", ticks=True).encode(
+        x=alt.X("ci_low:Q", title=""), x2="ci_high:Q")
+    chart = (bars + errs).properties(title=title, width="container", height=alt.Step(28))
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
