@@ -15,6 +15,7 @@ COMMANDS = {
     "run": "generator.cli.run:run",
     "build": "generator.cli.build:build",
     "serve": "generator.cli.serve:serve",
+    "serve-model": "generator.cli.serve_model:serve_model",
     "demo": "generator.cli.demo:demo",
     "data": "generator.cli.data:data",
     "validate": "generator.cli.validate:validate",

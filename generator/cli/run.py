@@ -21,14 +21,14 @@ from generator.cli.options import data_dir_option, resolve_data_dir, site_data_o
 
 
 def make_backend(name: str, model: ModelEntry, base_url: str | None, api_model: str | None,
-                 concurrency: int, parallel: int) -> Backend:
+                 concurrency: int, parallel: int, prompt_cache: bool = False) -> Backend:
     if name == "embedded":
         from evals.backends.embedded import EmbeddedBackend, EmbeddedConfig
 
         if model.id != EMBEDDED_MODEL_ID:
             raise ConfigError(f"the embedded backend runs only '{EMBEDDED_MODEL_ID}', not '{model.id}'",
                               where="--model", fix="use --backend openai --base-url URL for other models")
-        return EmbeddedBackend(EmbeddedConfig(parallel=parallel))
+        return EmbeddedBackend(EmbeddedConfig(parallel=parallel, prompt_cache=prompt_cache))
     if name == "openai":
         from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
 
@@ -43,8 +43,11 @@ def make_backend(name: str, model: ModelEntry, base_url: str | None, api_model: 
 
 
 def canonical_command(model: str, suite: str, backend: str, base_url: str | None, api_model: str | None,
-                      limit: int | None, shard: str | None, out: Path) -> str:
+                      limit: int | None, shard: str | None, out: Path, parallel: int = 1,
+                      prompt_cache: bool = False) -> str:
     parts = ["podium", "run", "--model", model, "--suite", suite, "--backend", backend]
+    if backend == "embedded":
+        parts += ["--parallel", str(parallel)] + (["--prompt-cache"] if prompt_cache else [])
     if base_url:
         parts += ["--base-url", base_url]
     if api_model:
@@ -90,11 +93,14 @@ def print_summary(console: Console, result: RunResult) -> None:
               help="Requests in flight (openai backend).")
 @click.option("--parallel", type=click.IntRange(min=1), default=1, show_default=True,
               help="Decoding slots (embedded backend); 1 keeps greedy output bit-for-bit reproducible.")
+@click.option("--prompt-cache/--no-prompt-cache", default=False, show_default=True,
+              help="Embedded backend: reuse cached prompt prefixes (~4x faster on few-shot suites; greedy "
+                   "output may then depend on request order).")
 @data_dir_option
 @site_data_option()
 def run(model_id: str, suite_id: str, backend: str, base_url: str | None, api_model: str | None,
-        limit: int | None, shard: str | None, concurrency: int, parallel: int, data_dir: Path | None,
-        site_data: Path) -> None:
+        limit: int | None, shard: str | None, concurrency: int, parallel: int, prompt_cache: bool,
+        data_dir: Path | None, site_data: Path) -> None:
     """Evaluate MODEL on SUITE and write run.json + samples.jsonl.gz into site_data/runs/.
 
     A killed run resumes: re-run the same command and finished items are not asked again.
@@ -112,9 +118,9 @@ def run(model_id: str, suite_id: str, backend: str, base_url: str | None, api_mo
     opts = RunOptions(out=site_data, data_dir=data, limit=limit, shard=Shard.parse(shard) if shard else None,
                       cache_dir=default_cache_dir(),
                       command=canonical_command(model_id, suite_id, backend, base_url, api_model, limit, shard,
-                                                site_data))
+                                                site_data, parallel, prompt_cache))
     console = Console(stderr=True)
-    with make_backend(backend, model, base_url, api_model, concurrency, parallel) as be, Progress(
+    with make_backend(backend, model, base_url, api_model, concurrency, parallel, prompt_cache) as be, Progress(
         TextColumn(f"[bold]{model_id}[/] · {suite_id}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("eta"), TimeRemainingColumn(), console=console, transient=False,
     ) as bar:

@@ -108,8 +108,13 @@ def _mkdocs_config(base: Path, docs_dir: Path, site_dir: Path, nav: list[Any]) -
 
 
 def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdocs.yml"),
-               docs_src: Path = Path("docs"), work: Path = Path("build/site-src")) -> BuildResult:
+               docs_src: Path | None = None, work: Path = Path(".podium/site-src")) -> BuildResult:
+    """Build into ``site_dir``; hand-written pages come from ``docs/`` next to ``mkdocs_yml``."""
     t0 = time.perf_counter()
+    docs_src = docs_src if docs_src is not None else mkdocs_yml.parent / "docs"
+    if not mkdocs_yml.is_file():
+        raise ConfigError("MkDocs configuration not found", where=str(mkdocs_yml),
+                          fix="run from the Podium checkout or pass --config path/to/mkdocs.yml")
     if not data_root.is_dir():
         raise DataError("site data directory not found", where=str(data_root),
                         fix="run `podium run` first or pass --data PATH")

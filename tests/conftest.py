@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evals.data import default_data_dir
+from tests.support.servers import REPO, llama_server
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    d = default_data_dir()
+    if not (d / "gsm8k" / "test.jsonl").exists():
+        pytest.fail(f"benchmark data not found in {d}: set PODIUM_DATA_DIR")
+    return d
+
+
+@pytest.fixture(scope="session")
+def embedded():  # type: ignore[no-untyped-def]
+    from evals.backends.embedded import EmbeddedBackend
+
+    with EmbeddedBackend() as backend:
+        yield backend
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A real llama.cpp OpenAI-compatible server (separate process) serving the embedded GGUF."""
+    with llama_server() as (url, _proc):
+        yield url
+
+
+@pytest.fixture()
+def site_data(tmp_path: Path) -> Path:
+    """A fresh copy of the repository's site_data (models + schema), no runs."""
+    dest = tmp_path / "site_data"
+    shutil.copytree(REPO / "site_data", dest, ignore=shutil.ignore_patterns("runs"))
+    return dest
+
+
+def podium(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+           timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "generator", *args], capture_output=True, text=True,
+                          cwd=cwd or REPO, env=full_env, timeout=timeout)
