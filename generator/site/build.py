@@ -6,6 +6,7 @@ directory (never into the source tree), then MkDocs builds from there.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -138,10 +139,10 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     hand = sorted(p.relative_to(docs_src).as_posix() for p in docs_src.glob("*.md")) if docs_src.is_dir() else []
     nav: list[Any] = [{"Leaderboard": "index.md"}]
     if metas:
-        nav.append({"Benchmarks": [{m.name: f"suites/{sid}.md"} for sid, m in metas.items()]})
+        nav.append({"Benchmarks": [{html.escape(m.name): f"suites/{sid}.md"} for sid, m in metas.items()]})
     if data.models:
         used = sorted({lr.run.model_id for lr in data.runs})
-        nav.append({"Models": [{data.models[mid].name: f"models/{mid}.md"} for mid in used]})
+        nav.append({"Models": [{html.escape(data.models[mid].name): f"models/{mid}.md"} for mid in used]})
     nav.append({"Output gallery": "gallery/index.md"})
     nav += [p for p in hand if p != "index.md"]
     config = _mkdocs_config(mkdocs_yml, docs.resolve(), site_dir, nav)
