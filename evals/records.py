@@ -107,7 +107,7 @@ class CostRecord(Strict):
 class RunRecord(Strict):
     """One evaluation of one model on one suite."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     run_id: Annotated[str, Field(pattern=r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")]
     model_id: Annotated[str, Field(pattern=ID_PATTERN)]
     model_revision: str | None

@@ -51,7 +51,9 @@ class Completion:
     @staticmethod
     def failed(req: GenerateRequest, error: str, seconds: float = 0.0) -> Completion:
         n = req.sampling.n
-        return Completion(req.key, ("",) * n, ("error",) * n, seconds=seconds, error=error)
+        error_finish: FinishReason = "error"
+        errs = (error_finish,) * n
+        return Completion(req.key, ("",) * n, errs, seconds=seconds, error=error)
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,7 +160,7 @@ class OpenAICompatBackend(Backend):
                 chat = await client.chat.completions.create(messages=msgs, **common)
                 texts = [c.message.content or "" for c in chat.choices]
                 finish = [_finish(c.finish_reason) for c in chat.choices]
-                resp = chat  # type: ignore[assignment]
+                resp = chat
         except openai.APIStatusError as exc:
             if exc.status_code in RETRY_STATUS:
                 raise _Retryable(f"HTTP {exc.status_code}", exc.response.headers.get("retry-after")) from None

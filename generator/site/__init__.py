@@ -1,0 +1,1 @@
+"""The static site generator: site_data → pages, charts, gallery → MkDocs."""
