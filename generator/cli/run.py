@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from evals.backends import backend_module
 from evals.backends.base import Backend
 from evals.backends.embedded import EMBEDDED_MODEL_ID
 from evals.errors import ConfigError
@@ -43,9 +44,6 @@ def make_backend(name: str, model: ModelEntry, base_url: str | None, api_model: 
         backend = OpenAICompatBackend(OpenAIConfig(model=served, base_url=base_url, concurrency=concurrency))
         backend.check_reachable()
         return backend
-    from evals.backends import backend_module
-
-    backend_module(name)  # raises the clear unknown-backend / install-hint error
     raise ConfigError(f"backend '{name}' is not available in `podium run` yet", where="--backend")
 
 
@@ -118,6 +116,7 @@ def run(model_id: str, suite_id: str, backend: str, base_url: str | None, api_mo
       podium run --model gpt-4o --backend openai --suite gsm8k
       podium run --model smollm2-135m-instruct --backend openai --base-url http://127.0.0.1:8080/v1
     """
+    backend_module(backend)  # unknown backend / missing package: fail before anything else
     suite = get_suite(suite_id)
     model = load_model(site_data, model_id)
     data = resolve_data_dir(data_dir)
