@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from evals import __version__
-from evals.backends.base import Backend, BackendInfo, Completion, GenerateRequest, Sampling
+from evals.backends.base import Backend, BackendInfo, Sampling
 from evals.data import sha256_file
 from evals.errors import ConfigError
 from evals.hashing import sha256_json
@@ -107,13 +107,10 @@ def compute_cost(model: ModelEntry, prompt_tokens: int, completion_tokens: int, 
 def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOptions,
               progress: Progress | None = None) -> RunResult:
     all_items = suite.load(opts.data_dir)
-    items = opts.shard.select(all_items) if opts.shard else list(all_items)
-    if opts.limit is not None:
-        items = items[: opts.limit]
-    selection = ("all items" if opts.limit is None else f"first {len(items)} in file order") + (
-        f", shard {opts.shard} (round-robin)" if opts.shard else "")
+    items = suite.select(opts.shard.select(all_items) if opts.shard else all_items, opts.limit)
+    selection = suite.selection_text(opts.limit) + (f", shard {opts.shard} (round-robin)" if opts.shard else "")
     sampling = opts.sampling or suite.default_sampling()
-    dataset_sha = sha256_json([sha256_file(opts.data_dir / f) for f in suite.info.files])[:16]
+    dataset_sha = sha256_json([sha256_file(opts.data_dir / f) for f in suite.data_files(opts.data_dir)])[:16]
     suite_rec = suite.record(dataset_sha, len(all_items), selection)
     info = backend.info
     fingerprint = sha256_json({"model": model.id, "suite": suite_rec.model_dump(), "backend": [info.name,
@@ -122,25 +119,23 @@ def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOption
     journal = Journal(opts.cache_dir / "journal" / f"{model.id}-{suite.info.id}-{fingerprint}.jsonl",
                       header={"model": model.id, "suite": suite.info.id, "command": opts.command})
     resumed = len(journal.done)
-    by_key = {it.id: it for it in items}
     todo = [it for it in items if it.id not in journal.done]
+    suite.check_backend(backend)
     t0 = time.perf_counter()
     done = resumed
     if progress:
         progress(done, len(items))
-    reqs = {it.id: suite.request(it, sampling) for it in todo}
 
-    def on_result(comp: Completion) -> None:
+    def on_sample(rec: SampleRecord) -> None:
         nonlocal done
-        journal.append(suite.grade(by_key[comp.key], reqs[comp.key], comp))
+        journal.append(rec)
         done += 1
         if progress:
             progress(done, len(items))
 
     try:
         for start in range(0, len(todo), opts.batch_size):
-            batch: list[GenerateRequest] = [reqs[it.id] for it in todo[start:start + opts.batch_size]]
-            backend.generate(batch, on_result=on_result)
+            suite.execute(todo[start:start + opts.batch_size], backend, sampling, on_sample)
     finally:
         journal.close()
     wall = time.perf_counter() - t0

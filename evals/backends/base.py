@@ -101,6 +101,10 @@ class Backend(abc.ABC):
         raise Unsupported(f"backend '{self.info.name}' cannot score loglikelihoods",
                           fix="use a generative protocol or a backend with logprobs (embedded, vllm)")
 
+    def can_loglikelihood(self) -> bool:
+        """Whether ``loglikelihood`` works here (remote backends probe the server)."""
+        return self.info.supports_loglikelihood
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release engines, servers and connections."""
 

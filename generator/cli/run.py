@@ -29,7 +29,8 @@ from generator.cli.options import data_dir_option, resolve_data_dir, site_data_o
 
 
 def make_backend(name: str, model: ModelEntry, base_url: str | None, api_model: str | None,
-                 concurrency: int, parallel: int, prompt_cache: bool = False) -> Backend:
+                 concurrency: int, parallel: int, prompt_cache: bool = False, rpm: float | None = None,
+                 tpm: float | None = None, cache: Path | None = None) -> Backend:
     if name == "embedded":
         from evals.backends.embedded import EmbeddedBackend, EmbeddedConfig
 
@@ -41,7 +42,9 @@ def make_backend(name: str, model: ModelEntry, base_url: str | None, api_model: 
         from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
 
         served = api_model or model.api_model or model.id
-        backend = OpenAICompatBackend(OpenAIConfig(model=served, base_url=base_url, concurrency=concurrency))
+        backend = OpenAICompatBackend(OpenAIConfig(model=served, base_url=base_url, concurrency=concurrency,
+                                                          requests_per_minute=rpm, tokens_per_minute=tpm,
+                                                          cache_path=cache))
         backend.check_reachable()
         return backend
     raise ConfigError(f"backend '{name}' is not available in `podium run` yet", where="--backend")
@@ -101,11 +104,15 @@ def print_summary(console: Console, result: RunResult) -> None:
 @click.option("--prompt-cache/--no-prompt-cache", default=False, show_default=True,
               help="Embedded backend: reuse cached prompt prefixes (~4x faster on few-shot suites; greedy "
                    "output may then depend on request order).")
+@click.option("--rpm", type=float, default=None, help="Client-side limit: requests per minute (openai).")
+@click.option("--tpm", type=float, default=None, help="Client-side limit: tokens per minute (openai).")
+@click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
+              help="openai backend: answer repeated identical requests from .podium/cache (re-runs cost nothing).")
 @data_dir_option
 @site_data_option()
 def run(model_id: str, suite_id: str, backend: str, base_url: str | None, api_model: str | None,
         limit: int | None, shard: str | None, concurrency: int, parallel: int, prompt_cache: bool,
-        data_dir: Path | None, site_data: Path) -> None:
+        rpm: float | None, tpm: float | None, use_cache: bool, data_dir: Path | None, site_data: Path) -> None:
     """Evaluate MODEL on SUITE and write run.json + samples.jsonl.gz into site_data/runs/.
 
     A killed run resumes: re-run the same command and finished items are not asked again.
@@ -126,7 +133,8 @@ def run(model_id: str, suite_id: str, backend: str, base_url: str | None, api_mo
                       command=canonical_command(model_id, suite_id, backend, base_url, api_model, limit, shard,
                                                 site_data, parallel, prompt_cache))
     console = Console(stderr=True)
-    with make_backend(backend, model, base_url, api_model, concurrency, parallel, prompt_cache) as be, Progress(
+    with make_backend(backend, model, base_url, api_model, concurrency, parallel, prompt_cache, rpm, tpm,
+                      opts.cache_dir / "cache" / "requests.sqlite" if use_cache else None) as be, Progress(
         TextColumn(f"[bold]{model_id}[/] · {suite_id}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("eta"), TimeRemainingColumn(), console=console, transient=False,
     ) as bar:

@@ -179,6 +179,8 @@ def _render_pages(data: SiteData, metas: dict[str, SuiteMeta], docs: Path) -> in
     write_json(docs / "charts" / "leaderboard.json",
                charts.score_bars(mains.assign(variant=mains["suite"] + " " + mains["variant"]),
                                  "Main metric per suite (95% CI)"))
+    write_json(docs / "charts" / "quality-vs-cost.json",
+               charts.quality_vs_cost(mains, "Quality vs cost (main metric, 95% CI)"))
     count = 1
     # per-suite pages
     for sid, meta in metas.items():

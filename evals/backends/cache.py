@@ -1,0 +1,57 @@
+"""Request cache for paid/remote backends: the full request (endpoint, model, prompt, sampling) → response.
+
+SQLite (stdlib, atomic commits, safe across processes). Re-running a finished run costs nothing; only
+successful responses are stored.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from evals.backends.base import Completion, FinishReason, GenerateRequest
+from evals.hashing import sha256_json
+
+
+def request_key(base_url: str, model: str, req: GenerateRequest) -> str:
+    prompt: object = req.prompt if isinstance(req.prompt, str) else [[m.role, m.content] for m in req.prompt]
+    s = req.sampling
+    return sha256_json({"url": base_url, "model": model, "prompt": prompt, "max_tokens": s.max_tokens,
+                        "temperature": s.temperature, "top_p": s.top_p, "n": s.n, "stop": list(s.stop),
+                        "seed": s.seed})
+
+
+class RequestCache:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, body TEXT NOT NULL)")
+        self.hits = 0
+
+    def get(self, key: str, req: GenerateRequest) -> Completion | None:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        body = json.loads(row[0])
+        self.hits += 1
+        finish: tuple[FinishReason, ...] = tuple(body["finish"])
+        return Completion(req.key, tuple(body["texts"]), finish, body["prompt_tokens"],
+                          body["completion_tokens"], 0.0)
+
+    def put(self, key: str, comp: Completion) -> None:
+        if comp.error is not None:
+            return
+        body = json.dumps({"texts": comp.texts, "finish": comp.finish, "prompt_tokens": comp.prompt_tokens,
+                           "completion_tokens": comp.completion_tokens})
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO responses (key, body) VALUES (?, ?)", (key, body))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,136 @@
+"""MMLU, 57 subjects, 5-shot from dev, lm-eval's ``mmlu`` template (task version 1.0), scored on " A".." D".
+
+Item order: subjects alphabetically, rows in file order. ``--limit N`` takes the first N items of EACH subject
+(as lm-eval's --limit does for the mmlu group). Reported: overall accuracy as a mean over items (micro, the
+main metric, as lm-eval's group score with weight_by_size), the mean over subjects (macro, as Meta's Llama 3.1
+card reports), per-category (STEM / humanities / social sciences / other; micro within each) and per-subject.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from evals.data import require_file
+from evals.errors import ConfigError
+from evals.grading.stats import wilson
+from evals.records import MetricValue, SampleRecord
+from evals.suites.base import Item, SuiteInfo
+from evals.suites.multiple_choice import LETTERS, MCItem, MultipleChoiceSuite
+
+CATEGORY_NAMES = {"STEM": "STEM", "humanities": "humanities", "social sciences": "social sciences",
+                  "other (business, health, misc.)": "other"}
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [row for row in csv.reader(fh) if row]
+
+
+def format_row(row: Sequence[str], with_answer: bool) -> str:
+    q, *opts, ans = row
+    text = q.strip() + "".join(f"\n{LETTERS[k]}. {o}" for k, o in enumerate(opts)) + "\nAnswer:"
+    return text + (f" {ans}" if with_answer else "")
+
+
+def build_context(subject: str, shots: Sequence[Sequence[str]], row: Sequence[str]) -> str:
+    desc = f"The following are multiple choice questions (with answers) about {subject.replace('_', ' ')}.\n\n"
+    return desc + "".join(format_row(s, True) + "\n\n" for s in shots) + format_row(row, False)
+
+
+class MMLU(MultipleChoiceSuite):
+    base_info = SuiteInfo(
+        id="mmlu", display_name="MMLU",
+        description="57 subjects, 5-shot from dev (lm-eval mmlu v1.0), log-likelihood of ' A'..' D'. The main "
+                    "score is the mean over items; the mean over subjects is also reported.",
+        protocol="loglikelihood", shots=5, split="test", main_metric=("acc", "loglikelihood"),
+        files=("mmlu/categories.json",),
+        metric_help={"loglikelihood": "pick = highest log P(' A'…' D' | 5-shot prompt)"},
+    )
+
+    def __init__(self, protocol: str = "loglikelihood", subjects: Sequence[str] | None = None) -> None:
+        super().__init__(protocol)  # type: ignore[arg-type]
+        self.subjects = tuple(subjects) if subjects else None
+
+    def categories(self, data_dir: Path) -> dict[str, str]:
+        raw = json.loads(require_file(data_dir, "mmlu/categories.json").read_text(encoding="utf-8"))
+        subjects = raw.get("subjects", raw)
+        return {s: CATEGORY_NAMES.get(v["category"], v["category"]) for s, v in subjects.items()}
+
+    def load(self, data_dir: Path) -> list[Item]:
+        cats = self.categories(data_dir)
+        names = sorted(cats)
+        if self.subjects:
+            unknown = sorted(set(self.subjects) - set(names))
+            if unknown:
+                raise ConfigError(f"unknown MMLU subject(s): {', '.join(unknown)}", where="--subjects",
+                                  fix=f"choose from: {', '.join(names[:6])}, … ({len(names)} subjects)")
+            names = [n for n in names if n in self.subjects]
+        items: list[Item] = []
+        for subj in names:
+            shots = read_csv(require_file(data_dir, f"mmlu/dev/{subj}_dev.csv"))[:5]
+            for i, row in enumerate(read_csv(require_file(data_dir, f"mmlu/test/{subj}_test.csv"))):
+                ctx = build_context(subj, shots, row)
+                gold = LETTERS.index(row[5].strip())
+                items.append(MCItem(id=f"mmlu/{subj}/{i:04d}", fields={"subject": subj}, reference=row[5].strip(),
+                                    choices=tuple(row[1:5]), group=subj, contexts=(ctx,) * 4,
+                                    continuations=tuple(f" {L}" for L in LETTERS[:4]), gold=gold,
+                                    question=format_row(row, False).removesuffix("\nAnswer:")))
+        self._cats = cats
+        return items
+
+    def data_files(self, data_dir: Path) -> list[str]:
+        names = sorted(self.categories(data_dir))
+        return ["mmlu/categories.json", *(f"mmlu/dev/{n}_dev.csv" for n in names),
+                *(f"mmlu/test/{n}_test.csv" for n in names)]
+
+    def select(self, items: Sequence[Item], limit: int | None) -> list[Item]:
+        if limit is None:
+            return list(items)
+        seen: dict[str | None, int] = defaultdict(int)
+        out = []
+        for it in items:
+            if seen[it.group] < limit:
+                seen[it.group] += 1
+                out.append(it)
+        return out
+
+    def selection_text(self, limit: int | None) -> str:
+        return "all items" if limit is None else f"first {limit} per subject in file order"
+
+    def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]:
+        out = super().metrics(samples)
+        by_subject: dict[str, list[float]] = defaultdict(list)
+        for s in samples:
+            by_subject[s.group or "?"].append(s.scores["acc"])
+        cats = getattr(self, "_cats", {})
+        by_cat: dict[str, list[float]] = defaultdict(list)
+        for subj, vals in by_subject.items():
+            by_cat[cats.get(subj, "other")].extend(vals)
+        means = [sum(v) / len(v) for v in by_subject.values()]
+        if means:  # macro: mean over subjects; CI by normal approximation over subject means
+            from evals.grading.stats import mean_ci
+
+            m, lo, hi = mean_ci(means)
+            out.append(MetricValue(name="acc", variant=self.protocol, group=None, value=m, n=len(means),
+                                   ci_low=max(0.0, lo), ci_high=min(1.0, hi), ci_method="stderr",
+                                   aggregation="macro"))
+        for group, vals in [*((f"category:{c}", v) for c, v in sorted(by_cat.items())),
+                            *((f"subject:{s}", v) for s, v in sorted(by_subject.items()))]:
+            lo, hi = wilson(sum(vals), len(vals))
+            out.append(MetricValue(name="acc", variant=self.protocol, group=group, value=sum(vals) / len(vals),
+                                   n=len(vals), ci_low=lo, ci_high=hi))
+        return out
+
+    def template(self) -> str:
+        return build_context("{subject}", [["{shot}", "{a}", "{b}", "{c}", "{d}", "{X}"]] * 5,
+                             ["{question}", "{a}", "{b}", "{c}", "{d}", "?"]) + "|' A'..' D'"
+
+    def fewshot_ids(self) -> list[str]:
+        return ["mmlu/dev/<subject>/0-4"]
+
+    def grader_config(self) -> str:
+        return json.dumps({"protocol": self.protocol, "choices": [" A", " B", " C", " D"], "lm_eval": "mmlu 1.0"})

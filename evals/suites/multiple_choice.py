@@ -1,0 +1,155 @@
+"""Shared machinery of multiple-choice suites: loglikelihood scoring (acc, acc_norm) as lm-evaluation-harness
+does it, and a generative variant (ask for the letter, parse it) for chat-only backends.
+
+Loglikelihood protocol: every choice is a (context, continuation) pair; the model's pick is the choice with
+the highest summed log-probability (``acc``) or the highest log-probability per character of the choice text
+(``acc_norm``, lm-eval's length normalisation: ``len(choice)``, characters of the choice without the
+leading space). Ties go to the lowest index (numpy argmax).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from evals.backends.base import (
+    Backend,
+    ChatMessage,
+    Completion,
+    GenerateRequest,
+    LoglikelihoodRequest,
+    Sampling,
+)
+from evals.errors import Unsupported
+from evals.grading.extract import choice_letter
+from evals.grading.stats import wilson
+from evals.records import MetricValue, OutputRecord, SampleRecord
+from evals.suites.base import Item, OnSample, Suite, SuiteInfo
+
+LETTERS = "ABCDEFGHIJ"
+MCProtocol = Literal["loglikelihood", "generative"]
+
+
+@dataclass(frozen=True)
+class MCItem(Item):
+    contexts: tuple[str, ...] = ()  # one per choice (Winogrande) or the same for all
+    continuations: tuple[str, ...] = ()  # scored text, leading space included
+    gold: int = 0
+    question: str = ""  # zero-shot question text shown in the gallery and used by the generative variant
+
+
+def argmax(values: Sequence[float]) -> int:
+    best = 0
+    for i, v in enumerate(values):
+        if v > values[best]:
+            best = i
+    return best
+
+
+class MultipleChoiceSuite(Suite):
+    """Subclasses provide ``load`` (→ MCItem) and metadata; protocol chosen at construction."""
+
+    norm_metric: bool = False  # report acc_norm too (HellaSwag)
+
+    base_info: SuiteInfo  # the loglikelihood protocol's metadata; the generative variant is derived from it
+
+    def __init__(self, protocol: MCProtocol = "loglikelihood") -> None:
+        self.protocol = protocol
+        b = self.base_info
+        if protocol == "loglikelihood":
+            self.info = b
+        else:
+            self.info = replace(b, id=f"{b.id}-generative", display_name=f"{b.display_name} (generative)",
+                                protocol="generative", shots=0, main_metric=("acc", "generative"),
+                                description=b.description + " Generative variant for chat-only backends: the "
+                                "model is asked for the letter, which is parsed from its reply.")
+
+    def default_sampling(self) -> Sampling:
+        return Sampling(max_tokens=16 if self.protocol == "generative" else 1, temperature=0.0, seed=0)
+
+    def check_backend(self, backend: Backend) -> None:
+        if self.protocol == "loglikelihood" and not backend.can_loglikelihood():
+            raise Unsupported(
+                f"backend '{backend.info.name}' ({backend.info.model}) gives no prompt log-probabilities, so "
+                f"{self.info.id} cannot be scored by loglikelihood",
+                where="--backend", fix=f"use --suite {self.info.id}:generative (asks for the letter and parses it)")
+
+    # ---------------------------------------------------------------- loglikelihood
+    def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
+        mc = [it for it in items if isinstance(it, MCItem)]
+        if self.protocol == "generative":
+            return self._execute_generative(mc, backend, sampling, on_sample)
+        reqs = [LoglikelihoodRequest(f"{it.id}#{k}", ctx, cont)
+                for it in mc for k, (ctx, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))]
+        results = iter(backend.loglikelihood(reqs))
+        for it in mc:
+            lls = [next(results) for _ in it.continuations]
+            on_sample(self._grade_ll(it, [r.logprob for r in lls], [r.is_greedy for r in lls],
+                                     [r.error for r in lls if r.error]))
+        return None
+
+    def _grade_ll(self, it: MCItem, lls: list[float], greedy: list[bool], errors: list[str | None]) -> SampleRecord:
+        pick = argmax(lls)
+        choice_texts = [c.strip() for c in it.choices] if it.choices else [c.strip() for c in it.continuations]
+        scores = {"acc": float(pick == it.gold)}
+        extracted: dict[str, str | None] = {"acc": self.label(pick)}
+        if self.norm_metric:
+            norm = [ll / max(1, len(t)) for ll, t in zip(lls, choice_texts, strict=True)]
+            pick_n = argmax(norm)
+            scores["acc_norm"] = float(pick_n == it.gold)
+            extracted["acc_norm"] = self.label(pick_n)
+        detail = " · ".join(f"{self.label(k)}: {ll:.3f}{' (greedy)' if g else ''}"
+                            for k, (ll, g) in enumerate(zip(lls, greedy, strict=True)))
+        out = OutputRecord(text=self.label(pick), finish="error" if errors else "stop", extracted=extracted,
+                           scores=scores, detail=f"log-likelihoods — {detail}",
+                           error="; ".join(e for e in errors if e) or None)
+        return SampleRecord(item_id=it.id, input=it.question, prompt=it.contexts[it.gold] + "▮",
+                            reference=self.label(it.gold), choices=list(it.choices), group=it.group,
+                            outputs=[out], scores=scores)
+
+    def label(self, k: int) -> str:
+        return LETTERS[k]
+
+    # ---------------------------------------------------------------- generative variant
+    def generative_prompt(self, it: MCItem) -> str:
+        opts = "\n".join(f"{LETTERS[k]}. {c}" for k, c in enumerate(it.choices))
+        letters = ", ".join(LETTERS[: len(it.choices)])
+        return (f"{it.question}\n{opts}\n\nAnswer with the letter of the correct option ({letters}) only.")
+
+    def _execute_generative(self, items: Sequence[MCItem], backend: Backend, sampling: Sampling,
+                            on_sample: OnSample) -> None:
+        by_key = {it.id: it for it in items}
+        reqs = {it.id: GenerateRequest(it.id, (ChatMessage("user", self.generative_prompt(it)),), sampling)
+                for it in items}
+
+        def grade(c: Completion) -> None:
+            it = by_key[c.key]
+            letters = LETTERS[: len(it.choices)]
+            picked = choice_letter(c.texts[0], letters) if not c.error else None
+            score = float(picked == self.label(it.gold))
+            out = OutputRecord(text=c.texts[0], finish=c.finish[0], tokens=c.completion_tokens,
+                               extracted={"acc": picked}, scores={"acc": score}, error=c.error,
+                               detail=f"parsed letter: {picked or 'none'} · correct: {self.label(it.gold)}")
+            on_sample(SampleRecord(item_id=it.id, input=it.question, prompt=self.generative_prompt(it),
+                                   reference=self.label(it.gold), choices=list(it.choices), group=it.group,
+                                   outputs=[out], scores={"acc": score}, prompt_tokens=c.prompt_tokens))
+
+        backend.generate(list(reqs.values()), on_result=grade)
+
+    # ---------------------------------------------------------------- metrics
+    def metric_names(self) -> list[str]:
+        return ["acc", "acc_norm"] if self.norm_metric and self.protocol == "loglikelihood" else ["acc"]
+
+    def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]:
+        out = []
+        for name in self.metric_names():
+            hits = sum(s.scores.get(name, 0.0) for s in samples)
+            lo, hi = wilson(hits, len(samples))
+            out.append(MetricValue(name=name, variant=self.protocol, value=hits / len(samples) if samples else 0.0,
+                                   n=len(samples), ci_low=lo, ci_high=hi))
+        return out
+
+    @abc.abstractmethod
+    def template(self) -> str: ...

@@ -1,0 +1,98 @@
+"""A fault-injecting HTTP proxy on 127.0.0.1 in front of a real OpenAI-compatible server.
+
+At a set rate (seeded, so a test is repeatable) it answers 429 with Retry-After, 500 or 503, stalls past the
+client's timeout, drops the connection without answering, or forwards the request but truncates the JSON body.
+"""
+
+from __future__ import annotations
+
+import http.server
+import random
+import socket
+import threading
+import time
+from collections import Counter
+
+import httpx
+
+FAULTS = ("429", "500", "503", "slow", "drop", "truncate")
+
+
+class FaultProxy:
+    def __init__(self, upstream: str, rate: float = 0.3, seed: int = 0, slow_seconds: float = 3.0,
+                 faults: tuple[str, ...] = FAULTS) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.rate = rate
+        self.rng = random.Random(seed)
+        self.slow_seconds = slow_seconds
+        self.faults = faults
+        self.injected: Counter[str] = Counter()
+        self.forwarded = 0
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
+                      length: int | None = None) -> None:
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body) if length is None else length))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802
+                r = httpx.get(proxy.upstream + self.path, timeout=30)
+                self._send(r.status_code, r.content)
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                fault = proxy.draw()
+                err = b'{"error": {"message": "injected", "type": "server_error"}}'
+                if fault == "429":
+                    self._send(429, err, {"Retry-After": "0.2"})
+                elif fault in ("500", "503"):
+                    self._send(int(fault), err)
+                elif fault == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                elif fault == "slow":
+                    time.sleep(proxy.slow_seconds)
+                    self.close_connection = True
+                else:
+                    r = httpx.post(proxy.upstream + self.path, content=body,
+                                   headers={"Content-Type": "application/json"}, timeout=300)
+                    with proxy._lock:
+                        proxy.forwarded += 1
+                    if fault == "truncate":
+                        cut = r.content[: len(r.content) // 2]
+                        self._send(r.status_code, cut)  # valid HTTP, broken JSON
+                    else:
+                        self._send(r.status_code, r.content)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def draw(self) -> str | None:
+        with self._lock:
+            if self.rng.random() >= self.rate:
+                return None
+            fault = self.rng.choice(self.faults)
+            self.injected[fault] += 1
+            return fault
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
