@@ -30,6 +30,7 @@ class Prices(Strict):
     output_per_mtok: float | None = Field(None, ge=0, description="USD per 1M output tokens.")
     gpu_hour: float | None = Field(None, ge=0, description="USD per GPU-hour when self-hosted.")
     gpu_type: str | None = Field(None, description="GPU the gpu_hour price refers to, e.g. 'H100 80GB'.")
+    cpu_core_hour: float | None = Field(None, ge=0, description="USD per CPU-core-hour, for models run on CPUs.")
     source: str | None = Field(None, description="Where the price comes from (URL or document) and its date.")
 
 
@@ -100,7 +101,7 @@ class SuiteRecord(Strict):
 
 class CostRecord(Strict):
     usd: float | None
-    method: Literal["api_tokens", "gpu_hours", "local_cpu", "unknown"]
+    method: Literal["api_tokens", "gpu_hours", "cpu_hours", "local_cpu", "unknown"]
     detail: str
 
 
@@ -171,10 +172,27 @@ class SampleRecord(Strict):
     prompt_tokens: int = 0
 
 
+# ---------------------------------------------------------------- reported/*.csv
+class ReportedResult(Strict):
+    """A published number (model card, paper, vendor run), shown beside reproduced ones — never mixed with them."""
+
+    model: str = Field(description="Model as the source names it.")
+    model_id: str | None = Field(None, description="Matching site_data/models id, when there is one.")
+    suite: str = Field(description="Podium suite id the number corresponds to (roughly: protocols differ).")
+    metric: str = Field(description="e.g. pass@1, exact_match, acc.")
+    value: float = Field(ge=0, le=1, description="As a fraction.")
+    shots: int | None = None
+    protocol: str = Field(description="How the source ran it, in its words.")
+    source: str
+    source_date: str
+    notes: str | None = None
+
+
 FILE_TYPES: dict[str, type[BaseModel]] = {
     "model": ModelEntry,
     "run": RunRecord,
     "sample": SampleRecord,
+    "reported": ReportedResult,
 }
 
 

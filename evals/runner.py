@@ -88,7 +88,7 @@ def git_state() -> tuple[str | None, bool | None]:
 
 
 def compute_cost(model: ModelEntry, prompt_tokens: int, completion_tokens: int, wall: float,
-                 gpus: int) -> CostRecord:
+                 gpus: int, cpu_cores: int = 1) -> CostRecord:
     p = model.prices
     if p and p.input_per_mtok is not None and p.output_per_mtok is not None:
         usd = prompt_tokens / 1e6 * p.input_per_mtok + completion_tokens / 1e6 * p.output_per_mtok
@@ -99,6 +99,10 @@ def compute_cost(model: ModelEntry, prompt_tokens: int, completion_tokens: int, 
         usd = wall / 3600 * gpus * p.gpu_hour
         return CostRecord(usd=usd, method="gpu_hours",
                           detail=f"{wall:.0f} s × {gpus} GPU × ${p.gpu_hour}/GPU-hour")
+    if p and p.cpu_core_hour is not None and gpus == 0:
+        usd = wall / 3600 * cpu_cores * p.cpu_core_hour
+        return CostRecord(usd=usd, method="cpu_hours",
+                          detail=f"{wall:.0f} s × {cpu_cores} CPU core(s) × ${p.cpu_core_hour}/core-hour")
     if gpus == 0:
         return CostRecord(usd=0.0, method="local_cpu", detail=f"{wall:.0f} s on a local CPU; no price applies")
     return CostRecord(usd=None, method="unknown", detail="the model entry has no price")
@@ -164,10 +168,14 @@ def build_record(suite: Suite, model: ModelEntry, opts: RunOptions, suite_rec: S
         started_at=started, finished_at=now, wall_seconds=round(wall, 3), n_items=len(samples),
         n_errors=sum(1 for s in samples if any(o.error for o in s.outputs)),
         prompt_tokens=ptoks, completion_tokens=ctoks, gpu_count=info.gpu_count,
-        cost=compute_cost(model, ptoks, ctoks, wall, info.gpu_count),
+        cost=compute_cost(model, ptoks, ctoks, wall, info.gpu_count, _int(info.parameters.get("threads"), 1)),
         shard=str(opts.shard) if opts.shard else None, metrics=suite.metrics(samples),
     )
 
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("PODIUM_CACHE_DIR", ".podium"))
+
+
+def _int(value: object, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from evals.atomic import write_json, write_jsonl_gz
 from evals.errors import ConfigError, DataError
-from evals.records import FILE_TYPES, SCHEMA_VERSION, ModelEntry, RunRecord, SampleRecord
+from evals.records import FILE_TYPES, SCHEMA_VERSION, ModelEntry, ReportedResult, RunRecord, SampleRecord
 from evals.yamlio import load_yaml_model
 
 
@@ -108,6 +108,24 @@ def read_samples(path: Path) -> list[SampleRecord]:
 
 def iter_run_files(root: Path) -> Iterator[Path]:
     yield from sorted((root / "runs").glob("*/*/*/run.json"))
+
+
+def load_reported(root: Path) -> list[ReportedResult]:
+    """Rows of ``reported/*.csv``; a bad row is a DataError naming file and line."""
+    import csv
+
+    out: list[ReportedResult] = []
+    for path in sorted((root / "reported").glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            for lineno, row in enumerate(csv.DictReader(fh), 2):
+                clean = {k: (v if v != "" else None) for k, v in row.items() if k}
+                try:
+                    out.append(ReportedResult.model_validate(clean))
+                except ValidationError as exc:
+                    err = exc.errors()[0]
+                    raise DataError(f"field '{'.'.join(map(str, err['loc']))}': {err['msg']}",
+                                    where=f"{path}:{lineno}", fix="see site_data/schema/reported.schema.json") from None
+    return out
 
 
 def export_schemas(root: Path) -> list[Path]:

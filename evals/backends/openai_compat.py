@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,7 +30,6 @@ from evals.backends.base import (
     LoglikelihoodRequest,
     OnResult,
 )
-from evals.backends.cache import RequestCache, request_key
 from evals.backends.loglik import encode_pair, run_forced
 from evals.backends.ratelimit import RateLimiter
 from evals.backends.retry import RETRY_STATUS, RetryPolicy
@@ -50,7 +48,6 @@ class OpenAIConfig:
     seed: int = 0  # seeds the backoff jitter (deterministic retry schedule)
     requests_per_minute: float | None = None  # client-side rate limits (None = unlimited)
     tokens_per_minute: float | None = None
-    cache_path: Path | None = None  # request cache (SQLite); None = no cache
 
 
 class _Retryable(Exception):
@@ -72,7 +69,6 @@ class OpenAICompatBackend(Backend):
         self._ll_method: str | None = None  # probed lazily: "echo" | "forced" | "" (none)
         self._rng = random.Random(config.seed)
         self.retries = 0  # observed retries, for the run summary and tests
-        self.cache = RequestCache(config.cache_path) if config.cache_path else None
         self._limits = (config.requests_per_minute, config.tokens_per_minute)
         self._limiter = RateLimiter(*self._limits)  # re-created per generate() (asyncio locks bind to a loop)
         self.info = BackendInfo(
@@ -86,10 +82,6 @@ class OpenAICompatBackend(Backend):
     # ------------------------------------------------------------------ public
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Completion]:
         return asyncio.run(self._generate_all(requests, on_result))
-
-    def close(self) -> None:
-        if self.cache:
-            self.cache.close()
 
     # ------------------------------------------------------------------ loglikelihood
     def can_loglikelihood(self) -> bool:
@@ -205,15 +197,8 @@ class OpenAICompatBackend(Backend):
         results: list[Completion | None] = [None] * len(requests)
 
         async def worker(i: int, req: GenerateRequest) -> None:
-            key = request_key(self.base_url, self.config.model, req) if self.cache else ""
-            cached = self.cache.get(key, req) if self.cache else None
-            if cached is not None:
-                comp = cached
-            else:
-                async with sem:
-                    comp = await self._one(client, req)
-                if self.cache:
-                    self.cache.put(key, comp)
+            async with sem:
+                comp = await self._one(client, req)
             results[i] = comp
             if on_result:
                 on_result(comp)

@@ -14,20 +14,24 @@ SUITES: dict[str, str] = {
     "hellaswag": "evals.suites.hellaswag:HellaSwag",
     "boolq": "evals.suites.boolq:BoolQ",
     "winogrande": "evals.suites.winogrande:Winogrande",
+    "humaneval": "evals.suites.humaneval:HumanEval",
 }
 # multiple-choice suites also run generatively (for chat-only APIs): "<id>:generative", stored as "<id>-generative"
 GENERATIVE_VARIANTS = ("mmlu", "hellaswag", "boolq", "winogrande")
 
 
 def suite_ids() -> list[str]:
-    return sorted([*SUITES, *(f"{s}:generative" for s in GENERATIVE_VARIANTS)])
+    return sorted([*SUITES, "humaneval:chat", *(f"{s}:generative" for s in GENERATIVE_VARIANTS)])
 
 
 def get_suite(suite_id: str, **options: object) -> Suite:
-    base, _, variant = suite_id.replace("-generative", ":generative").partition(":")
+    base, _, variant = suite_id.replace("-generative", ":generative").replace("-chat", ":chat").partition(":")
     if variant == "generative" and base in GENERATIVE_VARIANTS:
         suite_id = base
         options = {**options, "protocol": "generative"}
+    elif variant == "chat" and base == "humaneval":
+        suite_id = base
+        options = {**options, "protocol": "chat"}
     elif variant:
         suite_id = "?" + suite_id
     if suite_id not in SUITES:
@@ -37,7 +41,14 @@ def get_suite(suite_id: str, **options: object) -> Suite:
                           fix=f"{hint}choose one of: {', '.join(suite_ids())}")
     module, cls = SUITES[suite_id].split(":")
     factory = getattr(importlib.import_module(module), cls)
+    import inspect
+
+    params = inspect.signature(factory).parameters
     accepted = {k: v for k, v in options.items() if v is not None}
+    extra = sorted(set(accepted) - set(params))
+    if extra:
+        raise ConfigError(f"suite '{suite_id}' takes no option {', '.join(extra)}", where="--" + extra[0],
+                          fix="drop the option")
     suite: Suite = factory(**accepted)
     return suite
 

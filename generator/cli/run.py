@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from pathlib import Path
 
@@ -18,64 +19,24 @@ from rich.progress import (
 from rich.table import Table
 
 from evals.backends import backend_module
-from evals.backends.base import Backend
 from evals.backends.embedded import EMBEDDED_MODEL_ID
-from evals.errors import ConfigError
-from evals.records import ModelEntry
 from evals.runner import RunOptions, RunResult, Shard, default_cache_dir, run_suite
 from evals.store import load_model
 from evals.suites import get_suite
+from generator.cli.backends import BackendOptions, make_backend
 from generator.cli.options import data_dir_option, resolve_data_dir, site_data_option
-
-
-def make_backend(name: str, model: ModelEntry, base_url: str | None, api_model: str | None,
-                 concurrency: int, parallel: int, prompt_cache: bool = False, rpm: float | None = None,
-                 tpm: float | None = None, cache: Path | None = None) -> Backend:
-    if name == "embedded":
-        from evals.backends.embedded import EmbeddedBackend, EmbeddedConfig
-
-        if model.id != EMBEDDED_MODEL_ID:
-            raise ConfigError(f"the embedded backend runs only '{EMBEDDED_MODEL_ID}', not '{model.id}'",
-                              where="--model", fix="use --backend openai --base-url URL for other models")
-        return EmbeddedBackend(EmbeddedConfig(parallel=parallel, prompt_cache=prompt_cache))
-    if name == "openai":
-        from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
-
-        served = api_model or model.api_model or model.id
-        backend = OpenAICompatBackend(OpenAIConfig(model=served, base_url=base_url, concurrency=concurrency,
-                                                          requests_per_minute=rpm, tokens_per_minute=tpm,
-                                                          cache_path=cache))
-        backend.check_reachable()
-        return backend
-    raise ConfigError(f"backend '{name}' is not available in `podium run` yet", where="--backend")
-
-
-def canonical_command(model: str, suite: str, backend: str, base_url: str | None, api_model: str | None,
-                      limit: int | None, shard: str | None, out: Path, parallel: int = 1,
-                      prompt_cache: bool = False) -> str:
-    parts = ["podium", "run", "--model", model, "--suite", suite, "--backend", backend]
-    if backend == "embedded":
-        parts += ["--parallel", str(parallel)] + (["--prompt-cache"] if prompt_cache else [])
-    if base_url:
-        parts += ["--base-url", base_url]
-    if api_model:
-        parts += ["--api-model", api_model]
-    if limit is not None:
-        parts += ["--limit", str(limit)]
-    if shard:
-        parts += ["--shard", shard]
-    parts += ["--out", str(out)]
-    return shlex.join(parts)
 
 
 def print_summary(console: Console, result: RunResult) -> None:
     run = result.run
     table = Table(title=f"{run.model_id} on {run.suite.id} — {run.n_items} items ({run.suite.selection})")
-    for col in ("metric", "variant", "value", "95% CI", "n"):
+    for col in ("metric", "variant", "group", "value", "95% CI", "n"):
         table.add_column(col, justify="right" if col in ("value", "95% CI", "n") else "left")
-    for m in run.metrics:
-        if m.group is None:
-            table.add_row(m.name, m.variant, f"{m.value:.1%}", f"{m.ci_low:.1%} – {m.ci_high:.1%}", str(m.n))
+    rows = [m for m in run.metrics if m.group is None or m.group.startswith("category:")]
+    for m in rows:
+        table.add_row(m.name, m.variant + (" (macro)" if m.aggregation == "macro" else ""),
+                      (m.group or "all").removeprefix("category:"), f"{m.value:.1%}",
+                      f"{m.ci_low:.1%} – {m.ci_high:.1%}", str(m.n))
     console.print(table)
     tps = run.completion_tokens / run.wall_seconds if run.wall_seconds > 0 else 0.0
     cost = f"${run.cost.usd:.4f}" if run.cost.usd is not None else "unknown"
@@ -89,14 +50,24 @@ def print_summary(console: Console, result: RunResult) -> None:
 @click.command()
 @click.option("--model", "model_id", default=EMBEDDED_MODEL_ID, show_default=True,
               help="Model id: a file site_data/models/<id>.yaml.")
-@click.option("--suite", "suite_id", default="gsm8k", show_default=True, help="Suite id, e.g. gsm8k.")
-@click.option("--backend", default="embedded", show_default=True,
+@click.option("--suite", "suite_id", default="gsm8k", show_default=True,
+              help="gsm8k | mmlu | hellaswag | boolq | winogrande | humaneval | scenarios | scenario:<id>; "
+                   "multiple-choice suites also as <id>:generative for chat-only APIs.")
+@click.option("--backend", "backend_name", default="embedded", show_default=True,
               help="embedded (llama.cpp, offline) | openai (any OpenAI-compatible server).")
 @click.option("--base-url", envvar="OPENAI_BASE_URL", default=None,
               help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 [env OPENAI_BASE_URL].")
 @click.option("--api-model", default=None, help="Model name to send to the API (default: the model entry's).")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N items (file order).")
-@click.option("--shard", default=None, help="Run shard i of N (round-robin), e.g. 2/8; merge with podium merge.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Only the first N items (file order; per subject for MMLU; trials for scenarios).")
+@click.option("--subjects", default=None, help="MMLU only: comma-separated subjects.")
+@click.option("--shard", default=None, help="Run shard i of N (round-robin), e.g. 2/8; combine with podium merge.")
+@click.option("--samples", type=click.IntRange(1, 1000), default=None,
+              help="Samples per item (HumanEval pass@k: up to 1000).")
+@click.option("--temperature", type=float, default=None, help="Override the suite's sampling temperature.")
+@click.option("--top-p", type=float, default=None, help="Override top_p.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=None, help="Override max new tokens.")
+@click.option("--seed", type=int, default=None, help="Sampling seed (default: the suite's, 0).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
               help="Requests in flight (openai backend).")
 @click.option("--parallel", type=click.IntRange(min=1), default=1, show_default=True,
@@ -107,12 +78,15 @@ def print_summary(console: Console, result: RunResult) -> None:
 @click.option("--rpm", type=float, default=None, help="Client-side limit: requests per minute (openai).")
 @click.option("--tpm", type=float, default=None, help="Client-side limit: tokens per minute (openai).")
 @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
-              help="openai backend: answer repeated identical requests from .podium/cache (re-runs cost nothing).")
+              help="Answer identical requests from .podium/cache/requests.sqlite (re-runs cost nothing; a killed "
+                   "run with --samples resumes per chunk of samples).")
 @data_dir_option
 @site_data_option()
-def run(model_id: str, suite_id: str, backend: str, base_url: str | None, api_model: str | None,
-        limit: int | None, shard: str | None, concurrency: int, parallel: int, prompt_cache: bool,
-        rpm: float | None, tpm: float | None, use_cache: bool, data_dir: Path | None, site_data: Path) -> None:
+def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, api_model: str | None,
+        limit: int | None, subjects: str | None, shard: str | None, samples: int | None,
+        temperature: float | None, top_p: float | None, max_tokens: int | None, seed: int | None,
+        concurrency: int, parallel: int, prompt_cache: bool, rpm: float | None, tpm: float | None,
+        use_cache: bool, data_dir: Path | None, site_data: Path) -> None:
     """Evaluate MODEL on SUITE and write run.json + samples.jsonl.gz into site_data/runs/.
 
     A killed run resumes: re-run the same command and finished items are not asked again.
@@ -120,21 +94,36 @@ def run(model_id: str, suite_id: str, backend: str, base_url: str | None, api_mo
     \b
     Examples:
       podium run --suite gsm8k --limit 20
-      podium run --model gpt-4o --backend openai --suite gsm8k
+      podium run --suite humaneval --samples 20 --limit 10
+      podium run --model gpt-4o --backend openai --suite mmlu:generative
       podium run --model smollm2-135m-instruct --backend openai --base-url http://127.0.0.1:8080/v1
     """
-    backend_module(backend)  # unknown backend / missing package: fail before anything else
-    suite = get_suite(suite_id)
+    backend_module(backend_name)  # unknown backend / missing package: fail before anything else
+    suite = get_suite(suite_id, subjects=tuple(subjects.split(",")) if subjects else None)
     model = load_model(site_data, model_id)
     data = resolve_data_dir(data_dir)
     suite.load(data)  # fail on missing data before starting an engine
+    base = suite.default_sampling()
+    n = samples if samples is not None else base.n
+    sampling = dataclasses.replace(
+        base, n=n, max_tokens=max_tokens or base.max_tokens,
+        temperature=temperature if temperature is not None else (base.temperature if n == 1 else 0.8),
+        top_p=top_p if top_p is not None else (base.top_p if n == 1 else 0.95),
+        seed=seed if seed is not None else base.seed)
+    cache_dir = default_cache_dir()
+    bopts = BackendOptions(name=backend_name, base_url=base_url, api_model=api_model, concurrency=concurrency,
+                           parallel=parallel, prompt_cache=prompt_cache, rpm=rpm, tpm=tpm,
+                           cache=cache_dir / "cache" / "requests.sqlite" if use_cache else None)
+    parts = ["podium", "run", "--model", model_id, "--suite", suite_id, *bopts.command_args()]
+    for flag, value in (("--limit", limit), ("--subjects", subjects), ("--shard", shard), ("--samples", samples),
+                        ("--temperature", temperature), ("--top-p", top_p), ("--max-tokens", max_tokens),
+                        ("--seed", seed)):
+        if value is not None:
+            parts += [flag, str(value)]
     opts = RunOptions(out=site_data, data_dir=data, limit=limit, shard=Shard.parse(shard) if shard else None,
-                      cache_dir=default_cache_dir(),
-                      command=canonical_command(model_id, suite_id, backend, base_url, api_model, limit, shard,
-                                                site_data, parallel, prompt_cache))
+                      sampling=sampling, cache_dir=cache_dir, command=shlex.join([*parts, "--out", str(site_data)]))
     console = Console(stderr=True)
-    with make_backend(backend, model, base_url, api_model, concurrency, parallel, prompt_cache, rpm, tpm,
-                      opts.cache_dir / "cache" / "requests.sqlite" if use_cache else None) as be, Progress(
+    with make_backend(bopts, model) as be, Progress(
         TextColumn(f"[bold]{model_id}[/] · {suite_id}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("eta"), TimeRemainingColumn(), console=console, transient=False,
     ) as bar:

@@ -24,6 +24,7 @@ from generator.site import charts
 from generator.site.gallery import write_gallery
 from generator.site.load import SiteData, load_site_data
 from generator.site.pages import render
+from generator.site.suite_pages import render_suite
 from generator.site.tables import scores_frame
 from generator.site.views import Cell, LeaderRow, RunView, SuiteColumn, metric_cell
 
@@ -32,6 +33,8 @@ VENDOR = {  # npm package → file, pinned in assets/package.json to Altair 6.3'
     "vega": "vega/build/vega.min.js",
     "vega-lite": "vega-lite/build/vega-lite.min.js",
     "vega-embed": "vega-embed/build/vega-embed.min.js",
+    "highlight.js": "@highlightjs/cdn-assets/highlight.min.js",  # code in the gallery (escapes its input)
+    "highlight.js-style": "@highlightjs/cdn-assets/styles/github.min.css",
 }
 
 
@@ -99,9 +102,9 @@ def _mkdocs_config(base: Path, docs_dir: Path, site_dir: Path, nav: list[Any]) -
         raise ConfigError(f"cannot read MkDocs config ({exc})", where=str(base)) from None
     cfg.update(docs_dir=str(docs_dir), site_dir=str(site_dir.resolve()), nav=nav, use_directory_urls=True)
     cfg.setdefault("extra_javascript", [])
-    cfg["extra_javascript"] = [f"assets/vendor/{Path(r).name}" for r in VENDOR.values()] + [
+    cfg["extra_javascript"] = [f"assets/vendor/{Path(r).name}" for r in VENDOR.values() if r.endswith(".js")] + [
         "assets/podium.js"] + [j for j in cfg["extra_javascript"] if "podium" not in j and "vendor" not in j]
-    cfg["extra_css"] = ["assets/podium.css"] + [c for c in cfg.get("extra_css", []) if "podium" not in c]
+    cfg["extra_css"] = ["assets/vendor/github.min.css", "assets/podium.css"] + [c for c in cfg.get("extra_css", []) if "podium" not in c]
     cfg["not_in_nav"] = "/gallery/\n"
     path = docs_dir.parent / "mkdocs.yml"
     write_text(path, yaml.safe_dump(cfg, sort_keys=False))
@@ -183,17 +186,9 @@ def _render_pages(data: SiteData, metas: dict[str, SuiteMeta], docs: Path) -> in
                charts.quality_vs_cost(mains, "Quality vs cost (main metric, 95% CI)"))
     count = 1
     # per-suite pages
+    reported = data.reported
     for sid, meta in metas.items():
-        runs_here = [lr for (mid, s), lr in latest.items() if s == sid]
-        variants = sorted({m.variant for lr in runs_here for m in lr.run.metrics if m.group is None},
-                          key=lambda v: (v != meta.main[1], v))
-        views = []
-        for lr in sorted(runs_here, key=lambda r: -(r.run.metric(*meta.main) or _zero()).value):
-            cells: dict[str, Cell] = {m.variant: metric_cell(m) for m in lr.run.metrics if m.group is None}
-            views.append({"model": data.models[lr.run.model_id], "run": lr.run, "cells": cells})
-        render("suite.md.j2", f"suites/{sid}.md", docs, suite=meta, variants=variants, runs=views)
-        write_json(docs / "charts" / f"suite-{sid}.json",
-                   charts.score_bars(frame[frame["suite"] == sid], f"{meta.name} (95% CI)"))
+        render_suite(sid, meta, data, latest, reported, frame, docs)
         count += 1
     # per-model pages
     for mid in sorted({lr.run.model_id for lr in data.runs}):
@@ -212,9 +207,3 @@ def _render_pages(data: SiteData, metas: dict[str, SuiteMeta], docs: Path) -> in
     frame.to_csv(downloads / "scores.csv", index=False)
     write_text(downloads / "scores.json", json.dumps(frame.to_dict(orient="records"), indent=1, default=str))
     return count
-
-
-def _zero() -> Any:
-    from evals.records import MetricValue
-
-    return MetricValue(name="-", value=0.0, n=0, ci_low=0.0, ci_high=0.0)

@@ -41,3 +41,53 @@ def quality_vs_cost(frame: pd.DataFrame, title: str) -> dict[str, Any]:
     errs = base.mark_rule().encode(y="ci_low:Q", y2="ci_high:Q")
     spec: dict[str, Any] = (errs + points).properties(title=title, width="container", height=320).to_dict()
     return spec
+
+
+def passk_scaling(df: pd.DataFrame, refs: pd.DataFrame, title: str) -> dict[str, Any]:
+    """pass@k against k (log x) per model with 95% CI bands; published pass@1 of other models as rules."""
+    base = alt.Chart(df).encode(
+        x=alt.X("k:Q", title="k (samples per problem, log scale)", scale=alt.Scale(type="log")),
+        color=alt.Color("model:N", title="model"))
+    band = base.mark_area(opacity=0.15).encode(y=alt.Y("ci_low:Q"), y2="ci_high:Q")
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("value:Q", title="pass@k", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("k:Q"), alt.Tooltip("value:Q", format=".1%"),
+                 alt.Tooltip("ci_low:Q", format=".1%"), alt.Tooltip("ci_high:Q", format=".1%"),
+                 alt.Tooltip("n:Q", title="problems")])
+    layers: list[Any] = [band, line]
+    if len(refs):
+        rule = alt.Chart(refs).mark_rule(strokeDash=[4, 4], color="#666").encode(
+            y="value:Q", tooltip=[alt.Tooltip("label:N", title="published"), alt.Tooltip("value:Q", format=".1%")])
+        text = alt.Chart(refs).mark_text(align="left", dx=4, dy=-6, fontSize=10, color="#444").encode(
+            y="value:Q", x=alt.value(4), text="label:N")
+        layers += [rule, text]
+    spec: dict[str, Any] = alt.layer(*layers).properties(title=title, width="container", height=340).to_dict()
+    return spec
+
+
+def passk_cost(df: pd.DataFrame, title: str) -> dict[str, Any]:
+    """pass@k against the cost of drawing k samples per problem (USD per problem, symlog x)."""
+    chart = alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("cost_per_problem:Q", title="cost of k samples per problem (USD, symlog)",
+                scale=alt.Scale(type="symlog")),
+        y=alt.Y("value:Q", title="pass@k", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=alt.Color("model:N", title="model"),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("k:Q"), alt.Tooltip("value:Q", format=".1%"),
+                 alt.Tooltip("cost_per_problem:Q", format="$.5f"), alt.Tooltip("tokens_per_problem:Q",
+                                                                               format=",.0f"),
+                 alt.Tooltip("cost_method:N")])
+    spec: dict[str, Any] = chart.properties(title=title, width="container", height=300).to_dict()
+    return spec
+
+
+def group_bars(df: pd.DataFrame, title: str, group_title: str) -> dict[str, Any]:
+    """Score per group (e.g. MMLU category) and model, with 95% CI error bars."""
+    base = alt.Chart(df).encode(y=alt.Y("group:N", title=group_title), yOffset="model:N",
+                                color=alt.Color("model:N", title="model"))
+    bars = base.mark_bar().encode(
+        x=alt.X("value:Q", title="accuracy (95% CI)", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("group:N"), alt.Tooltip("value:Q", format=".1%"),
+                 alt.Tooltip("n:Q")])
+    errs = base.mark_errorbar(color="black").encode(x="ci_low:Q", x2="ci_high:Q")
+    spec: dict[str, Any] = (bars + errs).properties(title=title, width="container").to_dict()
+    return spec

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evals.errors import PodiumError
-from evals.records import ModelEntry, RunRecord, SampleRecord
-from evals.store import iter_run_files, list_models, load_model, read_run, read_samples
+from evals.records import ModelEntry, ReportedResult, RunRecord, SampleRecord
+from evals.store import iter_run_files, list_models, load_model, load_reported, read_run, read_samples
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class SiteData:
     models: dict[str, ModelEntry] = field(default_factory=dict)
     runs: list[LoadedRun] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    reported: list[ReportedResult] = field(default_factory=list)
 
     def latest(self) -> dict[tuple[str, str], LoadedRun]:
         """The newest full (unsharded) run per (model, suite)."""
@@ -42,6 +43,10 @@ def load_site_data(root: Path) -> SiteData:
             data.models[mid] = load_model(root, mid)
         except PodiumError as exc:
             data.problems.append(exc.one_line())
+    try:
+        data.reported = load_reported(root)
+    except PodiumError as exc:
+        data.problems.append(exc.one_line())
     for path in iter_run_files(root):
         try:
             run = read_run(path)

@@ -153,10 +153,22 @@
         var score = item.scores[suite.variant];
         col.className = "podium-col " + (score >= 1 ? "pass" : "fail");
         col.appendChild(h("span", { "class": "podium-mark", text: (score >= 1 ? " ✓ " : " ✗ ") + suite.variant + " " + (score === undefined ? "–" : score.toFixed(2)) }));
+        if (item.scores.n !== undefined) {
+          col.appendChild(h("div", { "class": "podium-n", text: "solved " + item.scores.c + " / " + item.scores.n +
+            " samples (" + (100 * item.scores.pass_rate).toFixed(0) + "%)" }));
+        }
         item.outputs.forEach(function (o, j) {
-          if (item.outputs.length > 1) col.appendChild(h("div", { text: "sample " + (j + 1) }));
-          col.appendChild(h("pre", { "class": "podium-out", text: o.error ? "[request failed] " + o.error : o.text }));
-          if (o.detail) col.appendChild(h("div", { "class": "podium-n", text: o.detail }));
+          var verdict = o.extracted && o.extracted.verdict;
+          var label = (item.outputs.length > 1 ? "sample " + (j + 1) : "") + (verdict ? " · " + verdict : "");
+          if (label) col.appendChild(h("div", { "class": "podium-mark", text: label }));
+          if (o.extracted && o.extracted.code !== undefined && !o.error) {
+            var code = h("code", { "class": "language-python", text: o.extracted.code });
+            col.appendChild(h("pre", { "class": "podium-out" }, [code]));
+            if (window.hljs) window.hljs.highlightElement(code);  // highlight.js escapes the text it colours
+          } else {
+            col.appendChild(h("pre", { "class": "podium-out", text: o.error ? "[request failed] " + o.error : o.text }));
+          }
+          if (o.detail) col.appendChild(h("pre", { "class": "podium-n podium-detail", text: o.detail }));
         });
       }).catch(function (err) { col.appendChild(h("p", { text: "failed to load: " + err.message })); });
     });

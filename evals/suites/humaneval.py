@@ -1,0 +1,153 @@
+"""HumanEval (164 problems) with repeated sampling and the unbiased pass@k estimator.
+
+Two protocols, recorded in the run:
+- ``completion`` (base models): the prompt is the function signature + docstring; the model continues it,
+  stopped at the Codex paper's stop sequences; program = prompt + completion + test + ``check(entry_point)``.
+- ``chat`` (instruct models): the model is asked for the complete function in a ```python block; the block is
+  extracted (the one defining the entry point, else the first) and run with the prompt's imports.
+
+``--samples N`` draws N samples per problem (native ``n`` where the backend has it, distinct seeds otherwise),
+requested in chunks of 25 with deterministic per-chunk seeds, so the completion cache resumes a killed run per
+chunk. Every program runs in :mod:`evals.sandbox`; the limits are part of the grader configuration (and so of the
+suite version). pass@k for k = 1, 2, 5, 10, 20, 50, 100, … ≤ N with 95% bootstrap CIs over problems.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from evals.backends.base import Backend, ChatMessage, Completion, GenerateRequest, Sampling
+from evals.data import require_file
+from evals.grading.extract import code_blocks
+from evals.grading.passk import bootstrap_ci, ks_for, pass_at_k
+from evals.records import MetricValue, OutputRecord, SampleRecord
+from evals.sandbox import DEFAULT_LIMITS, ExecResult, Limits, humaneval_program, run_many
+from evals.sandbox.model import GUARD_VERSION
+from evals.suites.base import Item, OnSample, Suite, SuiteInfo
+
+STOP = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Chen et al. (2021)
+CHUNK = 25
+CHAT_TEMPLATE = ("Complete the following Python function. Reply with the complete function (signature, body and "
+                 "any imports it needs) in one ```python code block.\n\n```python\n{prompt}```")
+
+
+def chat_program_code(prompt: str, text: str, entry_point: str) -> str:
+    """The code to run for a chat reply: the block defining the entry point, plus the prompt's imports."""
+    blocks = code_blocks(text, "python") or code_blocks(text)
+    code = next((b for b in blocks if f"def {entry_point}" in b), blocks[0] if blocks else text)
+    imports = "".join(line + "\n" for line in prompt.splitlines() if line.startswith(("import ", "from ")))
+    return imports + code if f"def {entry_point}" in code else prompt + code
+
+
+class HumanEval(Suite):
+    def __init__(self, protocol: str = "completion", limits: Limits = DEFAULT_LIMITS) -> None:
+        if protocol not in ("completion", "chat"):
+            raise ValueError(protocol)
+        self.style = protocol
+        self.limits = limits
+        chat = protocol == "chat"
+        self.info = SuiteInfo(
+            id="humaneval-chat" if chat else "humaneval",
+            display_name="HumanEval (chat)" if chat else "HumanEval",
+            description=("164 hand-written Python problems; functional correctness in a hardened sandbox; unbiased "
+                         "pass@k over repeated samples. " + ("Chat protocol: the complete function is asked for "
+                                                             "and extracted from a code block." if chat else
+                                                             "Completion protocol: the model continues the prompt.")),
+            protocol="generative", shots=0, split="test", main_metric=("pass@1", protocol),
+            files=("humaneval/HumanEval.jsonl.gz",),
+            metric_help={protocol: "pass@k = 1 − C(n−c, k)/C(n, k) per problem, averaged; 95% bootstrap CI"},
+        )
+
+    def load(self, data_dir: Path) -> list[Item]:
+        with gzip.open(require_file(data_dir, self.info.files[0]), "rt", encoding="utf-8") as fh:
+            rows = [json.loads(line) for line in fh if line.strip()]
+        return [Item(id=r["task_id"].replace("/", "-"), reference=r["canonical_solution"],
+                     fields={"task_id": r["task_id"], "prompt": r["prompt"], "test": r["test"],
+                             "entry_point": r["entry_point"]}) for r in rows]
+
+    def default_sampling(self) -> Sampling:
+        return Sampling(max_tokens=512, temperature=0.0, top_p=1.0, n=1,
+                        stop=STOP if self.style == "completion" else (), seed=0)
+
+    def requests(self, item: Item, sampling: Sampling) -> list[GenerateRequest]:
+        prompt: str | tuple[ChatMessage, ...] = item.fields["prompt"]
+        if self.style == "chat":
+            prompt = (ChatMessage("user", CHAT_TEMPLATE.format(prompt=item.fields["prompt"])),)
+        out = []
+        for start in range(0, sampling.n, CHUNK):
+            size = min(CHUNK, sampling.n - start)
+            seed = None if sampling.seed is None else sampling.seed + start
+            out.append(GenerateRequest(f"{item.id}#{start}", prompt, dataclasses.replace(sampling, n=size, seed=seed)))
+        return out
+
+    def program(self, item: Item, text: str) -> tuple[str, str]:
+        """(code shown as the model's solution, full program run in the sandbox)."""
+        f = item.fields
+        if self.style == "chat":
+            code = chat_program_code(f["prompt"], text, f["entry_point"])
+            return code, code + "\n" + f["test"] + "\n" + f"check({f['entry_point']})"
+        return text, humaneval_program(f["prompt"], text, f["test"], f["entry_point"])
+
+    def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
+        reqs = {it.id: self.requests(it, sampling) for it in items}
+        flat = [r for it in items for r in reqs[it.id]]
+        results = {c.key: c for c in backend.generate(flat)}
+        programs: list[str] = []
+        index: list[tuple[Item, Completion, int, str]] = []
+        for it in items:
+            for r in reqs[it.id]:
+                comp = results[r.key]
+                for j, text in enumerate(comp.texts):
+                    code, program = self.program(it, text)
+                    programs.append(program)
+                    index.append((it, comp, j, code))
+        verdicts = run_many(programs, self.limits)
+        by_item: dict[str, list[OutputRecord]] = {it.id: [] for it in items}
+        for (it, comp, j, code), res in zip(index, verdicts, strict=True):
+            by_item[it.id].append(self._output(comp, j, code, res))
+        for it in items:
+            outs = by_item[it.id]
+            c = sum(o.scores["pass"] for o in outs)
+            ptoks = sum(results[r.key].prompt_tokens for r in reqs[it.id])
+            on_sample(SampleRecord(
+                item_id=it.id, input=it.fields["prompt"], prompt=it.fields["prompt"], reference=it.reference,
+                group=it.fields["task_id"], outputs=outs, prompt_tokens=ptoks,
+                scores={"pass_rate": c / len(outs) if outs else 0.0, "c": float(c), "n": float(len(outs)),
+                        self.info.main_metric[1]: pass_at_k(len(outs), int(c), 1) if outs else 0.0}))
+
+    @staticmethod
+    def _output(comp: Completion, j: int, code: str, res: ExecResult) -> OutputRecord:
+        if comp.error:
+            return OutputRecord(text="", finish="error", error=comp.error, scores={"pass": 0.0},
+                                detail="request failed")
+        tail = (res.stderr_tail or res.stdout_tail).strip().splitlines()[-6:]
+        return OutputRecord(
+            text=comp.texts[j], finish=comp.finish[j], tokens=comp.completion_tokens // max(1, len(comp.texts)),
+            extracted={"code": code, "verdict": res.verdict.value}, scores={"pass": float(res.passed)},
+            detail=f"{res.verdict.value}: {res.reason} ({res.seconds:.2f} s)" + ("\n" + "\n".join(tail) if tail
+                                                                                and not res.passed else ""))
+
+    def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]:
+        counts = [(len(s.outputs), int(sum(o.scores.get("pass", 0.0) for o in s.outputs))) for s in samples]
+        if not counts:
+            return []
+        n_min = min(n for n, _ in counts)
+        out = []
+        for k in ks_for(n_min):
+            per = [pass_at_k(n, c, k) for n, c in counts]
+            lo, hi = bootstrap_ci(per, seed=0)
+            out.append(MetricValue(name=f"pass@{k}", variant=self.style, value=sum(per) / len(per), n=len(per),
+                                   ci_low=lo, ci_high=hi, ci_method="bootstrap"))
+        return out
+
+    def template(self) -> str:
+        return "{prompt}" if self.style == "completion" else CHAT_TEMPLATE
+
+    def grader_config(self) -> str:
+        return json.dumps({"program": "prompt+completion+test+check(entry_point)" if self.style == "completion"
+                           else "imports+extracted code+test+check(entry_point)", "stop": list(STOP),
+                           "chunk": CHUNK, "limits": dataclasses.asdict(self.limits), "guard": GUARD_VERSION})

@@ -1,0 +1,63 @@
+"""Building a backend from command-line options (shared by run and demo)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from evals.backends import backend_module
+from evals.backends.base import Backend
+from evals.backends.embedded import EMBEDDED_MODEL_ID
+from evals.errors import ConfigError
+from evals.records import ModelEntry
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    name: str = "embedded"
+    base_url: str | None = None
+    api_model: str | None = None
+    concurrency: int = 8
+    parallel: int = 1
+    prompt_cache: bool = False
+    rpm: float | None = None
+    tpm: float | None = None
+    cache: Path | None = None  # completion cache (SQLite) or None
+
+    def command_args(self) -> list[str]:
+        """The options that change results, for the run's reproducing command line."""
+        out = ["--backend", self.name]
+        if self.name == "embedded":
+            out += ["--parallel", str(self.parallel)] + (["--prompt-cache"] if self.prompt_cache else [])
+        if self.base_url:
+            out += ["--base-url", self.base_url]
+        if self.api_model:
+            out += ["--api-model", self.api_model]
+        return out
+
+
+def make_backend(opts: BackendOptions, model: ModelEntry) -> Backend:
+    backend_module(opts.name)  # unknown backend / missing package → one clear error
+    backend: Backend
+    if opts.name == "embedded":
+        from evals.backends.embedded import EmbeddedBackend, EmbeddedConfig
+
+        if model.id != EMBEDDED_MODEL_ID:
+            raise ConfigError(f"the embedded backend runs only '{EMBEDDED_MODEL_ID}', not '{model.id}'",
+                              where="--model", fix="use --backend openai --base-url URL for other models")
+        backend = EmbeddedBackend(EmbeddedConfig(parallel=opts.parallel, prompt_cache=opts.prompt_cache))
+    elif opts.name == "openai":
+        from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
+
+        served = opts.api_model or model.api_model or model.id
+        oa = OpenAICompatBackend(OpenAIConfig(model=served, base_url=opts.base_url, concurrency=opts.concurrency,
+                                              requests_per_minute=opts.rpm, tokens_per_minute=opts.tpm))
+        oa.check_reachable()
+        backend = oa
+    else:
+        raise ConfigError(f"backend '{opts.name}' is not available in `podium run`", where="--backend")
+    if opts.cache is not None:
+        from evals.backends.cached import CachedBackend
+
+        backend = CachedBackend(backend, opts.cache)
+    return backend
