@@ -301,7 +301,8 @@ _LINE_START_RE = r"^\s*(?:\*\*)?\(?([{L}])(?:[.):]|\*\*)"
 
 def _explicit_re(letters: str) -> re.Pattern[str]:
     return re.compile(
-        r"(?:\b(?i:answer)\s*+(?:\*\*|__)?\s*+(?:(?i:is|would\s+be|should\s+be|will\s+be)\b\s*+:?|:|=)"
+        r"(?:\b(?i:answer|(?:correct|right|best)\s+(?:option|choice))\s*+(?:\*\*|__)?\s*+"
+        r"(?:(?i:is(?:\s+(?:likely|probably|clearly|definitely))?|would\s+be|should\s+be|will\s+be)\b\s*+:?|:|=)"
         r"|\b(?i:i\s+(?:would\s+)?(?:choose|pick|select|go\s+with)|i'd\s+(?:choose|pick|go\s+with)))"
         r"\s*+(?:\*\*|__)?\s*+(?:(?i:option|choice)\s+)?(?P<open>[(\[]?)\s*+"
         rf"(?P<l>[{letters}])(?P<after>[^\n]{{0,24}})"
@@ -347,7 +348,8 @@ def _marked(lines: list[str], letters: str) -> str | None:
 def choice_letter(text: str, letters: str = "ABCD") -> str | None:
     """The multiple-choice letter an answer picks, or None. Rules, first hit wins:
 
-    1. explicit: last "answer is/:/= X", "I choose X", "the correct answer is (X)", "**Answer:** X";
+    1. explicit: last "answer is/:/= X", "the answer is probably X", "the best option is X",
+       "I choose X", "the correct answer is (X)", "**Answer:** X";
        X must not start a word, and "A"/"I" followed by a lowercase prose word ("answer: A train…") is prose;
     2. the whole reply, or its last line, is a lone letter ("B", "(b)", "**C.**");
     3. a marked letter — "**B**", "(B)", "[B]" — on the last line that marks exactly one letter, ignoring

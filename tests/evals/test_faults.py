@@ -24,17 +24,18 @@ from tests.support.servers import REPO
 
 
 def requests(data_dir: Path, n: int) -> list[GenerateRequest]:
-    suite = GSM8K()
+    """Short zero-shot prompts: each request takes well under the client timeout on a busy 2-core machine."""
     sampling = Sampling(max_tokens=24, temperature=0.0, stop=STOP, seed=0)
-    return [suite.request(it, sampling) for it in suite.load(data_dir)[:n]]
+    return [GenerateRequest(it.id, f"Q: {it.fields['question']}\nA:", sampling)
+            for it in GSM8K().load(data_dir)[:n]]
 
 
 def test_faulty_server_gives_identical_results(server_url: str, data_dir: Path) -> None:
     reqs = requests(data_dir, 12)
     clean = OpenAICompatBackend(OpenAIConfig(model="m", base_url=server_url, concurrency=2)).generate(reqs)
     assert all(c.error is None for c in clean)
-    with FaultProxy(server_url.removesuffix("/v1"), rate=0.35, seed=3, slow_seconds=4.0) as proxy:
-        be = OpenAICompatBackend(OpenAIConfig(model="m", base_url=proxy.url + "/v1", concurrency=2, timeout=3.0,
+    with FaultProxy(server_url.removesuffix("/v1"), rate=0.35, seed=3, slow_seconds=12.0) as proxy:
+        be = OpenAICompatBackend(OpenAIConfig(model="m", base_url=proxy.url + "/v1", concurrency=2, timeout=10.0,
                                               retry=RetryPolicy(max_retries=12, base_delay=0.05, max_delay=1.0)))
         faulty = be.generate(reqs)
     assert [c.key for c in faulty] == [r.key for r in reqs]

@@ -66,8 +66,12 @@ class FaultProxy:
                     time.sleep(proxy.slow_seconds)
                     self.close_connection = True
                 else:
-                    r = httpx.post(proxy.upstream + self.path, content=body,
-                                   headers={"Content-Type": "application/json"}, timeout=300)
+                    try:
+                        r = httpx.post(proxy.upstream + self.path, content=body,
+                                       headers={"Content-Type": "application/json"}, timeout=300)
+                    except httpx.HTTPError:
+                        self._send(502, b'{"error": {"message": "upstream failed"}}')
+                        return
                     with proxy._lock:
                         proxy.forwarded += 1
                     if fault == "truncate":
