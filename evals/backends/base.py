@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from evals.errors import Unsupported
 
@@ -23,9 +23,20 @@ class Sampling:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallMsg:
+    """A tool call the assistant made (OpenAI shape): arguments as the JSON text the model wrote."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
     role: Literal["system", "user", "assistant", "tool"]
     content: str
+    tool_calls: tuple[ToolCallMsg, ...] = ()  # assistant turns that call tools
+    tool_call_id: str | None = None  # tool turns: which call this answers
 
 
 Prompt = str | tuple[ChatMessage, ...]
@@ -36,6 +47,7 @@ class GenerateRequest:
     key: str  # stable: suite/item/sample — cache and resume key
     prompt: Prompt  # str → text completion; messages → chat completion (the model's chat template)
     sampling: Sampling
+    tools: tuple[Mapping[str, Any], ...] = ()  # OpenAI function specs for native tool calling (chat only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +59,7 @@ class Completion:
     completion_tokens: int = 0
     seconds: float = 0.0
     error: str | None = None  # per-item failure is data; the result list never shrinks
+    tool_calls: tuple[tuple[ToolCallMsg, ...], ...] = ()  # per choice, when the model called tools
 
     @staticmethod
     def failed(req: GenerateRequest, error: str, seconds: float = 0.0) -> Completion:
@@ -81,7 +94,7 @@ class BackendInfo:
     parameters: dict[str, str | int | float | bool | None] = field(default_factory=dict)
     supports_loglikelihood: bool = False
     supports_chat: bool = True
-    supports_tools: bool = False
+    supports_tools: bool = False  # native (OpenAI-style) tool calling
     gpu_count: int = 0
 
 
@@ -113,3 +126,30 @@ class Backend(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def messages_json(msgs: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """Chat messages in the OpenAI wire shape (also what llama.cpp's server takes)."""
+    out: list[dict[str, Any]] = []
+    for m in msgs:
+        d: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.tool_calls:
+            d["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                               for c in m.tool_calls]
+        if m.tool_call_id is not None:
+            d["tool_call_id"] = m.tool_call_id
+        out.append(d)
+    return out
+
+
+def parse_tool_calls(raw: Any) -> tuple[ToolCallMsg, ...]:
+    """Tool calls from an OpenAI-shaped message (dicts or SDK objects); malformed entries are kept as text."""
+    calls = []
+    for i, c in enumerate(raw or []):
+        fn = c.get("function", {}) if isinstance(c, dict) else getattr(c, "function", None)
+        name = fn.get("name", "") if isinstance(fn, dict) else getattr(fn, "name", "")
+        args = fn.get("arguments", "") if isinstance(fn, dict) else getattr(fn, "arguments", "")
+        cid = c.get("id") if isinstance(c, dict) else getattr(c, "id", None)
+        calls.append(ToolCallMsg(str(cid or f"call_{i}"), str(name or ""), args if isinstance(args, str)
+                                 else __import__("json").dumps(args)))
+    return tuple(calls)

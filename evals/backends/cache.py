@@ -11,16 +11,17 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from evals.backends.base import Completion, FinishReason, GenerateRequest
+from evals.backends.base import Completion, FinishReason, GenerateRequest, ToolCallMsg
 from evals.hashing import sha256_json
 
 
 def request_key(base_url: str, model: str, req: GenerateRequest) -> str:
-    prompt: object = req.prompt if isinstance(req.prompt, str) else [[m.role, m.content] for m in req.prompt]
+    prompt: object = req.prompt if isinstance(req.prompt, str) else [
+        [m.role, m.content, [[c.id, c.name, c.arguments] for c in m.tool_calls], m.tool_call_id] for m in req.prompt]
     s = req.sampling
     return sha256_json({"url": base_url, "model": model, "prompt": prompt, "max_tokens": s.max_tokens,
                         "temperature": s.temperature, "top_p": s.top_p, "n": s.n, "stop": list(s.stop),
-                        "seed": s.seed})
+                        "seed": s.seed, "tools": list(req.tools)})
 
 
 class RequestCache:
@@ -41,14 +42,16 @@ class RequestCache:
         body = json.loads(row[0])
         self.hits += 1
         finish: tuple[FinishReason, ...] = tuple(body["finish"])
+        calls = tuple(tuple(ToolCallMsg(*c) for c in choice) for choice in body.get("tool_calls", []))
         return Completion(req.key, tuple(body["texts"]), finish, body["prompt_tokens"],
-                          body["completion_tokens"], 0.0)
+                          body["completion_tokens"], 0.0, tool_calls=calls)
 
     def put(self, key: str, comp: Completion) -> None:
         if comp.error is not None:
             return
         body = json.dumps({"texts": comp.texts, "finish": comp.finish, "prompt_tokens": comp.prompt_tokens,
-                           "completion_tokens": comp.completion_tokens})
+                           "completion_tokens": comp.completion_tokens,
+                           "tool_calls": [[[c.id, c.name, c.arguments] for c in ch] for ch in comp.tool_calls]})
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO responses (key, body) VALUES (?, ?)", (key, body))
 

@@ -20,13 +20,15 @@ from typing import Any
 from evals.backends.base import (
     Backend,
     BackendInfo,
-    ChatMessage,
     Completion,
     FinishReason,
     GenerateRequest,
     Loglikelihood,
     LoglikelihoodRequest,
     OnResult,
+    ToolCallMsg,
+    messages_json,
+    parse_tool_calls,
 )
 from evals.backends.loglik import run_forced
 from evals.errors import BackendError
@@ -69,10 +71,6 @@ def _finish(reason: str | None) -> FinishReason:
     return "length" if reason == "length" else "stop"
 
 
-def _messages(msgs: tuple[ChatMessage, ...]) -> list[dict[str, str]]:
-    return [{"role": m.role, "content": m.content} for m in msgs]
-
-
 class EmbeddedBackend(Backend):
     def __init__(self, config: EmbeddedConfig | None = None) -> None:
         import xllamacpp
@@ -90,6 +88,7 @@ class EmbeddedBackend(Backend):
         params.n_ctx = cfg.n_ctx * cfg.parallel
         params.verbosity = 0
         params.cache_prompt = cfg.prompt_cache  # server default, also for HTTP clients
+        params.use_jinja = True  # the GGUF's own chat template; needed for native tool calling
         try:
             self._server = xllamacpp.Server(params)
         except RuntimeError as exc:
@@ -99,7 +98,7 @@ class EmbeddedBackend(Backend):
             name="embedded", engine=f"llama.cpp (xllamacpp {version('xllamacpp')})", model=path.name,
             parameters={"n_ctx": cfg.n_ctx, "threads": threads, "parallel": cfg.parallel,
                         "prompt_cache": cfg.prompt_cache},
-            supports_loglikelihood=True, supports_chat=True,
+            supports_loglikelihood=True, supports_chat=True, supports_tools=True,
         )
 
     @property
@@ -118,12 +117,15 @@ class EmbeddedBackend(Backend):
         if isinstance(req.prompt, str):
             body["prompt"] = req.prompt
         else:
-            body["messages"] = _messages(req.prompt)
+            body["messages"] = messages_json(req.prompt)
+            if req.tools:
+                body["tools"] = [dict(t) for t in req.tools]
         return body
 
     def _one(self, req: GenerateRequest) -> Completion:
         t0 = time.perf_counter()
         texts: list[str] = []
+        calls: list[tuple[ToolCallMsg, ...]] = []
         finish: list[FinishReason] = []
         ptoks = ctoks = 0
         for i in range(req.sampling.n):  # distinct seeds per sample (llama.cpp caps native n at its slots)
@@ -143,11 +145,13 @@ class EmbeddedBackend(Backend):
             choice = resp["choices"][0]
             text = choice["message"].get("content") or "" if "message" in choice else choice.get("text", "")
             texts.append(text)
+            calls.append(parse_tool_calls(choice.get("message", {}).get("tool_calls")))
             finish.append(_finish(choice.get("finish_reason")))
             usage = resp.get("usage", {})
             ptoks += int(usage.get("prompt_tokens", 0))
             ctoks += int(usage.get("completion_tokens", 0))
-        return Completion(req.key, tuple(texts), tuple(finish), ptoks, ctoks, time.perf_counter() - t0)
+        return Completion(req.key, tuple(texts), tuple(finish), ptoks, ctoks, time.perf_counter() - t0,
+                          tool_calls=tuple(calls) if any(calls) else ())
 
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Completion]:
         results: list[Completion] = []

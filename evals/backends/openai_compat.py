@@ -29,6 +29,8 @@ from evals.backends.base import (
     Loglikelihood,
     LoglikelihoodRequest,
     OnResult,
+    messages_json,
+    parse_tool_calls,
 )
 from evals.backends.loglik import encode_pair, run_forced
 from evals.backends.ratelimit import RateLimiter
@@ -66,6 +68,7 @@ class OpenAICompatBackend(Backend):
         self.base_url = config.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         self._api_key = config.api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"
         self._native_n = config.native_n
+        self._calls: dict[tuple[str, int | None], tuple[Any, ...]] = {}  # tool calls by (request, seed)
         self._ll_method: str | None = None  # probed lazily: "echo" | "forced" | "" (none)
         self._rng = random.Random(config.seed)
         self.retries = 0  # observed retries, for the run summary and tests
@@ -76,7 +79,7 @@ class OpenAICompatBackend(Backend):
             base_url=self.base_url,
             parameters={"concurrency": config.concurrency, "timeout": config.timeout,
                         "max_retries": config.retry.max_retries},
-            supports_chat=True,
+            supports_chat=True, supports_tools=True,
         )
 
     # ------------------------------------------------------------------ public
@@ -216,6 +219,7 @@ class OpenAICompatBackend(Backend):
             if n == 1 or self._native_n:
                 try:
                     texts, finish, pt, ct = await self._call(client, req, n, req.sampling.seed)
+                    calls = self._calls.pop((req.key, req.sampling.seed), ())
                 except openai.BadRequestError as exc:
                     if n == 1 or "n" not in str(exc).lower():
                         raise
@@ -225,12 +229,15 @@ class OpenAICompatBackend(Backend):
                 parts = await asyncio.gather(*(
                     self._call(client, req, 1, None if req.sampling.seed is None else req.sampling.seed + i)
                     for i in range(n)))
+                calls = tuple(c for i in range(n) for c in self._calls.pop(
+                    (req.key, None if req.sampling.seed is None else req.sampling.seed + i), ()))
                 texts = [t for p in parts for t in p[0]]
                 finish = [f for p in parts for f in p[1]]
                 pt, ct = sum(p[2] for p in parts), sum(p[3] for p in parts)
         except Exception as exc:  # after retries: the failure becomes data
             return Completion.failed(req, f"{type(exc).__name__}: {exc}"[:500], time.perf_counter() - t0)
-        return Completion(req.key, tuple(texts), tuple(finish), pt, ct, time.perf_counter() - t0)
+        return Completion(req.key, tuple(texts), tuple(finish), pt, ct, time.perf_counter() - t0,
+                          tool_calls=calls if any(calls) else ())
 
     async def _call(self, client: openai.AsyncOpenAI, req: GenerateRequest, n: int, seed: int | None
                     ) -> tuple[list[str], list[FinishReason], int, int]:
@@ -264,10 +271,12 @@ class OpenAICompatBackend(Backend):
                 texts = [c.text or "" for c in resp.choices]
                 finish = [_finish(c.finish_reason) for c in resp.choices]
             else:
-                msgs: Any = [{"role": m.role, "content": m.content} for m in req.prompt]
-                chat = await client.chat.completions.create(messages=msgs, **common)
+                msgs: Any = messages_json(req.prompt)
+                extra: dict[str, Any] = {"tools": [dict(t) for t in req.tools]} if req.tools else {}
+                chat = await client.chat.completions.create(messages=msgs, **common, **extra)
                 texts = [c.message.content or "" for c in chat.choices]
                 finish = [_finish(c.finish_reason) for c in chat.choices]
+                self._calls[(req.key, seed)] = tuple(parse_tool_calls(c.message.tool_calls) for c in chat.choices)
                 resp = chat
         except openai.APIStatusError as exc:
             if exc.status_code in RETRY_STATUS:
