@@ -97,6 +97,10 @@ class SuiteRecord(Strict):
     grader: str = Field(description="Grader configuration, serialised.")
     items_total: int = Field(description="Items in the full split.")
     selection: str = Field(description="Which items ran, e.g. 'first 20 in file order'.")
+    display_name: str | None = Field(None, description="Suite name shown on the site.")
+    description: str | None = None
+    main_metric: list[str] = Field(default_factory=list, description="[name, variant] of the headline metric.")
+    metric_help: dict[str, str] = Field(default_factory=dict, description="What each variant means.")
 
 
 class CostRecord(Strict):

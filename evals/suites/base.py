@@ -88,7 +88,9 @@ class Suite(abc.ABC):
             id=self.info.id, version=suite_version(dataset_sha256, template, fewshot, grader),
             protocol=self.info.protocol, shots=self.info.shots, split=self.info.split,
             dataset_sha256=dataset_sha256, template_sha=sha256_text(template)[:16], fewshot_ids=fewshot,
-            grader=grader, items_total=items_total, selection=selection,
+            grader=grader, items_total=items_total, selection=selection, display_name=self.info.display_name,
+            description=self.info.description, main_metric=list(self.info.main_metric),
+            metric_help=dict(self.info.metric_help),
         )
 
 

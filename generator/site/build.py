@@ -78,21 +78,16 @@ def copy_vendor(dest: Path) -> None:
 
 
 def suite_meta(data: SiteData) -> dict[str, SuiteMeta]:
-    """Display metadata per suite id, from the suite definitions known to this Podium."""
-    from evals.suites import SUITES, get_suite  # the suite registry is data, not machinery
-
-    metas = {}
-    for sid in sorted({lr.run.suite.id for lr in data.runs} | set()):
-        if sid in SUITES:
-            info = get_suite(sid).info
-            metas[sid] = SuiteMeta(sid, info.display_name, info.description, info.protocol, info.shots,
-                                   info.split, info.main_metric, dict(info.metric_help))
-        else:
-            run = next(lr.run for lr in data.runs if lr.run.suite.id == sid)
-            first = run.metrics[0]
-            metas[sid] = SuiteMeta(sid, sid, "", run.suite.protocol, run.suite.shots, run.suite.split,
-                                   (first.name, first.variant), {})
-    return metas
+    """Display metadata per suite id, from the newest run of each suite (site_data is the only input)."""
+    metas: dict[str, SuiteMeta] = {}
+    for lr in sorted(data.runs, key=lambda r: r.run.finished_at):
+        sr = lr.run.suite
+        first = lr.run.metrics[0] if lr.run.metrics else None
+        main = (sr.main_metric[0], sr.main_metric[1]) if len(sr.main_metric) == 2 else (
+            (first.name, first.variant) if first else ("score", "default"))
+        metas[sr.id] = SuiteMeta(sr.id, sr.display_name or sr.id, sr.description or "", sr.protocol, sr.shots,
+                                 sr.split, main, dict(sr.metric_help))
+    return dict(sorted(metas.items()))
 
 
 def _mkdocs_config(base: Path, docs_dir: Path, site_dir: Path, nav: list[Any]) -> Path:
