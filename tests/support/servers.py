@@ -18,17 +18,24 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 
 
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM when the test process dies (even by SIGKILL) — no orphan servers."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextmanager
 def llama_server(parallel: int = 1) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """Start `podium serve-model` (llama.cpp HTTP server on a free 127.0.0.1 port); yield (base_url, proc)."""
     proc = subprocess.Popen([sys.executable, "-m", "generator", "serve-model", "--parallel", str(parallel)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
+                            start_new_session=True, preexec_fn=die_with_parent)
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
         if not url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"server did not start: {url!r} {proc.stderr.read() if proc.stderr else ''}")
+            raise RuntimeError(f"server did not start: {url!r}")
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
