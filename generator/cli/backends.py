@@ -23,6 +23,15 @@ class BackendOptions:
     rpm: float | None = None
     tpm: float | None = None
     cache: Path | None = None  # completion cache (SQLite) or None
+    # vLLM in-process
+    model_path: str | None = None  # HF model dir / hub id (default: the model entry's source)
+    tensor_parallel: int = 1
+    pipeline_parallel: int = 1
+    dtype: str = "auto"
+    quantization: str | None = None
+    max_model_len: int | None = None
+    enforce_eager: bool = False
+    executor: str | None = None  # "ray" for multi-node
 
     def command_args(self) -> list[str]:
         """The options that change results, for the run's reproducing command line."""
@@ -33,6 +42,15 @@ class BackendOptions:
             out += ["--base-url", self.base_url]
         if self.api_model:
             out += ["--api-model", self.api_model]
+        if self.name == "vllm":
+            out += ["--tensor-parallel", str(self.tensor_parallel), "--pipeline-parallel", str(self.pipeline_parallel),
+                    "--dtype", self.dtype]
+            for flag, value in (("--model-path", self.model_path), ("--quantization", self.quantization),
+                                ("--max-model-len", self.max_model_len), ("--executor", self.executor)):
+                if value is not None:
+                    out += [flag, str(value)]
+            if self.enforce_eager:
+                out.append("--enforce-eager")
         return out
 
 
@@ -54,6 +72,16 @@ def make_backend(opts: BackendOptions, model: ModelEntry) -> Backend:
                                               requests_per_minute=opts.rpm, tokens_per_minute=opts.tpm))
         oa.check_reachable()
         backend = oa
+    elif opts.name == "vllm":
+        from evals.backends.vllm import VLLMBackend, VLLMConfig
+
+        path = opts.model_path or model.api_model or model.source
+        backend = VLLMBackend(VLLMConfig(
+            model=path, tensor_parallel_size=opts.tensor_parallel, pipeline_parallel_size=opts.pipeline_parallel,
+            dtype=opts.dtype, quantization=opts.quantization, max_model_len=opts.max_model_len,
+            enforce_eager=opts.enforce_eager,
+            distributed_executor_backend=opts.executor,  # type: ignore[arg-type]
+        ))
     else:
         raise ConfigError(f"backend '{opts.name}' is not available in `podium run`", where="--backend")
     if opts.cache is not None:

@@ -54,7 +54,7 @@ def print_summary(console: Console, result: RunResult) -> None:
               help="gsm8k | mmlu | hellaswag | boolq | winogrande | humaneval | scenarios | scenario:<id>; "
                    "multiple-choice suites also as <id>:generative for chat-only APIs.")
 @click.option("--backend", "backend_name", default="embedded", show_default=True,
-              help="embedded (llama.cpp, offline) | openai (any OpenAI-compatible server).")
+              help="embedded (llama.cpp, offline) | openai (any OpenAI-compatible server) | vllm (in-process).")
 @click.option("--base-url", envvar="OPENAI_BASE_URL", default=None,
               help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 [env OPENAI_BASE_URL].")
 @click.option("--api-model", default=None, help="Model name to send to the API (default: the model entry's).")
@@ -75,6 +75,16 @@ def print_summary(console: Console, result: RunResult) -> None:
 @click.option("--prompt-cache/--no-prompt-cache", default=False, show_default=True,
               help="Embedded backend: reuse cached prompt prefixes (~4x faster on few-shot suites; greedy "
                    "output may then depend on request order).")
+@click.option("--model-path", default=None, help="vllm: HF model directory or hub id (default: the model entry's).")
+@click.option("--tensor-parallel", type=click.IntRange(min=1), default=1, show_default=True, help="vllm: GPUs per stage.")
+@click.option("--pipeline-parallel", type=click.IntRange(min=1), default=1, show_default=True,
+              help="vllm: pipeline stages (nodes, with --executor ray).")
+@click.option("--dtype", default="auto", show_default=True, help="vllm: auto | bfloat16 | float16 | float32.")
+@click.option("--quantization", default=None, help="vllm: e.g. fp8, awq, gptq.")
+@click.option("--max-model-len", type=click.IntRange(min=128), default=None, help="vllm: context length.")
+@click.option("--enforce-eager", is_flag=True, help="vllm: no graph capture (CPU, quick start).")
+@click.option("--executor", type=click.Choice(["mp", "ray"]), default=None,
+              help="vllm: distributed executor; ray for models spanning several nodes.")
 @click.option("--rpm", type=float, default=None, help="Client-side limit: requests per minute (openai).")
 @click.option("--tpm", type=float, default=None, help="Client-side limit: tokens per minute (openai).")
 @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
@@ -85,7 +95,9 @@ def print_summary(console: Console, result: RunResult) -> None:
 def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, api_model: str | None,
         limit: int | None, subjects: str | None, shard: str | None, samples: int | None,
         temperature: float | None, top_p: float | None, max_tokens: int | None, seed: int | None,
-        concurrency: int, parallel: int, prompt_cache: bool, rpm: float | None, tpm: float | None,
+        concurrency: int, parallel: int, prompt_cache: bool, model_path: str | None, tensor_parallel: int,
+        pipeline_parallel: int, dtype: str, quantization: str | None, max_model_len: int | None,
+        enforce_eager: bool, executor: str | None, rpm: float | None, tpm: float | None,
         use_cache: bool, data_dir: Path | None, site_data: Path) -> None:
     """Evaluate MODEL on SUITE and write run.json + samples.jsonl.gz into site_data/runs/.
 
@@ -112,7 +124,10 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
         seed=seed if seed is not None else base.seed)
     cache_dir = default_cache_dir()
     bopts = BackendOptions(name=backend_name, base_url=base_url, api_model=api_model, concurrency=concurrency,
-                           parallel=parallel, prompt_cache=prompt_cache, rpm=rpm, tpm=tpm,
+                           parallel=parallel, prompt_cache=prompt_cache, rpm=rpm, tpm=tpm, model_path=model_path,
+                           tensor_parallel=tensor_parallel, pipeline_parallel=pipeline_parallel, dtype=dtype,
+                           quantization=quantization, max_model_len=max_model_len, enforce_eager=enforce_eager,
+                           executor=executor,
                            cache=cache_dir / "cache" / "requests.sqlite" if use_cache else None)
     parts = ["podium", "run", "--model", model_id, "--suite", suite_id, *bopts.command_args()]
     for flag, value in (("--limit", limit), ("--subjects", subjects), ("--shard", shard), ("--samples", samples),
