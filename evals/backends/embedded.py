@@ -171,6 +171,8 @@ class EmbeddedBackend(Backend):
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
         """Exact, by forcing each continuation token with logit_bias (see evals.backends.loglik)."""
+        if self.config.parallel == 1:  # in order on one slot: an item's choices share the evaluated context
+            return run_forced(requests, self.tokenize, self._server.handle_completions)
         with ThreadPoolExecutor(max_workers=self.config.parallel) as pool:
             return run_forced(requests, self.tokenize, self._server.handle_completions,
                               map_fn=lambda f, reqs: list(pool.map(f, reqs)))

@@ -1,0 +1,131 @@
+"""Multiple-choice suites: prompts against hand-verified strings of real rows, exact loglikelihood ranking on
+the embedded model, category roll-ups, and the generative protocol through a real server's chat endpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals.backends.base import LoglikelihoodRequest
+from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
+from evals.records import SampleRecord
+from evals.suites import get_suite
+from evals.suites.multiple_choice import MCItem
+
+
+def first(suite_id: str, data_dir: Path, **opts: object) -> MCItem:
+    item = get_suite(suite_id, **opts).load(data_dir)[0]
+    assert isinstance(item, MCItem)
+    return item
+
+
+def test_mmlu_prompt_of_a_real_row(data_dir: Path) -> None:
+    it = first("mmlu", data_dir, subjects=("anatomy",))
+    ctx = it.contexts[0]
+    assert ctx.startswith("The following are multiple choice questions (with answers) about anatomy.\n\n"
+                          "What is the embryological origin of the hyoid bone?\nA. The first pharyngeal arch\n"
+                          "B. The first and second pharyngeal arches\nC. The second pharyngeal arch\n"
+                          "D. The second and third pharyngeal arches\nAnswer: D\n\n")
+    assert ctx.count("\nAnswer:") == 6  # five shots from dev + the question
+    assert ctx.endswith("A. paralysis of the facial muscles.\nB. paralysis of the facial muscles and loss of taste.\n"
+                        "C. paralysis of the facial muscles, loss of taste and lacrimation.\n"
+                        "D. paralysis of the facial muscles, loss of taste, lacrimation and decreased salivation."
+                        "\nAnswer:")
+    assert it.continuations == (" A", " B", " C", " D") and it.gold == 0 and it.group == "anatomy"
+
+
+def test_hellaswag_preprocessing_of_a_real_row(data_dir: Path) -> None:
+    it = first("hellaswag", data_dir)
+    # activity label + ": " + ctx_a + " " + ctx_b.capitalize()
+    assert it.contexts[0] == "Roof shingle removal: A man is sitting on a roof. He"
+    assert it.continuations[3] == " starts pulling up roofing on a roof." and it.gold == 3
+    from evals.suites.hellaswag import preprocess
+
+    assert preprocess("Do it [step] now [title] Next  step") == "Do it now. Next step"
+
+
+def test_boolq_prompt_of_a_real_row(data_dir: Path) -> None:
+    it = first("boolq", data_dir)
+    assert it.contexts[0].startswith("Ethanol fuel -- All biomass goes through at least some of these steps")
+    assert it.contexts[0].endswith("\nQuestion: does ethanol take more energy make that produces?\nAnswer:")
+    assert it.continuations == (" no", " yes") and it.gold == 0
+
+
+def test_winogrande_partial_scoring_of_a_real_row(data_dir: Path) -> None:
+    it = first("winogrande", data_dir)
+    assert it.contexts == ("Sarah was a much better surgeon than Maria so Sarah",
+                           "Sarah was a much better surgeon than Maria so Maria")
+    assert it.continuations == (" always got the easier cases.",) * 2 and it.gold == 1
+
+
+def test_loglikelihood_is_exact_and_deterministic(embedded, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    suite = get_suite("boolq")
+    items = suite.load(data_dir)[:3]
+    runs = []
+    for _ in range(2):
+        out: list[SampleRecord] = []
+        suite.execute(items, embedded, suite.default_sampling(), out.append)
+        runs.append([(s.outputs[0].extracted["acc"], s.outputs[0].detail) for s in out])
+    assert runs[0] == runs[1]
+    assert all("log-likelihoods — no: -" in d for _, d in runs[0])
+    # summing is exact: the two-token continuation equals the sum of its token log-probs given growing contexts
+    ctx = "The capital of France is"
+    whole = embedded.loglikelihood([LoglikelihoodRequest("w", ctx, " Paris, France")])[0]
+    tokens = embedded.tokenize(" Paris, France")
+    assert whole.n_tokens == len(tokens) >= 2
+    pieces, so_far = 0.0, ctx
+    for i in range(len(tokens)):
+        piece = embedded.tokenize(" Paris, France")[i:i + 1]
+        text = _detok(embedded, piece)
+        pieces += embedded.loglikelihood([LoglikelihoodRequest(f"p{i}", so_far, text)])[0].logprob
+        so_far += text
+    assert whole.logprob == pytest.approx(pieces, abs=2e-3)
+
+
+def _detok(backend, ids: list[int]) -> str:  # type: ignore[no-untyped-def]
+    import httpx
+
+    return str(httpx.post(backend.http_address + "/detokenize", json={"tokens": ids}).json()["content"])
+
+
+def test_mmlu_category_rollups_add_up(embedded, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    suite = get_suite("mmlu", subjects=("anatomy", "astronomy", "philosophy"))
+    items = suite.select(suite.load(data_dir), 2)
+    out: list[SampleRecord] = []
+    suite.execute(items, embedded, suite.default_sampling(), out.append)
+    metrics = suite.metrics(out)
+    overall = next(m for m in metrics if m.group is None and m.aggregation == "micro")
+    macro = next(m for m in metrics if m.group is None and m.aggregation == "macro")
+    cats = [m for m in metrics if m.group and m.group.startswith("category:")]
+    subjects = [m for m in metrics if m.group and m.group.startswith("subject:")]
+    assert overall.n == 6 and macro.n == 3 and len(subjects) == 3
+    assert {m.group for m in cats} == {"category:STEM", "category:other", "category:humanities"}
+    assert sum(m.n for m in cats) == overall.n == sum(m.n for m in subjects)
+    assert overall.value == pytest.approx(sum(m.value * m.n for m in cats) / overall.n)
+    assert macro.value == pytest.approx(sum(m.value for m in subjects) / 3)
+
+
+def test_chat_endpoint_gives_generative_protocol(server_url: str, data_dir: Path) -> None:
+    suite = get_suite("mmlu:generative", subjects=("anatomy",))
+    assert suite.info.id == "mmlu-generative" and suite.info.protocol == "generative"
+    items = suite.select(suite.load(data_dir), 2)
+    with OpenAICompatBackend(OpenAIConfig(model="m", base_url=server_url)) as be:
+        out: list[SampleRecord] = []
+        suite.execute(items, be, suite.default_sampling(), out.append)
+    assert len(out) == 2 and all(s.outputs[0].text for s in out)
+    assert all("Answer with the letter" in str(s.prompt) for s in out)
+    m = suite.metrics(out)[0]
+    assert m.variant == "generative" and m.n == 2
+
+
+def test_openai_backend_scores_loglikelihood_on_llama_cpp(server_url: str, embedded, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    suite = get_suite("winogrande")
+    items = suite.load(data_dir)[:2]
+    with OpenAICompatBackend(OpenAIConfig(model="m", base_url=server_url)) as be:
+        assert be.probe_loglikelihood() == "forced"
+        remote: list[SampleRecord] = []
+        suite.execute(items, be, suite.default_sampling(), remote.append)
+    local: list[SampleRecord] = []
+    suite.execute(items, embedded, suite.default_sampling(), local.append)
+    assert [s.outputs[0].extracted for s in remote] == [s.outputs[0].extracted for s in local]
