@@ -26,7 +26,7 @@ from generator.site.load import SiteData, load_site_data
 from generator.site.pages import render
 from generator.site.suite_pages import render_suite
 from generator.site.tables import scores_frame
-from generator.site.views import Cell, LeaderRow, RunView, SuiteColumn, metric_cell
+from generator.site.views import LeaderRow, RunView, SuiteColumn, metric_cell
 
 ASSETS = Path(__file__).parent / "assets"
 VENDOR = {  # npm package → file, pinned in assets/package.json to Altair 6.3's Vega-Lite schema (v6.4.1)
