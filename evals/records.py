@@ -85,6 +85,25 @@ class BackendRecord(Strict):
     parameters: dict[str, Scalar] = Field(default_factory=dict, description="Engine settings (n_ctx, threads...).")
 
 
+class ScenarioRecord(Strict):
+    """Display metadata of one custom scenario, copied from its YAML into the run that evaluated it."""
+
+    id: str
+    title: str
+    category: str = Field(description="math | code | tool_use | json_extraction | writing | ...")
+    origin: Literal["original", "ours"] = Field(
+        description="'original': a prompt of the hands-on test the scenario reproduces; 'ours': added by Podium.")
+    version: int
+    description: str = ""
+    what_is_checked: str = Field("", description="What the graders check, and what cannot be checked headless.")
+    protocols: list[str] = Field(default_factory=lambda: ["plain"],
+                                 description="plain (no tools) | native | action (tool-calling protocols run).")
+    graders: list[str] = Field(default_factory=list, description="Grader types, in order.")
+    trials: int = Field(description="Sampled trials per protocol (plus one greedy trial when greedy is true).")
+    greedy: bool = True
+    sha256: str = Field(description="sha256 of the scenario's YAML text.")
+
+
 class SuiteRecord(Strict):
     id: str
     version: str = Field(description="sha256 of (dataset sha256, prompt template, few-shot set, grader config).")
@@ -97,6 +116,8 @@ class SuiteRecord(Strict):
     grader: str = Field(description="Grader configuration, serialised.")
     items_total: int = Field(description="Items in the full split.")
     selection: str = Field(description="Which items ran, e.g. 'first 20 in file order'.")
+    scenarios: list[ScenarioRecord] = Field(
+        default_factory=list, description="Scenario suites: what each scenario of the run is (from its YAML).")
     display_name: str | None = Field(None, description="Suite name shown on the site.")
     description: str | None = None
     main_metric: list[str] = Field(default_factory=list, description="[name, variant] of the headline metric.")
@@ -144,10 +165,32 @@ class RunRecord(Strict):
 
 
 # ---------------------------------------------------------------- samples.jsonl.gz
+class ToolCallRecord(Strict):
+    """A tool call as the model made it: native (with the API's call id) or parsed from an "Action:" reply."""
+
+    id: str | None = None
+    name: str
+    arguments: str = Field(description="The arguments as the model wrote them (JSON text).")
+    error: str | None = Field(None, description="Why the call could not be read (the model then sees this error).")
+
+
 class ChatTurn(Strict):
     role: Literal["system", "user", "assistant", "tool"]
     content: str
     name: str | None = None
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list, description="Tool calls of an assistant turn.")
+    tool_call_id: str | None = Field(None, description="Tool turns: the call this result answers.")
+
+
+class GradeRecord(Strict):
+    """One grader's verdict on one output. ``score`` null = ungraded (e.g. a rubric without a judge)."""
+
+    grader: str = Field(description="Grader type: numeric, exact, regex, contains, json, tool_trace, ...")
+    score: float | None = Field(None, ge=0, le=1)
+    passed: bool | None = None
+    explanation: str
+    judge_model: str | None = Field(None, description="rubric: the judge backend and model.")
+    judge_raw: str | None = Field(None, description="rubric: the judge's raw reply.")
 
 
 class OutputRecord(Strict):
@@ -160,6 +203,9 @@ class OutputRecord(Strict):
     scores: dict[str, float] = Field(default_factory=dict)
     detail: str | None = Field(None, description="Grader explanation shown in the gallery.")
     error: str | None = None
+    transcript: list[ChatTurn] | None = Field(
+        None, description="Scenario trials: every turn after the prompt (replies, tool calls, tool results).")
+    grades: list[GradeRecord] = Field(default_factory=list, description="Scenario trials: one per grader.")
 
 
 class SampleRecord(Strict):

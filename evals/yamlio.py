@@ -20,7 +20,7 @@ def _node_line(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None
         if isinstance(node, yaml.MappingNode):
             nxt = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
             if nxt is None:
-                return line
+                continue  # not a key here: a union member's tag (graders.0.numeric.x) or a missing field
             node = nxt
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]

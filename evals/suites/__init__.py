@@ -15,16 +15,20 @@ SUITES: dict[str, str] = {
     "boolq": "evals.suites.boolq:BoolQ",
     "winogrande": "evals.suites.winogrande:Winogrande",
     "humaneval": "evals.suites.humaneval:HumanEval",
+    "scenarios": "evals.suites.scenarios:ScenarioSuite",
 }
 # multiple-choice suites also run generatively (for chat-only APIs): "<id>:generative", stored as "<id>-generative"
 GENERATIVE_VARIANTS = ("mmlu", "hellaswag", "boolq", "winogrande")
 
 
 def suite_ids() -> list[str]:
-    return sorted([*SUITES, "humaneval:chat", *(f"{s}:generative" for s in GENERATIVE_VARIANTS)])
+    return sorted([*SUITES, "humaneval:chat", "scenario:<id>", *(f"{s}:generative" for s in GENERATIVE_VARIANTS)])
 
 
 def get_suite(suite_id: str, **options: object) -> Suite:
+    if suite_id.startswith(("scenario:", "scenario-")):  # one scenario, stored as "scenario-<id>"
+        options = {**options, "scenario": suite_id[len("scenario:"):]}
+        suite_id = "scenarios"
     base, _, variant = suite_id.replace("-generative", ":generative").replace("-chat", ":chat").partition(":")
     if variant == "generative" and base in GENERATIVE_VARIANTS:
         suite_id = base

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shlex
 from pathlib import Path
@@ -20,6 +21,8 @@ from rich.table import Table
 
 from evals.backends import backend_module
 from evals.backends.embedded import EMBEDDED_MODEL_ID
+from evals.errors import ConfigError
+from evals.records import RunRecord
 from evals.runner import RunOptions, RunResult, Shard, default_cache_dir, run_suite
 from evals.store import load_model
 from evals.suites import get_suite
@@ -32,12 +35,14 @@ def print_summary(console: Console, result: RunResult) -> None:
     table = Table(title=f"{run.model_id} on {run.suite.id} — {run.n_items} items ({run.suite.selection})")
     for col in ("metric", "variant", "group", "value", "95% CI", "n"):
         table.add_column(col, justify="right" if col in ("value", "95% CI", "n") else "left")
-    rows = [m for m in run.metrics if m.group is None or m.group.startswith("category:")]
+    rows = [m for m in run.metrics if m.group is None or (m.group.startswith("category:") and m.name != "ungraded")]
     for m in rows:
         table.add_row(m.name, m.variant + (" (macro)" if m.aggregation == "macro" else ""),
                       (m.group or "all").removeprefix("category:"), f"{m.value:.1%}",
                       f"{m.ci_low:.1%} – {m.ci_high:.1%}", str(m.n))
     console.print(table)
+    if run.suite.scenarios:
+        print_scenarios(console, run)
     tps = run.completion_tokens / run.wall_seconds if run.wall_seconds > 0 else 0.0
     cost = f"${run.cost.usd:.4f}" if run.cost.usd is not None else "unknown"
     console.print(f"tokens: {run.prompt_tokens} prompt + {run.completion_tokens} generated · wall "
@@ -45,6 +50,22 @@ def print_summary(console: Console, result: RunResult) -> None:
                   + (f" · resumed {result.resumed} items from an interrupted run" if result.resumed else "")
                   + (f" · [red]{run.n_errors} failed requests[/red]" if run.n_errors else ""))
     console.print(f"wrote {result.paths.dir}")
+
+
+def print_scenarios(console: Console, run: RunRecord) -> None:
+    table = Table(title="per scenario: success rate over graded trials")
+    for col in ("scenario", "protocol", "success [95% CI]", "graded", "ungraded"):
+        table.add_column(col, justify="left" if col in ("scenario", "protocol") else "right")
+    for sc in run.suite.scenarios:
+        group = f"scenario:{sc.id}"
+        ungraded = run.metric("ungraded", "trials", group)
+        for variant in ["pass", *(sc.protocols if len(sc.protocols) > 1 else [])]:
+            m = run.metric("success_rate", variant, group)
+            table.add_row(sc.id if variant == "pass" else "", "all" if variant == "pass" else variant,
+                          f"{m.value:.0%} [{m.ci_low:.0%}–{m.ci_high:.0%}]" if m else "ungraded",
+                          str(m.n) if m else "0",
+                          str(round(ungraded.value * ungraded.n)) if ungraded and variant == "pass" else "")
+    console.print(table)
 
 
 @click.command()
@@ -87,6 +108,16 @@ def print_summary(console: Console, result: RunResult) -> None:
               help="vllm: distributed executor; ray for models spanning several nodes.")
 @click.option("--rpm", type=float, default=None, help="Client-side limit: requests per minute (openai).")
 @click.option("--tpm", type=float, default=None, help="Client-side limit: tokens per minute (openai).")
+@click.option("--judge-model", default=None,
+              help="Scenarios: model id (site_data/models/<id>.yaml) of the LLM judge for rubric graders; "
+                   "without a judge rubric grades are reported as ungraded.")
+@click.option("--judge-backend", default=None, help="Backend of the judge (default: the --backend).")
+@click.option("--judge-base-url", default=None, help="OpenAI-compatible base URL of the judge (default: --base-url).")
+@click.option("--judge-max-tokens", type=click.IntRange(min=1), default=None,
+              help="Longest judge reply in tokens (default 384).")
+@click.option("--scenarios-dir", type=click.Path(path_type=Path, file_okay=False), envvar="PODIUM_SCENARIOS_DIR",
+              default=None, help="Scenarios: folder of scenario YAML files [env PODIUM_SCENARIOS_DIR; default: "
+                                 "the scenarios shipped with Podium].")
 @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
               help="Answer identical requests from .podium/cache/requests.sqlite (re-runs cost nothing; a killed "
                    "run with --samples resumes per chunk of samples).")
@@ -98,6 +129,8 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
         concurrency: int, parallel: int, prompt_cache: bool, model_path: str | None, tensor_parallel: int,
         pipeline_parallel: int, dtype: str, quantization: str | None, max_model_len: int | None,
         enforce_eager: bool, executor: str | None, rpm: float | None, tpm: float | None,
+        judge_model: str | None, judge_backend: str | None, judge_base_url: str | None,
+        judge_max_tokens: int | None, scenarios_dir: Path | None,
         use_cache: bool, data_dir: Path | None, site_data: Path) -> None:
     """Evaluate MODEL on SUITE and write run.json + samples.jsonl.gz into site_data/runs/.
 
@@ -109,9 +142,12 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
       podium run --suite humaneval --samples 20 --limit 10
       podium run --model gpt-4o --backend openai --suite mmlu:generative
       podium run --model smollm2-135m-instruct --backend openai --base-url http://127.0.0.1:8080/v1
+      podium run --suite scenarios --limit 2 --judge-model smollm2-135m-instruct
     """
     backend_module(backend_name)  # unknown backend / missing package: fail before anything else
-    suite = get_suite(suite_id, subjects=tuple(subjects.split(",")) if subjects else None)
+    scen = scenario_options(suite_id, scenarios_dir, samples, judge_model, judge_backend, judge_base_url,
+                            judge_max_tokens)
+    suite = get_suite(suite_id, subjects=tuple(subjects.split(",")) if subjects else None, **scen)
     model = load_model(site_data, model_id)
     data = resolve_data_dir(data_dir)
     suite.load(data)  # fail on missing data before starting an engine
@@ -132,17 +168,49 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
     parts = ["podium", "run", "--model", model_id, "--suite", suite_id, *bopts.command_args()]
     for flag, value in (("--limit", limit), ("--subjects", subjects), ("--shard", shard), ("--samples", samples),
                         ("--temperature", temperature), ("--top-p", top_p), ("--max-tokens", max_tokens),
-                        ("--seed", seed)):
+                        ("--seed", seed), ("--judge-model", judge_model), ("--judge-backend", judge_backend),
+                        ("--judge-base-url", judge_base_url), ("--judge-max-tokens", judge_max_tokens),
+                        ("--scenarios-dir", scenarios_dir if suite_id.startswith("scenario") else None)):
         if value is not None:
             parts += [flag, str(value)]
     opts = RunOptions(out=site_data, data_dir=data, limit=limit, shard=Shard.parse(shard) if shard else None,
                       sampling=sampling, cache_dir=cache_dir, command=shlex.join([*parts, "--out", str(site_data)]))
     console = Console(stderr=True)
-    with make_backend(bopts, model) as be, Progress(
-        TextColumn(f"[bold]{model_id}[/] · {suite_id}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("eta"), TimeRemainingColumn(), console=console, transient=False,
-    ) as bar:
+    judge_opts = dataclasses.replace(bopts, name=judge_backend or backend_name, parallel=1, api_model=None,
+                                     base_url=judge_base_url or (base_url if (judge_backend or backend_name)
+                                                                 == backend_name else None))
+    judge_entry = load_model(site_data, judge_model) if judge_model else None
+    with contextlib.ExitStack() as stack:
+        be = stack.enter_context(make_backend(bopts, model))
+        if judge_entry is not None:
+            judge = stack.enter_context(make_backend(judge_opts, judge_entry))
+            suite = get_suite(suite_id, judge=judge, **scen)
+        bar = stack.enter_context(Progress(
+            TextColumn(f"[bold]{model_id}[/] · {suite_id}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("eta"), TimeRemainingColumn(), console=console, transient=False))
         task = bar.add_task("items", total=None)
         result = run_suite(suite, be, model, opts,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
     print_summary(Console(), result)
+
+
+def scenario_options(suite_id: str, scenarios_dir: Path | None, samples: int | None, judge_model: str | None,
+                     judge_backend: str | None, judge_base_url: str | None,
+                     judge_max_tokens: int | None) -> dict[str, object]:
+    """Suite options of the scenario suites; refuses scenario-only options elsewhere."""
+    if not suite_id.startswith("scenario"):
+        used = [f for f, v in (("--judge-model", judge_model), ("--judge-backend", judge_backend),
+                               ("--judge-base-url", judge_base_url), ("--judge-max-tokens", judge_max_tokens))
+                if v is not None]
+        if used:
+            raise ConfigError(f"{used[0]} applies only to scenario suites (rubric graders)", where=used[0],
+                              fix="drop it, or run --suite scenarios / scenario:<id>")
+        return {}
+    if samples is not None:
+        raise ConfigError("--samples does not apply to scenarios", where="--samples",
+                          fix="each scenario sets its trials in its YAML; --limit N keeps the first N")
+    if (judge_backend or judge_base_url or judge_max_tokens) and not judge_model:
+        raise ConfigError("a judge backend needs a judge model", where="--judge-model",
+                          fix="add --judge-model <id> (a file in site_data/models)")
+    options: dict[str, object] = {"scenarios_dir": scenarios_dir, "judge_max_tokens": judge_max_tokens}
+    return {k: v for k, v in options.items() if v is not None}

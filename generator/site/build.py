@@ -24,6 +24,7 @@ from generator.site import charts
 from generator.site.gallery import write_gallery
 from generator.site.load import SiteData, load_site_data
 from generator.site.pages import render
+from generator.site.scenario_pages import render_scenarios
 from generator.site.suite_pages import render_suite
 from generator.site.tables import scores_frame
 from generator.site.views import LeaderRow, RunView, SuiteColumn, metric_cell
@@ -131,16 +132,23 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
         shutil.copyfile(ASSETS / f, docs / "assets" / f)
 
     pages = _render_pages(data, metas, docs)
+    has_scenarios = render_scenarios(data, docs)
+    pages += has_scenarios
     write_gallery(data, {sid: m.main[1] for sid, m in metas.items()}, docs / "gallery" / "data")
     pages += 1
 
     hand = sorted(p.relative_to(docs_src).as_posix() for p in docs_src.glob("*.md")) if docs_src.is_dir() else []
     nav: list[Any] = [{"Leaderboard": "index.md"}]
     if metas:
-        nav.append({"Benchmarks": [{html.escape(m.name): f"suites/{sid}.md"} for sid, m in metas.items()]})
+        benchmarks = [{html.escape(m.name): f"suites/{sid}.md"} for sid, m in metas.items()
+                      if not sid.startswith("scenario")]  # scenario suites are under "Scenarios"
+        if benchmarks:
+            nav.append({"Benchmarks": benchmarks})
     if data.models:
         used = sorted({lr.run.model_id for lr in data.runs})
         nav.append({"Models": [{html.escape(data.models[mid].name): f"models/{mid}.md"} for mid in used]})
+    if has_scenarios:
+        nav.append({"Scenarios": "scenarios.md"})
     nav.append({"Output gallery": "gallery/index.md"})
     nav += [p for p in hand if p != "index.md"]
     config = _mkdocs_config(mkdocs_yml, docs.resolve(), site_dir, nav)

@@ -88,6 +88,7 @@
       if (f === "pass") return sc.length && sc.every(function (x) { return x >= 1; });
       if (f === "fail") return sc.length && sc.every(function (x) { return x <= 0; });
       if (f === "disagree") return sc.some(function (x) { return x >= 1; }) && sc.some(function (x) { return x < 1; });
+      if (f === "ungraded") return models.some(function (m, k) { var i = pos[k][id]; return i !== undefined && (m.scores[i] === null || m.scores[i] === undefined); });
       return true;
     }).map(function (id) { return { id: id, pos: pos.map(function (p) { return p[id]; }) }; });
   };
@@ -115,8 +116,22 @@
       };
       return h("label", {}, [cb, document.createTextNode(" " + m.name + " ")]);
     }));
+    var filters = [["all", "all items"], ["pass", "all correct"], ["fail", "all wrong"], ["disagree", "models disagree"]];
+    var picker = null;
+    if (suite.scenarios) {  // scenario suites: pick one scenario (its trials), filter ungraded trials
+      filters = [["all", "all trials"], ["pass", "passed (all models)"], ["fail", "failed (all models)"],
+                 ["disagree", "models disagree"], ["ungraded", "ungraded"]];
+      picker = h("select", { "aria-label": "scenario" });
+      picker.appendChild(h("option", { value: "", text: "all scenarios" }));
+      suite.scenarios.forEach(function (sc) {
+        var o = h("option", { value: sc.id + "/", text: sc.title + " (" + sc.id + ")" });
+        if (st.q === sc.id + "/") o.selected = true;
+        picker.appendChild(o);
+      });
+      picker.onchange = function () { st.q = picker.value; st.page = 0; self.draw(); };
+    }
     var filt = h("select", { "aria-label": "filter" });
-    [["all", "all items"], ["pass", "all correct"], ["fail", "all wrong"], ["disagree", "models disagree"]].forEach(function (p) {
+    filters.forEach(function (p) {
       var o = h("option", { value: p[0], text: p[1] }); if (p[0] === st.filter) o.selected = true; filt.appendChild(o);
     });
     filt.onchange = function () { st.filter = filt.value; st.page = 0; self.draw(); };
@@ -129,7 +144,7 @@
     next.onclick = function () { st.page += 1; self.draw(); };
     var info = h("span", { text: total + " items · page " + (st.page + 1) + " / " + pages });
     return h("div", { "class": "podium-gallery-controls" },
-      [suiteSel, boxes, filt, search, h("span", { "class": "podium-pager" }, [prev, info, next])]);
+      [suiteSel, picker, boxes, filt, search, h("span", { "class": "podium-pager" }, [prev, info, next])]);
   };
 
   Gallery.prototype.card = function (suite, models, row) {
@@ -142,6 +157,7 @@
       cols.appendChild(col);
       if (idx === undefined) { col.appendChild(h("p", { text: "not evaluated on this item" })); return; }
       self.shard(suite.id, m, idx).then(function (item) {
+        if (item.turns) { self.trialColumn(card, cols, col, suite, item, first); first = false; return; }
         if (first) {
           first = false;
           card.insertBefore(h("div", {}, [
@@ -175,6 +191,59 @@
     card.appendChild(h("h3", { text: row.id }));
     card.appendChild(cols);
     return card;
+  };
+
+  // ---- scenario trials: the whole conversation, tool calls and results, and every grader's verdict (all as text)
+
+  function turnLabel(t) {
+    if (t.role === "tool") return "tool result" + (t.name ? " · " + t.name : "") + (t.tool_call_id ? " (" + t.tool_call_id + ")" : "");
+    if (t.role === "user" && t.name === "tool_results") return "user · tool results fed back";
+    return t.role + (t.name ? " · " + t.name : "");
+  }
+
+  function renderTurns(turns) {
+    var box = h("div", { "class": "podium-transcript" });
+    turns.forEach(function (t) {
+      var turn = h("div", { "class": "podium-turn podium-turn-" + t.role }, [h("div", { "class": "podium-turn-role", text: turnLabel(t) })]);
+      if (t.content) turn.appendChild(h("pre", { "class": "podium-out", text: t.content }));
+      (t.tool_calls || []).forEach(function (c) {
+        var shown = c.error ? "(unreadable: " + c.error + ")" : c.arguments;
+        turn.appendChild(h("div", { "class": "podium-call", text: "→ call " + (c.name || "?") + " " + shown + (c.id ? "  [" + c.id + "]" : "") }));
+      });
+      box.appendChild(turn);
+    });
+    return box;
+  }
+
+  function renderGrades(grades) {
+    var list = h("ul", { "class": "podium-grades" });
+    grades.forEach(function (g) {
+      var mark = g.passed === true ? "✓ " : g.passed === false ? "✗ " : "? ";
+      var score = g.score === null || g.score === undefined ? "ungraded" : g.score.toFixed(2);
+      var li = h("li", {}, [h("span", { text: mark + g.grader + " " + score + " — " + g.explanation })]);
+      if (g.judge_model) li.appendChild(h("div", { "class": "podium-n", text: "judge: " + g.judge_model }));
+      if (g.judge_raw) li.appendChild(h("details", {}, [h("summary", { text: "judge's raw reply" }), h("pre", { "class": "podium-out", text: g.judge_raw })]));
+      list.appendChild(li);
+    });
+    return list;
+  }
+
+  Gallery.prototype.trialColumn = function (card, cols, col, suite, item, first) {
+    if (first) {
+      card.insertBefore(h("div", {}, [renderTurns(item.turns), h("p", { text: "Reference: " + item.reference })]), cols);
+    }
+    var score = item.scores[suite.variant], graded = score !== undefined && score !== null;
+    col.className = "podium-col " + (!graded ? "ungraded" : score >= 1 ? "pass" : "fail");
+    col.appendChild(h("span", { "class": "podium-mark", text: !graded ? " ? ungraded" : (score >= 1 ? " ✓ passed" : " ✗ failed") +
+      (item.scores.score !== undefined ? " · score " + item.scores.score.toFixed(2) : "") }));
+    item.outputs.forEach(function (o) {
+      var x = o.extracted || {};
+      col.appendChild(h("div", { "class": "podium-n", text: [x.protocol, x.trial, x.sampling, x.turns ? x.turns + " model turn(s)" : ""].filter(Boolean).join(" · ") }));
+      if (o.error) col.appendChild(h("pre", { "class": "podium-out", text: "[request failed] " + o.error }));
+      col.appendChild(renderTurns(o.transcript || [{ role: "assistant", content: o.text, tool_calls: [] }]));
+      if (o.grades && o.grades.length) col.appendChild(renderGrades(o.grades));
+      if (o.detail) col.appendChild(h("details", {}, [h("summary", { text: "grader explanation" }), h("pre", { "class": "podium-n podium-detail", text: o.detail })]));
+    });
   };
 
   Gallery.prototype.draw = function () {

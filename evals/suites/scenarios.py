@@ -1,0 +1,291 @@
+"""Custom scenarios (``evals/scenarios/*.yaml``) as a suite: repeated trials of hands-on tasks, graded.
+
+Items are (scenario, protocol, trial): tool scenarios run once per tool protocol (``native`` / ``action``),
+others as ``plain``; each protocol gets one greedy trial (temperature 0) and ``trials`` sampled ones
+(temperature 0.7 unless the scenario says otherwise, seed = run seed + trial number). ``--limit N`` keeps the
+first N trials of every (scenario, protocol), greedy first. All first turns go to the backend in one batch,
+then the tool loop advances turn by turn in batches (:mod:`evals.suites.tool_loop`); every conversation is
+graded (:mod:`evals.suites.scenario_grading`) and journaled as soon as it ends, with its full transcript.
+
+Run-level sampling options override a scenario's own only where they differ from :meth:`default_sampling`
+(``--max-tokens 64`` caps every scenario; no option → each scenario's YAML values). The suite version hashes
+every scenario's YAML text, the grader configs and the judge model; there is no benchmark data file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from evals.backends.base import Backend, ChatMessage, Sampling
+from evals.errors import Unsupported
+from evals.grading.stats import mean_ci, wilson
+from evals.grading.tools import format_args, openai_tools
+from evals.records import (
+    ChatTurn,
+    GradeRecord,
+    MetricValue,
+    OutputRecord,
+    SampleRecord,
+    ScenarioRecord,
+    SuiteRecord,
+)
+from evals.suites.base import Item, OnSample, Suite, SuiteInfo
+from evals.suites.scenario_grading import (
+    JUDGE_SAMPLING,
+    GradeJob,
+    explain,
+    grade_batch,
+    item_scores,
+    judge_name,
+    writing_stats,
+)
+from evals.suites.scenario_spec import LoadedScenario, ScenarioSpec, load_scenarios
+from evals.suites.tool_loop import Conversation, LoopConfig, Protocol, run_conversations
+
+DEFAULT_SAMPLING = Sampling(max_tokens=768, temperature=0.7, top_p=1.0, n=1, seed=0)
+MAIN = ("success_rate", "pass")
+
+
+class ScenarioSuite(Suite):
+    def __init__(self, scenario: str | None = None, judge: Backend | None = None,
+                 scenarios_dir: Path | None = None, workers: int | None = None,
+                 judge_max_tokens: int = JUDGE_SAMPLING.max_tokens) -> None:
+        self.loaded: dict[str, LoadedScenario] = {s.spec.id: s for s in load_scenarios(scenarios_dir, scenario)}
+        self.judge = judge
+        self.judge_sampling = dataclasses.replace(JUDGE_SAMPLING, max_tokens=judge_max_tokens)
+        self.workers = workers  # sandbox processes for code_tests (default: one per CPU)
+        one = self.loaded[scenario].spec if scenario is not None else None
+        self.info = SuiteInfo(
+            id="scenarios" if one is None else f"scenario-{one.id}",
+            display_name="Scenarios" if one is None else f"Scenario: {one.title}",
+            description=("Hands-on tasks (math, code, tool use, JSON extraction, writing) from YAML files, run as "
+                         "repeated trials with real graders; success rate with a 95% Wilson interval."
+                         if one is None else one.description),
+            protocol="generative", shots=0, split="scenarios", main_metric=MAIN, files=(),
+            metric_help={"pass": "share of graded trials where every graded grader passed (Wilson 95% CI); "
+                                 "ungraded trials (rubric without a judge) are left out and counted"},
+        )
+
+    # ------------------------------------------------------------------ items
+
+    def spec(self, item: Item) -> ScenarioSpec:
+        return self.loaded[item.fields["scenario"]].spec
+
+    def load(self, data_dir: Path) -> list[Item]:
+        items = []
+        for sid, ls in self.loaded.items():
+            spec = ls.spec
+            for protocol in spec.protocols:
+                for trial in spec.trial_names():
+                    items.append(Item(id=f"{sid}/{protocol}/{trial}", reference=spec.shown_reference(),
+                                      fields={"scenario": sid, "protocol": protocol, "trial": trial},
+                                      group=f"scenario:{sid}"))
+        return items
+
+    def data_files(self, data_dir: Path) -> list[str]:
+        return []  # scenarios carry their data; their YAML texts are hashed into the grader config
+
+    def select(self, items: Sequence[Item], limit: int | None) -> list[Item]:
+        if limit is None:
+            return list(items)
+        seen: dict[tuple[str, str], int] = {}
+        out = []
+        for it in items:
+            key = (it.fields["scenario"], it.fields["protocol"])
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] <= limit:
+                out.append(it)
+        return out
+
+    def selection_text(self, limit: int | None) -> str:
+        return "all trials" if limit is None else f"first {limit} trial(s) per scenario and protocol (greedy first)"
+
+    def default_sampling(self) -> Sampling:
+        return DEFAULT_SAMPLING
+
+    def check_backend(self, backend: Backend) -> None:
+        if not backend.info.supports_chat:
+            raise Unsupported(f"backend '{backend.info.name}' has no chat endpoint; scenarios are conversations")
+        needs_native = [s for s in self.loaded.values() if "native" in s.spec.protocols]
+        if needs_native and not backend.info.supports_tools:
+            raise Unsupported(f"backend '{backend.info.name}' has no native tool calling, needed by "
+                              f"{needs_native[0].spec.id}", fix="set tools.protocol: action in the scenario")
+
+    # ------------------------------------------------------------------ versioning
+
+    def template(self) -> str:
+        return json.dumps({sid: {"messages": [m.model_dump() for m in ls.spec.messages],
+                                 "followups": ls.spec.followups,
+                                 "tools": ls.spec.tools.model_dump(mode="json") if ls.spec.tools else None}
+                           for sid, ls in self.loaded.items()}, sort_keys=True)
+
+    def grader_config(self) -> str:
+        return json.dumps({"scenarios": {sid: {"yaml_sha256": ls.sha256, "version": ls.spec.version,
+                                               "graders": [g.model_dump(mode="json") for g in ls.spec.graders]}
+                                         for sid, ls in self.loaded.items()},
+                           "judge": judge_name(self.judge),
+                           "judge_sampling": repr(self.judge_sampling) if self.judge else None}, sort_keys=True)
+
+    def record(self, dataset_sha256: str, items_total: int, selection: str) -> SuiteRecord:
+        rec = super().record(dataset_sha256, items_total, selection)
+        return rec.model_copy(update={"scenarios": [ScenarioRecord(
+            id=s.id, title=s.title, category=s.category, origin=s.origin, version=s.version,
+            description=s.description, what_is_checked=s.what_is_checked, protocols=s.protocols,
+            graders=[g.type for g in s.graders], trials=s.trials, greedy=s.greedy, sha256=ls.sha256)
+            for ls in self.loaded.values() for s in [ls.spec]]})
+
+    # ------------------------------------------------------------------ execution
+
+    def trial_sampling(self, spec: ScenarioSpec, trial: str, run: Sampling) -> Sampling:
+        """The scenario's sampling, with run-level options that differ from the default taking precedence."""
+        d = DEFAULT_SAMPLING
+        max_tokens = run.max_tokens if run.max_tokens != d.max_tokens else spec.sampling.max_tokens
+        if trial == "greedy":
+            return Sampling(max_tokens=max_tokens, temperature=0.0, top_p=1.0, n=1, stop=run.stop, seed=run.seed)
+        k = int(trial.removeprefix("t"))
+        return Sampling(max_tokens=max_tokens,
+                        temperature=run.temperature if run.temperature != d.temperature else spec.sampling.temperature,
+                        top_p=run.top_p if run.top_p != d.top_p else spec.sampling.top_p, n=1, stop=run.stop,
+                        seed=None if run.seed is None else run.seed + k)
+
+    def prompt(self, spec: ScenarioSpec, protocol: str) -> list[ChatMessage]:
+        """The opening messages; the action protocol puts the Action: instructions before the first user turn."""
+        msgs = [ChatMessage(m.role, m.content) for m in spec.messages]
+        if protocol == "action" and spec.tools is not None:
+            i = next(i for i, m in enumerate(msgs) if m.role == "user")
+            msgs[i] = ChatMessage("user", f"{spec.tools.instructions().rstrip()}\n\n{msgs[i].content}")
+        return msgs
+
+    def conversation(self, item: Item, sampling: Sampling) -> Conversation:
+        spec = self.spec(item)
+        protocol: Protocol = item.fields["protocol"]  # type: ignore[assignment]
+        tools = spec.tools
+        config = LoopConfig(protocol=protocol, followups=tuple(spec.followups)) if tools is None else LoopConfig(
+            protocol=protocol, tools=tuple(tools.specs), tools_json=tuple(openai_tools(tools.specs)),
+            max_turns=tools.max_turns, action_feedback=tools.action_feedback, max_result_chars=tools.max_result_chars,
+            followups=tuple(spec.followups))
+        return Conversation(key=item.id, messages=self.prompt(spec, protocol),
+                            sampling=self.trial_sampling(spec, item.fields["trial"], sampling), config=config)
+
+    def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
+        by_key = {it.id: it for it in items}
+        prompts = {}
+        convs = []
+        for it in items:
+            conv = self.conversation(it, sampling)
+            prompts[it.id] = [ChatTurn(role=m.role, content=m.content) for m in conv.messages]
+            convs.append(conv)
+
+        def done(finished: list[Conversation]) -> None:
+            specs = [self.spec(by_key[c.key]) for c in finished]
+            jobs = [GradeJob(c, spec.graders, self._task(spec)) for c, spec in zip(finished, specs, strict=True)]
+            graded = grade_batch(jobs, self.judge, self.workers, self.judge_sampling)
+            for job, grades in zip(jobs, graded, strict=True):
+                on_sample(self._sample(by_key[job.conv.key], prompts[job.conv.key], job, grades))
+
+        def cheap(conv: Conversation) -> bool:  # grade as soon as it ends: no sandbox, no judge
+            spec = self.spec(by_key[conv.key])
+            return conv.error is not None or not (spec.runs_code() or (spec.needs_judge() and self.judge))
+
+        run_conversations(convs, backend, done, immediate=cheap)
+
+    @staticmethod
+    def _task(spec: ScenarioSpec) -> str:
+        return "\n\n".join([m.content for m in spec.messages if m.role == "user"] + spec.followups)
+
+    def _sample(self, item: Item, prompt: list[ChatTurn], job: GradeJob, grades: list[GradeRecord]) -> SampleRecord:
+        conv, spec = job.conv, self.spec(item)
+        scores = item_scores(grades, failed=conv.error is not None)
+        s = conv.sampling
+        extracted: dict[str, str | None] = {
+            "protocol": item.fields["protocol"], "trial": item.fields["trial"],
+            "sampling": f"temperature={s.temperature} top_p={s.top_p} seed={s.seed} max_tokens={s.max_tokens}",
+            "tool_calls": ", ".join((c.name or "?") + ("(unparseable)" if c.parse_error else format_args(c.arguments))
+                                    for c in conv.trace) or None,
+            "turns": str(conv.requests)}
+        if spec.category == "writing" and conv.error is None:
+            extracted.update(writing_stats(conv.final))
+        detail = explain(grades, conv)
+        if spec.category == "writing" and conv.error is None:
+            detail += f"\nmeasured: {extracted['words']} words, {extracted['sentences']} sentences, " \
+                      f"type-token ratio {extracted['type_token_ratio']}, MTLD {extracted['mtld'] or 'n/a'}"
+        out = OutputRecord(text=conv.final, finish=conv.finish, tokens=conv.completion_tokens, extracted=extracted,
+                           scores=scores, detail=detail, error=conv.error, transcript=conv.transcript, grades=grades)
+        first_user = next(m.content for m in spec.messages if m.role == "user")
+        return SampleRecord(item_id=item.id, input=first_user, prompt=prompt, reference=item.reference,
+                            group=item.group, outputs=[out], scores=scores, prompt_tokens=conv.prompt_tokens)
+
+    # ------------------------------------------------------------------ metrics
+
+    def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]:
+        out: list[MetricValue] = []
+        by_scenario: dict[str, list[SampleRecord]] = {}
+        for s in samples:
+            by_scenario.setdefault((s.group or "").removeprefix("scenario:"), []).append(s)
+        categories: dict[str, list[SampleRecord]] = {}
+        for sid, recs in by_scenario.items():
+            spec = self.loaded[sid].spec if sid in self.loaded else None
+            group = f"scenario:{sid}"
+            out += _rates(recs, group)
+            protocols = sorted({r.outputs[0].extracted.get("protocol") or "plain" for r in recs})
+            if len(protocols) > 1:
+                for p in protocols:
+                    out += _rates([r for r in recs if r.outputs[0].extracted.get("protocol") == p], group, p,
+                                  counts=False)
+            out += _means(recs, group, spec)
+            if spec is not None:
+                categories.setdefault(spec.category, []).extend(recs)
+        for cat, recs in sorted(categories.items()):
+            out += _rates(recs, f"category:{cat}")
+        return _rates(list(samples), None) + out
+
+
+def _rates(recs: Sequence[SampleRecord], group: str | None, variant: str = "pass",
+           counts: bool = True) -> list[MetricValue]:
+    """Success rate over graded trials (Wilson), and the share of trials left ungraded."""
+    graded = [r for r in recs if "pass" in r.scores]
+    out = []
+    if graded:
+        k = sum(r.scores["pass"] for r in graded)
+        lo, hi = wilson(k, len(graded))
+        out.append(MetricValue(name="success_rate", variant=variant, group=group, value=k / len(graded),
+                               n=len(graded), ci_low=lo, ci_high=hi))
+    if counts and recs:
+        partly = sum(1 for r in recs if "ungraded" in r.scores)
+        out.append(MetricValue(name="ungraded", variant="trials", group=group, value=partly / len(recs), n=len(recs),
+                               ci_low=partly / len(recs), ci_high=partly / len(recs), ci_method="none",
+                               higher_is_better=False))
+    return out
+
+
+def _means(recs: Sequence[SampleRecord], group: str, spec: ScenarioSpec | None) -> list[MetricValue]:
+    """Mean partial credit, per grader, and (writing) the measured text statistics."""
+    series: dict[tuple[str, str], list[float]] = {}
+    for r in recs:
+        if "score" in r.scores:
+            series.setdefault(("score", "mean"), []).append(r.scores["score"])
+        o = r.outputs[0]
+        for i, g in enumerate(o.grades):
+            if g.score is not None:
+                series.setdefault(("grader_score", f"{i + 1}:{g.grader}"), []).append(g.score)
+        if spec is not None and spec.category == "writing" and o.error is None:
+            for key in ("words", "mtld"):
+                value = o.extracted.get(key)
+                if value is not None:
+                    series.setdefault((key, "mean"), []).append(float(value))
+    out = []
+    for (name, variant), values in series.items():
+        mean, lo, hi = mean_ci(values)
+        out.append(MetricValue(name=name, variant=variant, group=group, value=mean, n=len(values), ci_low=lo,
+                               ci_high=hi, ci_method="stderr", higher_is_better=name not in ("words",)))
+    return out
+
+
+def scenario_ids(directory: Path | None = None) -> list[str]:
+    return [ls.spec.id for ls in load_scenarios(directory)]
+
+
+__all__ = ["ScenarioSuite", "scenario_ids"]
