@@ -28,7 +28,7 @@ def test_run_backend_vllm_generative_and_loglikelihood(site_data: Path) -> None:
         r = subprocess.run([str(VENV / "bin" / "python"), "-m", "generator", "run", "--backend", "vllm",
                             "--model-path", str(MODEL_DIR), "--dtype", "bfloat16", "--max-model-len", "2048",
                             "--enforce-eager", "--suite", suite, *extra, "--no-cache", "--out", str(site_data)],
-                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+                           cwd=REPO, env=env, capture_output=True, text=True, timeout=1500)
         assert r.returncode == 0, r.stderr[-2000:]
         (run_json,) = site_data.glob(f"runs/*/{suite}/*/run.json")
         run = read_run(run_json)
