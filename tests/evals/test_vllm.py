@@ -259,7 +259,7 @@ def vllm_server(vllm_python: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, **ENV},
                                 start_new_session=True)
     try:
-        deadline, t0 = time.monotonic() + 150, time.monotonic()
+        deadline, t0 = time.monotonic() + 450, time.monotonic()
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"vLLM server exited with rc {proc.returncode}: {log.read_text()[-2000:]}")
@@ -269,7 +269,7 @@ def vllm_server(vllm_python: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"vLLM server not healthy after 150 s: {log.read_text()[-2000:]}")
+                pytest.fail(f"vLLM server not healthy after 450 s: {log.read_text()[-2000:]}")
             time.sleep(0.5)
         print(f"\nvLLM server healthy after {time.monotonic() - t0:.1f} s")
         yield f"http://127.0.0.1:{port}/v1"
