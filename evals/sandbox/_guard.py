@@ -1,19 +1,18 @@
 """Child-side guard of the Podium sandbox (marker: podium-sandbox-guard).
 
-:mod:`evals.sandbox.runner` starts ``python -I -S -B -c <runner.BOOTSTRAP>`` for every program; the
-bootstrap reads this module, compiled and marshalled once by the parent, from stdin and runs it.
-Standard library only; it must never import ``evals``.  In order, the guard:
+:mod:`evals.sandbox.zygote` starts one ``python -I -S -B -c <runner.BOOTSTRAP>`` per worker; the
+bootstrap reads the code of :mod:`evals.sandbox._zygote` and of this module, compiled and marshalled once by
+the parent, from stdin and runs both in one namespace.  Standard library only; it must never import
+``evals``.  In order:
 
-1. reads a header (nonce, channel fd, limits, identity) and the untrusted source from stdin, then
-   points fd 0 at ``/dev/null``;
-2. moves the completion channel (an inherited pipe) to a new fd and closes the original number;
-3. as root, enters fresh network and mount namespaces (``unshare(CLONE_NEWNET|CLONE_NEWNS)``), makes
-   every mount read-only there and mounts a private size-capped tmpfs over its temp dir; otherwise
-   ``unshare(CLONE_NEWUSER|CLONE_NEWNET)``.
-   Then ``PR_SET_NO_NEW_PRIVS``, the rlimits and - as root - a switch to a throw-away uid/gid,
+1. ``_main`` reads a header from stdin and enters :func:`_zygote`, which isolates the zygote once (network
+   namespace; as root a mount namespace with every mount read-only) and forks one child per program; the
+   child returns from it with its program: header (nonce, channel fd, limits, identity) and source;
+2. the child moves the completion channel (an inherited pipe) to a new fd and closes the original number;
+3. ``PR_SET_NO_NEW_PRIVS``, the rlimits and - as root - a switch to a throw-away uid/gid,
    keeping at most ``CAP_DAC_READ_SEARCH`` (so the interpreter can still import its stdlib under
    e.g. ``/root/.pyenv``); writing, signalling and forking are then confined to that uid, whose
-   ``RLIMIT_NPROC`` the kernel enforces;
+   ``RLIMIT_NPROC`` the kernel enforces (its temp dir is a private size-capped tmpfs the zygote mounted);
 4. installs an audit hook (:func:`_make_hook`) and runs the program in a fresh module
    ``__solution__`` whose ``__builtins__`` is a private copy;
 5. only if ``exec`` returned normally, raises the private ``podium.pass`` audit event.  The hook checks
@@ -42,6 +41,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import NoReturn
+
+    from evals.sandbox._zygote import _zygote
 
     Hook = Callable[[str, tuple[object, ...]], None]
 
@@ -254,32 +255,13 @@ def _read_payload() -> tuple[dict[str, str], bytes]:
 
 
 def _isolate(cfg: dict[str, str], layers: list[str]) -> None:
-    """Network namespace, no_new_privs, rlimits and (as root) a throw-away identity."""
+    """no_new_privs, rlimits and (as root) a throw-away identity; the namespaces come from the zygote."""
     import ctypes
     import resource
 
     libc = ctypes.CDLL(None, use_errno=True)
     root = os.geteuid() == 0
     uid, gid = int(cfg.get("uid", "-1")), int(cfg.get("gid", "-1"))
-    if root and libc.unshare(0x40000000 | 0x00020000) == 0:  # CLONE_NEWNET | CLONE_NEWNS
-        layers.append("netns")
-        if libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None) == 0:  # MS_REC | MS_PRIVATE
-            class MountAttr(ctypes.Structure):
-                _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns_fd")]
-
-            # every existing mount read-only (mount_setattr, AT_RECURSIVE, MOUNT_ATTR_RDONLY), then a
-            # private size-capped tmpfs over the temp dir - both visible only in this mount namespace
-            attr = MountAttr(0x1, 0, 0, 0)
-            if os.uname().machine in ("x86_64", "aarch64") and libc.syscall(
-                    442, -100, b"/", 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:
-                layers.append("ro_root")
-            opts = f"size={cfg['disk']},nr_inodes=8192,mode=0700,uid={max(uid, 0)},gid={max(gid, 0)}"
-            if libc.mount(b"podium-sandbox", cfg["sandbox"].encode(), b"tmpfs", 0x2 | 0x4 | 0x8,  # nosuid,nodev,noexec
-                          opts.encode()) == 0:
-                os.chdir(cfg["sandbox"])
-                layers.append("tmpfs")
-    elif not root and libc.unshare(0x40000000 | 0x10000000) == 0:  # CLONE_NEWNET | CLONE_NEWUSER
-        layers.append("userns+netns")
     if libc.prctl(38, 1, 0, 0, 0) == 0:  # PR_SET_NO_NEW_PRIVS
         layers.append("no_new_privs")
     cpu, mem, fsize, nproc = (int(cfg[k]) for k in ("cpu", "mem", "fsize", "nproc"))
@@ -310,11 +292,10 @@ def _isolate(cfg: dict[str, str], layers: list[str]) -> None:
         del sys.modules[name]
 
 
-def _bootstrap(main_frame: FrameType) -> tuple[CodeType, dict[str, object], int]:
-    cfg, source = _read_payload()
+def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes) -> tuple[CodeType, dict[str, object], int]:
     chan = os.dup(int(cfg["chan"]))
     os.close(int(cfg["chan"]))
-    layers: list[str] = []
+    layers: list[str] = [x for x in cfg.get("layers", "").split(",") if x]
     try:
         _isolate(cfg, layers)
     except Exception as exc:  # noqa: BLE001 - any failure here is a setup error
@@ -380,7 +361,11 @@ def _report(exc: BaseException, glb: dict[str, object], chan: int) -> None:
 def _main() -> None:
     audit, os_exit, run, base_exc = sys.audit, os._exit, exec, BaseException
     out, err = sys.stdout, sys.stderr
-    code, glb, chan = _bootstrap(sys._getframe())
+    cfg, source = _read_payload()
+    if cfg.get("mode") == "zygote":  # serve programs; returns only in a forked child, with its program
+        cfg, source = _zygote(cfg)
+    code, glb, chan = _bootstrap(sys._getframe(), cfg, source)
+    del cfg, source
     try:
         run(code, glb)
     except base_exc as exc:

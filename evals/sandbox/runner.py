@@ -1,13 +1,13 @@
-"""Parent side of the sandbox: start one guarded interpreter per program, supervise it, classify it.
+"""Parent side of the sandbox: run programs in forked children of warm zygotes, classify the outcomes.
 
-Each program runs in ``python -I -S -B -c <guard>`` (see :mod:`evals.sandbox._guard`) with a fresh
-temporary directory as cwd (deleted afterwards), an environment of only ``PATH``/``LANG``/``HOME``/
-``TMPDIR``, its own session/process group (SIGKILLed as a whole at the end, also on success) and,
-when the harness is root, its own throw-away uid whose processes are all SIGKILLed afterwards with
-``kill(-1)`` from that uid - which also catches processes that escaped the process group via
-``setsid``.  stdout/stderr are drained continuously and only their tails are kept, so an output flood
-costs neither memory nor disk.  The child reports through a private pipe; only a line carrying the
-per-run nonce counts as a pass.
+:func:`run_many` keeps one :class:`~evals.sandbox.zygote.Zygote` per worker: a guarded ``python -I -S -B``
+that isolated itself once (network namespace; as root a read-only mount namespace) and forks one child per
+program with its own session/process group (SIGKILLed as a whole at the end, also on success), temp dir (as
+root a private size-capped tmpfs), throw-away uid (as root; every process of it is SIGKILLed afterwards,
+which also catches ``setsid`` escapees), rlimits, no_new_privs, audit hook and an environment of only
+``PATH``/``LANG``/``HOME``/``TMPDIR``.  stdout/stderr are drained continuously and only their tails are
+kept, so an output flood costs neither memory nor disk.  The child reports through a private pipe; only a
+line carrying the per-run nonce counts as a pass.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import queue
 import secrets
-import selectors
-import shutil
 import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,11 +29,10 @@ from functools import cache
 from pathlib import Path
 
 from evals.sandbox.model import ExecResult, Limits, Verdict
+from evals.sandbox.zygote import Outcome, Zygote, ZygoteError
 
 DEFAULT_LIMITS = Limits()
 _UID_BASE, _UID_SPAN = 1_500_000_000, 1 << 24
-_CHANNEL_CAP = 64 << 10
-_DRAIN_GRACE_S = 2.0
 _uid_lock = threading.Lock()
 _uids_in_use: set[int] = set()
 
@@ -52,25 +49,18 @@ def _take(n):
             raise SystemExit(88)
         buf += chunk
     return bytes(buf)
-exec(marshal.loads(_take(int.from_bytes(_take(8), "big"))))
+for _code in marshal.loads(_take(int.from_bytes(_take(8), "big"))):
+    exec(_code)
 """
 
 
 @cache
 def _guard_code() -> bytes:
-    """The guard compiled once per harness process (same interpreter, so marshal is compatible)."""
-    path = Path(__file__).with_name("_guard.py")
-    code = compile(path.read_text(encoding="utf-8"), "<podium-guard>", "exec", dont_inherit=True)
-    blob = marshal.dumps(code)
+    """The zygote and the guard, compiled once per harness process (same interpreter, so marshal fits)."""
+    codes = tuple(compile(Path(__file__).with_name(name).read_text(encoding="utf-8"), f"<podium-{name[1:-3]}>",
+                          "exec", dont_inherit=True) for name in ("_zygote.py", "_guard.py"))
+    blob = marshal.dumps(codes)
     return len(blob).to_bytes(8, "big") + blob
-
-
-@cache
-def _sandbox_base() -> str | None:
-    """Where temp dirs go: as root they only serve as tmpfs mount points, so a fast tmpfs is best."""
-    if os.geteuid() == 0 and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
-        return "/dev/shm"
-    return None
 
 
 def _id_map_covers(path: str, ident: int) -> bool:
@@ -132,125 +122,8 @@ def _kill_uid(uid: int) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd="/")
 
 
-def _killpg(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-class _Tail:
-    """Keeps the first ``head`` and the last ``cap`` bytes of a stream, counting the rest."""
-
-    def __init__(self, cap: int, head: int = 0) -> None:
-        self.cap, self.head_cap = cap, head
-        self.head, self.buf, self.total = bytearray(), bytearray(), 0
-
-    def add(self, data: bytes) -> None:
-        self.total += len(data)
-        if len(self.head) < self.head_cap:
-            self.head += data[: self.head_cap - len(self.head)]
-        self.buf += data
-        if len(self.buf) > 2 * self.cap:
-            del self.buf[: -self.cap]
-
-    def text(self) -> str:
-        tail = bytes(self.buf[-self.cap:])
-        dropped = self.total - len(tail)
-        prefix = f"[... {dropped} bytes truncated ...]\n" if dropped > 0 and self.head_cap == 0 else ""
-        return prefix + tail.decode("utf-8", "replace")
-
-    def lines(self) -> list[str]:
-        if self.total <= self.cap:
-            return bytes(self.buf).decode("utf-8", "replace").splitlines()
-        head = bytes(self.head).decode("utf-8", "replace").splitlines()[:1]
-        return head + bytes(self.buf[-self.cap:]).decode("utf-8", "replace").splitlines()[1:]
-
-
-class _Run:
-    """Supervises one child: feeds stdin, drains pipes, enforces the wall clock, reaps."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], chan: int, payload: bytes, limits: Limits,
-                 uid: int | None, start: float) -> None:
-        self.proc, self.chan, self.payload, self.limits, self.uid = proc, chan, payload, limits, uid
-        self.deadline = start + limits.wall_seconds
-        self.out, self.err = _Tail(limits.output_bytes), _Tail(limits.output_bytes)
-        self.channel = _Tail(_CHANNEL_CAP, head=4096)
-        self.timed_out = self.swept = False
-        self.cpu_seconds = 0.0
-
-    def supervise(self) -> int:
-        proc = self.proc
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        sel = selectors.DefaultSelector()
-        sinks = {proc.stdout.fileno(): self.out, proc.stderr.fileno(): self.err, self.chan: self.channel}
-        for fd in sinks:
-            os.set_blocking(fd, False)
-            sel.register(fd, selectors.EVENT_READ)
-        stdin_fd = proc.stdin.fileno()
-        os.set_blocking(stdin_fd, False)
-        sel.register(stdin_fd, selectors.EVENT_WRITE)
-        pidfd = os.pidfd_open(proc.pid)
-        sel.register(pidfd, selectors.EVENT_READ)
-        offset, exited = 0, False
-        try:
-            while not exited:
-                remaining = self.deadline - time.monotonic()
-                if remaining <= 0:
-                    self.timed_out = True
-                    break
-                for key, _mask in sel.select(remaining):
-                    fd = key.fd
-                    if fd == pidfd:
-                        exited = True
-                    elif fd == stdin_fd:
-                        try:
-                            offset += os.write(stdin_fd, self.payload[offset: offset + (1 << 16)])
-                        except (BlockingIOError, InterruptedError):
-                            continue
-                        except OSError:  # the child is gone: BrokenPipeError and friends
-                            offset = len(self.payload)
-                        if offset >= len(self.payload):
-                            sel.unregister(stdin_fd)
-                            proc.stdin.close()
-                    else:
-                        self._read(sel, fd, sinks)
-            _killpg(proc.pid)  # the leader is at worst a zombie here, so the group id cannot be reused
-            if self.uid is not None:
-                _kill_uid(self.uid)
-                self.swept = True
-            sel.unregister(pidfd)
-            drain_until = time.monotonic() + _DRAIN_GRACE_S
-            while sel.get_map() and time.monotonic() < drain_until:
-                for key, _mask in sel.select(max(0.0, drain_until - time.monotonic())):
-                    if key.fd == stdin_fd:
-                        sel.unregister(stdin_fd)
-                        proc.stdin.close()
-                    else:
-                        self._read(sel, key.fd, sinks)
-        finally:
-            sel.close()
-            os.close(pidfd)
-            for stream in (proc.stdin, proc.stdout, proc.stderr):
-                stream.close()
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        self.cpu_seconds = usage.ru_utime + usage.ru_stime
-        return proc.returncode
-
-    @staticmethod
-    def _read(sel: selectors.BaseSelector, fd: int, sinks: dict[int, _Tail]) -> None:
-        try:
-            data = os.read(fd, 1 << 16)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        if data:
-            sinks[fd].add(data)
-        else:
-            sel.unregister(fd)
-
-
-def _classify(run: _Run, nonce: str, returncode: int) -> tuple[Verdict, str, tuple[str, ...]]:
+def _classify(run: Outcome, nonce: str) -> tuple[Verdict, str, tuple[str, ...]]:
+    returncode = run.returncode
     lines = run.channel.lines()
     layers: tuple[str, ...] = ()
     if lines and lines[0].startswith("READY "):
@@ -260,7 +133,7 @@ def _classify(run: _Run, nonce: str, returncode: int) -> tuple[Verdict, str, tup
         return next((line[len(prefix):] for line in lines if line.startswith(prefix)), None)
 
     limits = run.limits
-    if (setup := first("SETUP ")) is not None:
+    if (setup := first("SETUP ") or run.failure) is not None:
         return Verdict.ERROR, f"sandbox setup failed: {setup}", layers
     if run.timed_out:
         return Verdict.TIMEOUT, f"wall-clock limit of {limits.wall_seconds:g}s exceeded", layers
@@ -296,52 +169,6 @@ def _classify(run: _Run, nonce: str, returncode: int) -> tuple[Verdict, str, tup
     return Verdict.FAILED, f"exited before tests completed (exit code {returncode})", layers
 
 
-def run_program(source: str, limits: Limits = DEFAULT_LIMITS) -> ExecResult:
-    """Run one untrusted program in the sandbox; never raises for anything the program does."""
-    start = time.monotonic()
-    nonce = secrets.token_hex(16)
-    sandbox = os.path.realpath(tempfile.mkdtemp(prefix="podium-sbx-", dir=_sandbox_base()))
-    uid = _acquire_identity()
-    run: _Run | None = None
-    try:
-        if uid is not None:
-            os.chown(sandbox, uid, uid)
-        cfg = {"nonce": nonce, "sandbox": sandbox, "cpu": str(max(1, int(-(-limits.cpu_seconds // 1)))),
-               "mem": str(limits.memory_bytes), "fsize": str(limits.file_size_bytes), "disk": str(limits.disk_bytes),
-               "nproc": str(limits.max_processes if uid is not None else _nproc_for_shared_uid(limits))}
-        if uid is not None:
-            cfg.update(uid=str(uid), gid=str(uid), keep_read_cap="1" if _needs_read_cap() else "0")
-        read_end, write_end = os.pipe()
-        cfg["chan"] = str(write_end)
-        payload = _guard_code() + ("\n".join(f"{k}={v}" for k, v in cfg.items()) + "\n\n").encode() + \
-            source.encode("utf-8", "surrogatepass")
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": sandbox, "TMPDIR": sandbox}
-        try:
-            proc = subprocess.Popen([sys.executable, "-I", "-S", "-B", "-c", BOOTSTRAP],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    cwd=sandbox, env=env, pass_fds=(write_end,), start_new_session=True)
-        except OSError as exc:
-            os.close(read_end)
-            return ExecResult(Verdict.ERROR, f"could not start the sandbox: {exc}", time.monotonic() - start,
-                              None, "", "")
-        finally:
-            os.close(write_end)
-        run = _Run(proc, read_end, payload, limits, uid, start)
-        try:
-            returncode = run.supervise()
-        finally:
-            os.close(read_end)
-        verdict, reason, layers = _classify(run, nonce, returncode)
-        return ExecResult(verdict, reason, time.monotonic() - start, returncode, run.out.text(),
-                          run.err.text(), layers)
-    finally:
-        if uid is not None:
-            if run is None or not run.swept:
-                _kill_uid(uid)
-            _release_identity(uid)
-        shutil.rmtree(sandbox, ignore_errors=True)
-
-
 def _nproc_for_shared_uid(limits: Limits) -> int:
     """Without root the child shares our uid, so RLIMIT_NPROC must leave room for what already runs."""
     tasks = 0  # the kernel counts threads, not processes
@@ -353,17 +180,89 @@ def _nproc_for_shared_uid(limits: Limits) -> int:
     return tasks + limits.max_processes
 
 
+
+
+def _header(limits: Limits, nonce: str, uid: int | None) -> dict[str, str]:
+    header = {"nonce": nonce, "cpu": str(max(1, int(-(-limits.cpu_seconds // 1)))), "wall": str(limits.wall_seconds),
+              "mem": str(limits.memory_bytes), "fsize": str(limits.file_size_bytes), "disk": str(limits.disk_bytes),
+              "nproc": str(limits.max_processes if uid is not None else _nproc_for_shared_uid(limits))}
+    if uid is not None:
+        header.update(uid=str(uid), gid=str(uid), keep_read_cap="1" if _needs_read_cap() else "0")
+    return header
+
+
+def _run_in(zygote: Zygote, source: str, limits: Limits) -> ExecResult:
+    """One program in a child of ``zygote``; never raises for anything the program does."""
+    start = time.monotonic()
+    nonce = secrets.token_hex(16)
+    uid = _acquire_identity()
+    try:
+        outcome = zygote.run(_header(limits, nonce, uid), source.encode("utf-8", "surrogatepass"), limits)
+    finally:
+        if uid is not None:
+            if not zygote.alive:  # it died mid-run: sweep the program's uid from here
+                _kill_uid(uid)
+            _release_identity(uid)
+    verdict, reason, layers = _classify(outcome, nonce)
+    return ExecResult(verdict, reason, time.monotonic() - start, outcome.returncode, outcome.out.text(),
+                      outcome.err.text(), layers)
+
+
+def _start_zygotes(n: int) -> list[Zygote]:
+    zygotes: list[Zygote] = []
+    try:
+        for _ in range(n):
+            zygotes.append(Zygote(_guard_code(), BOOTSTRAP))
+    except BaseException:
+        for z in zygotes:
+            z.close()
+        raise
+    return zygotes
+
+
+def run_program(source: str, limits: Limits = DEFAULT_LIMITS) -> ExecResult:
+    """Run one untrusted program in the sandbox; never raises for anything the program does."""
+    return run_many([source], limits, workers=1)[0]
+
+
 def run_many(sources: Sequence[str], limits: Limits = DEFAULT_LIMITS, workers: int | None = None,
              on_done: Callable[[int, ExecResult], None] | None = None) -> list[ExecResult]:
-    """Run programs concurrently (``workers`` defaults to ``os.cpu_count()``); results in input order.
+    """Run programs concurrently on ``workers`` zygotes (default ``os.cpu_count()``); results in input order.
 
-    ``on_done(index, result)`` is called from the calling thread as each program finishes.
+    ``on_done(index, result)`` is called from the calling thread as each program finishes.  A zygote that
+    cannot start or dies turns the affected programs into ERROR verdicts (and is replaced), never an exception.
     """
+    if not sources:
+        return []
+    n = max(1, min(workers or os.cpu_count() or 1, len(sources)))
     results: list[ExecResult | None] = [None] * len(sources)
-    pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1, thread_name_prefix="sandbox")
     try:
-        futures: dict[Future[ExecResult], int] = {
-            pool.submit(run_program, src, limits): i for i, src in enumerate(sources)}
+        idle: queue.SimpleQueue[Zygote] = queue.SimpleQueue()
+        for z in _start_zygotes(n):
+            idle.put(z)
+    except ZygoteError as exc:
+        failed = ExecResult(Verdict.ERROR, str(exc), 0.0, None, "", "")
+        for i in range(len(sources)):
+            results[i] = failed
+            if on_done is not None:
+                on_done(i, failed)
+        return [failed] * len(sources)
+    zygotes: list[Zygote] = []
+
+    def work(source: str) -> ExecResult:
+        zygote = idle.get()
+        try:
+            if not zygote.alive:
+                zygote = Zygote(_guard_code(), BOOTSTRAP)
+            return _run_in(zygote, source, limits)
+        except ZygoteError as exc:
+            return ExecResult(Verdict.ERROR, str(exc), 0.0, None, "", "")
+        finally:
+            idle.put(zygote)
+
+    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="sandbox")
+    try:
+        futures: dict[Future[ExecResult], int] = {pool.submit(work, src): i for i, src in enumerate(sources)}
         for future in as_completed(futures):
             index = futures[future]
             results[index] = result = future.result()
@@ -371,4 +270,8 @@ def run_many(sources: Sequence[str], limits: Limits = DEFAULT_LIMITS, workers: i
                 on_done(index, result)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        while not idle.empty():
+            zygotes.append(idle.get())
+        for z in zygotes:
+            z.close()
     return [r for r in results if r is not None]

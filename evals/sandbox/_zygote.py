@@ -1,0 +1,198 @@
+"""Child-side zygote of the Podium sandbox: one warm, isolated interpreter that forks one child per program.
+
+Runs in the same namespace as :mod:`evals.sandbox._guard` (the bootstrap executes this file's code object
+first, then the guard's); standard library only, it must never import ``evals``.  The parent side is
+:mod:`evals.sandbox.zygote`.
+
+Once per zygote (the expensive part, paid once instead of per program): as root a fresh network namespace
+and a private mount namespace whose every mount is read-only, plus a small tmpfs over the zygote's base
+directory; without root a user + network namespace.  It then imports the modules HumanEval programs use,
+freezes the GC (fewer copy-on-write faults in the children) and serves requests from the harness over a
+UNIX socket: header + program source, with the write ends of the child's stdout, stderr and result channel
+attached as file descriptors.
+
+Per program it creates ``base/<n>`` (as root: a fresh tmpfs of ``disk`` bytes owned by the program's
+throw-away uid), forks, and in the child - after moving the pipes to fds 1/2, closing every other fd,
+``setsid`` and ``chdir`` - *returns* from :func:`_zygote` with that program's request.  Returning unwinds
+the zygote's frames, so the child's stack and state are exactly those of a freshly started guard:
+``_main`` goes on to ``_bootstrap`` (rlimits, no_new_privs, uid switch, audit hook) and runs the program.
+The zygote meanwhile waits for the child on a pidfd with the wall-clock limit, SIGKILLs its process group
+and (as root) every process of its uid, reaps it with ``wait4`` (exit status, CPU seconds), unmounts and
+removes the directory and reports ``DONE <exit code> <cpu seconds> <timed out>``.  The harness closing
+the socket ends the zygote (and kills a running child).
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket as _socket_t
+
+_PRELOAD = ("typing", "re", "collections", "itertools", "functools", "heapq", "string", "hashlib", "bisect",
+            "copy", "operator", "dataclasses", "enum", "abc", "numbers", "fractions", "decimal", "traceback",
+            "warnings", "threading", "resource", "ctypes", "_sitebuiltins", "tempfile", "shutil", "select")
+
+
+def _zygote_isolate(libc: object, base: str, root: bool) -> list[str]:
+    """Namespaces shared by every program of this zygote; returns the layers that took effect."""
+    import ctypes
+
+    c: ctypes.CDLL = libc  # type: ignore[assignment]
+    layers: list[str] = []
+    if root:
+        if c.unshare(0x40000000 | 0x00020000) != 0:  # CLONE_NEWNET | CLONE_NEWNS
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET|CLONE_NEWNS)")
+        layers.append("netns")
+        if c.mount(b"none", b"/", None, 0x4000 | 0x40000, None) != 0:  # MS_REC | MS_PRIVATE
+            raise OSError(ctypes.get_errno(), "mount --make-rprivate /")
+
+        class MountAttr(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns_fd")]
+
+        attr = MountAttr(0x1, 0, 0, 0)  # mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY): every mount read-only
+        if os.uname().machine in ("x86_64", "aarch64") and c.syscall(
+                442, -100, b"/", 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:
+            layers.append("ro_root")
+        # the base holds only the per-program mount points; 0711 so each program's uid can reach its own
+        if c.mount(b"podium-zygote", base.encode(), b"tmpfs", 0x2 | 0x4 | 0x8,  # nosuid, nodev, noexec
+                   b"size=1m,nr_inodes=4096,mode=0711") != 0:
+            raise OSError(ctypes.get_errno(), f"mount tmpfs on {base}")
+    else:
+        uid, gid = os.getuid(), os.getgid()
+        if c.unshare(0x40000000 | 0x10000000) == 0:  # CLONE_NEWNET | CLONE_NEWUSER
+            layers.append("userns+netns")
+            try:  # map our own ids so files created in the temp dirs keep their owner
+                with open("/proc/self/setgroups", "w") as fh:
+                    fh.write("deny")
+                with open("/proc/self/uid_map", "w") as fh:
+                    fh.write(f"{uid} {uid} 1")
+                with open("/proc/self/gid_map", "w") as fh:
+                    fh.write(f"{gid} {gid} 1")
+            except OSError:
+                pass
+    return layers
+
+
+def _recv_exact(sock: _socket_t.socket, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(min(n - len(buf), 1 << 20))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def _recv_request(sock: _socket_t.socket) -> tuple[dict[str, str], bytes, list[int]] | None:
+    import socket
+
+    head, fds, _flags, _addr = socket.recv_fds(sock, 8, 3)
+    if not head:
+        for fd in fds:
+            os.close(fd)
+        return None
+    rest = _recv_exact(sock, 8 - len(head)) if len(head) < 8 else b""
+    body = _recv_exact(sock, int.from_bytes(head + (rest or b""), "big")) if rest is not None else None
+    if body is None or len(fds) != 3:
+        for fd in fds:
+            os.close(fd)
+        return None
+    header, _, source = body.partition(b"\n\n")
+    cfg = dict(line.split("=", 1) for line in header.decode().split("\n") if "=" in line)
+    return cfg, source, fds
+
+
+def _sweep(pid: int, uid: int) -> None:
+    """SIGKILL the child's process group and, for a throw-away uid, every process of that uid."""
+    import signal
+
+    try:  # noqa: SIM105 - contextlib is not preloaded
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if uid < 0:
+        return
+    helper = os.fork()
+    if helper == 0:  # kill(-1) sent *as* that uid reaches exactly its processes (and never this helper)
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        except BaseException:  # noqa: BLE001 - ESRCH when nothing is left
+            pass
+        os._exit(0)
+    os.waitpid(helper, 0)
+
+
+def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes]:
+    """Serve programs; returns only in a forked child, with that child's request (see the module doc)."""
+    import ctypes
+    import gc
+    import select
+    import shutil
+    import socket
+
+    root = os.geteuid() == 0
+    base = cfg["base"]
+    ctl = socket.socket(fileno=int(cfg["ctl"]))
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        layers = _zygote_isolate(libc, base, root)
+        for name in _PRELOAD:
+            __import__(name)
+    except Exception as exc:  # noqa: BLE001 - reported to the harness, which falls back to an error verdict
+        ctl.sendall(" ".join(f"FATAL {type(exc).__name__}: {exc}".split()).encode() + b"\n")
+        os._exit(88)
+    gc.collect()
+    gc.freeze()
+    ctl.sendall(("READY " + ",".join(layers) + "\n").encode())
+    serial = 0
+    while True:
+        req = _recv_request(ctl)
+        if req is None:
+            os._exit(0)
+        job, source, (out_w, err_w, chan_w) = req
+        serial += 1
+        home = f"{base}/{serial}"
+        uid = int(job.get("uid", "-1"))
+        mounted = False
+        try:
+            os.mkdir(home, 0o700)
+            if root:
+                opts = f"size={job['disk']},nr_inodes=8192,mode=0700,uid={max(uid, 0)},gid={max(uid, 0)}"
+                mounted = libc.mount(b"podium-sandbox", home.encode(), b"tmpfs", 0x2 | 0x4 | 0x8, opts.encode()) == 0
+            pid = os.fork()
+        except OSError as exc:
+            for fd in (out_w, err_w, chan_w):
+                os.close(fd)
+            ctl.sendall(" ".join(f"DONE -1 0 0 setup {type(exc).__name__}: {exc}".split()).encode() + b"\n")
+            continue
+        if pid == 0:  # the child: clean fds, own session, own dir - then run like a fresh guard
+            ctl.detach()
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            os.closerange(3, chan_w)
+            os.closerange(chan_w + 1, 1 << 16)
+            os.setsid()
+            os.chdir(home)
+            os.environ["HOME"] = os.environ["TMPDIR"] = home
+            job.update(sandbox=home, chan=str(chan_w), layers=",".join(layers + (["tmpfs"] if mounted else [])))
+            return job, source
+        for fd in (out_w, err_w, chan_w):
+            os.close(fd)
+        pidfd = os.pidfd_open(pid)
+        ready: list[int] = select.select([pidfd, ctl.fileno()], [], [], float(job.get("wall", "60")))[0]
+        os.close(pidfd)
+        lost = ctl.fileno() in ready and pidfd not in ready  # the harness went away (it never writes during a run)
+        _sweep(pid, uid)
+        _pid, status, usage = os.wait4(pid, 0)
+        if mounted:
+            libc.umount2(home.encode(), 2)  # MNT_DETACH
+        shutil.rmtree(home, ignore_errors=True)
+        if lost:
+            os._exit(0)
+        cpu = usage.ru_utime + usage.ru_stime
+        ctl.sendall(f"DONE {os.waitstatus_to_exitcode(status)} {cpu:.6f} {int(not ready)}\n".encode())
+        del req, job, source

