@@ -1,13 +1,17 @@
 """Hardened execution of untrusted, LLM-generated Python (HumanEval-style functional correctness).
 
-Every program runs in its own guarded interpreter process.  Defence layers, outermost first:
+Every program runs in its own guarded process.  Defence layers, outermost first:
 
-* **process**: fresh ``python -I -S -B`` (no site, no user paths, no ``PYTHON*`` variables) in a new
-  session/process group that is SIGKILLed as a whole at the end, even on success; a fresh temporary
+* **process**: one warm "zygote" per worker - ``python -I -S -B`` (no site, no user paths, no ``PYTHON*``
+  variables) that isolates itself once (below) and then forks one child per program
+  (:mod:`evals.sandbox.zygote`, :mod:`evals.sandbox._zygote`); the child gets its own session/process group,
+  SIGKILLed as a whole at the end, even on success, and the zygote is a child subreaper, so everything the
+  program started (also ``setsid`` escapees) is killed and reaped before the next program; a fresh temporary
   cwd deleted afterwards; an environment of only ``PATH``, ``LANG``, ``HOME``/``TMPDIR`` (= the temp
-  dir) - API keys and other secrets of the harness are never inherited.
+  dir) - API keys and other secrets of the harness are never inherited.  A child returns out of the zygote's
+  frames before it runs anything, so its stack and state are those of a freshly started guard.
 * **kernel**: ``RLIMIT_CPU`` (SIGXCPU, then SIGKILL one second later), ``RLIMIT_AS``, ``RLIMIT_FSIZE``,
-  ``RLIMIT_NPROC``, ``RLIMIT_CORE=0``; ``PR_SET_NO_NEW_PRIVS``; a fresh, empty network namespace
+  ``RLIMIT_NPROC``, ``RLIMIT_CORE=0``; ``PR_SET_NO_NEW_PRIVS``; an empty network namespace per zygote
   (``unshare(CLONE_NEWNET)`` as root, ``CLONE_NEWUSER|CLONE_NEWNET`` otherwise).  As root also a
   private mount namespace in which every mount is read-only and the temp dir is a fresh tmpfs capped
   at ``Limits.disk_bytes``, and a throw-away uid/gid per program (random, in a 2**24 range above
@@ -15,8 +19,8 @@ Every program runs in its own guarded interpreter process.  Defence layers, oute
   refused by the kernel even for code that gets past the audit hook (root ignores ``RLIMIT_NPROC``,
   an ordinary uid does not).  If the interpreter lives somewhere an ordinary
   uid cannot read (e.g. ``/root/.pyenv``), the child keeps only ``CAP_DAC_READ_SEARCH``, which execve
-  drops.  After the run every process of that uid is SIGKILLed with ``kill(-1)`` sent as that uid
-  (catches ``setsid`` escapees).
+  drops.  If the program left processes behind, every process of that uid is SIGKILLed with
+  ``kill(-1)`` sent as that uid (catches ``setsid`` escapees) and reaped.
 * **audit hook** (``sys.addaudithook``, cannot be removed from Python): refuses sockets, fork/exec/
   spawn/``subprocess``/``os.system``, signals to other processes, ``ctypes``, ``gc`` and cross-thread
   frame introspection, trace/profile hooks, rlimit changes, symlinks/hard links, writes/renames/

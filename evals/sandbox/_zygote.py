@@ -104,18 +104,12 @@ def _recv_request(sock: _socket_t.socket) -> tuple[dict[str, str], bytes, list[i
     return cfg, source, fds
 
 
-def _sweep(pid: int, uid: int) -> None:
-    """SIGKILL the child's process group and, for a throw-away uid, every process of that uid."""
+def _kill_uid(uid: int) -> None:
+    """SIGKILL every process of a throw-away uid: ``kill(-1)`` sent *as* that uid (never reaches the sender)."""
     import signal
 
-    try:  # noqa: SIM105 - contextlib is not preloaded
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    if uid < 0:
-        return
     helper = os.fork()
-    if helper == 0:  # kill(-1) sent *as* that uid reaches exactly its processes (and never this helper)
+    if helper == 0:
         try:
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
@@ -124,6 +118,57 @@ def _sweep(pid: int, uid: int) -> None:
             pass
         os._exit(0)
     os.waitpid(helper, 0)
+
+
+def _sweep(pid: int, uid: int) -> tuple[int, object]:
+    """Kill and reap the child and everything it started; returns its wait status and resource usage.
+
+    The zygote is a child subreaper, so when the program's process exits, every process it left behind
+    (also ``setsid`` escapees and their descendants, as they are orphaned) becomes a child of the zygote:
+    ``waitpid(-1, WNOHANG)`` raising ``ChildProcessError`` proves nothing survived - the common case costs
+    no extra process.  Otherwise the survivors are killed (as root: every process of the throw-away uid,
+    atomically; without root: their process groups) and reaped until none is left.
+    """
+    import signal
+
+    try:  # noqa: SIM105 - contextlib is not preloaded
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    _pid, status, usage = os.wait4(pid, 0)
+    for _round in range(10_000):
+        try:
+            found, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if found:
+            continue
+        if uid >= 0:
+            _kill_uid(uid)
+        else:
+            for child in _children():
+                for kill in (os.killpg, os.kill):
+                    try:  # noqa: SIM105
+                        kill(child, signal.SIGKILL)
+                    except OSError:
+                        pass
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+    return status, usage
+
+
+def _children() -> list[int]:
+    """This process's live children (``/proc/self/task/*/children``)."""
+    pids: list[int] = []
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as fh:
+                pids += [int(x) for x in fh.read().split()]
+    except OSError:
+        pass
+    return pids
 
 
 def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes]:
@@ -139,6 +184,8 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes]:
     ctl = socket.socket(fileno=int(cfg["ctl"]))
     libc = ctypes.CDLL(None, use_errno=True)
     try:
+        if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER: orphans of a program come back here
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
         layers = _zygote_isolate(libc, base, root)
         for name in _PRELOAD:
             __import__(name)
@@ -186,13 +233,12 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes]:
         ready: list[int] = select.select([pidfd, ctl.fileno()], [], [], float(job.get("wall", "60")))[0]
         os.close(pidfd)
         lost = ctl.fileno() in ready and pidfd not in ready  # the harness went away (it never writes during a run)
-        _sweep(pid, uid)
-        _pid, status, usage = os.wait4(pid, 0)
+        status, usage = _sweep(pid, uid)
         if mounted:
             libc.umount2(home.encode(), 2)  # MNT_DETACH
         shutil.rmtree(home, ignore_errors=True)
         if lost:
             os._exit(0)
-        cpu = usage.ru_utime + usage.ru_stime
+        cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
         ctl.sendall(f"DONE {os.waitstatus_to_exitcode(status)} {cpu:.6f} {int(not ready)}\n".encode())
         del req, job, source

@@ -70,6 +70,7 @@ def limits_record(limits: Limits) -> dict[str, object]:
     record["sandbox"] = {
         "guard_version": GUARD_VERSION,
         "interpreter": [sys.executable, "-I", "-S", "-B"],
+        "process": "one zygote per worker (isolated once), one forked child per program",
         "python": sys.version.split()[0],
         "layers_requested": ["process_group", "netns", "ro_root_if_root", "tmpfs_if_root", "no_new_privs",
                              "rlimits", "throwaway_uid_if_root", "audit_hook", "stripped_env", "temp_cwd",
