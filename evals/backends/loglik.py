@@ -13,6 +13,7 @@ choices is evaluated once, then each request only extends it by one token.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +21,26 @@ from evals.backends.base import Loglikelihood, LoglikelihoodRequest
 
 Tokenize = Callable[[str], list[int]]
 Complete = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def memo_tokens(tokenize: Tokenize, size: int = 4096) -> Tokenize:
+    """Thread-safe memo of a tokenizer round trip: an item's choices share their context, so its tokenisation is
+    asked for once instead of once per choice (at most ``size`` texts are kept, oldest dropped first)."""
+    memo: dict[str, tuple[int, ...]] = {}
+    lock = threading.Lock()
+
+    def cached(text: str) -> list[int]:
+        with lock:
+            hit = memo.get(text)
+        if hit is None:
+            hit = tuple(tokenize(text))
+            with lock:
+                if len(memo) >= size:
+                    memo.pop(next(iter(memo)))
+                memo[text] = hit
+        return list(hit)
+
+    return cached
 
 
 def encode_pair(tokenize: Tokenize, context: str, continuation: str) -> tuple[list[int], list[int]]:

@@ -32,7 +32,7 @@ from evals.backends.base import (
     messages_json,
     parse_tool_calls,
 )
-from evals.backends.loglik import encode_pair, run_forced
+from evals.backends.loglik import encode_pair, memo_tokens, run_forced
 from evals.backends.ratelimit import RateLimiter
 from evals.backends.retry import RETRY_STATUS, RetryPolicy
 from evals.errors import BackendError, Unsupported
@@ -124,6 +124,7 @@ class OpenAICompatBackend(Backend):
         headers = {"Authorization": f"Bearer {self._api_key}"}
         with httpx.Client(headers=headers, timeout=self.config.timeout) as http:
             if method == "forced":
+                @memo_tokens
                 def tokenize(text: str) -> list[int]:
                     r = http.post(f"{root}/tokenize", json={"content": text, "add_special": False})
                     r.raise_for_status()
@@ -158,6 +159,7 @@ class OpenAICompatBackend(Backend):
         """vLLM-style: prompt = context+continuation token ids, echo=True, logprobs=1, max_tokens=1."""
         root = self.base_url.rstrip("/").removesuffix("/v1")
 
+        @memo_tokens
         def tokenize(text: str) -> list[int]:
             r = http.post(f"{root}/tokenize", json={"model": self.config.model, "prompt": text,
                                                     "add_special_tokens": False})

@@ -129,3 +129,27 @@ def test_openai_backend_scores_loglikelihood_on_llama_cpp(server_url: str, embed
     local: list[SampleRecord] = []
     suite.execute(items, embedded, suite.default_sampling(), local.append)
     assert [s.outputs[0].extracted for s in remote] == [s.outputs[0].extracted for s in local]
+
+
+def test_tokenizer_round_trips_are_memoised_per_text() -> None:
+    """An item's four choices share one context: its tokenisation is fetched once, and results never mix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from evals.backends.loglik import encode_pair, memo_tokens
+
+    calls: list[str] = []
+
+    def tokenize(text: str) -> list[int]:
+        calls.append(text)
+        return [ord(c) for c in text]
+
+    cached = memo_tokens(tokenize, size=8)
+    pairs = [encode_pair(cached, "Question: 2+2?\nAnswer:", f" {c}") for c in "ABCD"]
+    assert [cont for _ctx, cont in pairs] == [[32, ord(c)] for c in "ABCD"]
+    assert calls.count("Question: 2+2?\nAnswer:") == 1 and len(calls) == 5
+    out = cached("Question: 2+2?\nAnswer:")
+    out.append(0)  # callers get copies
+    assert cached("Question: 2+2?\nAnswer:") == [ord(c) for c in "Question: 2+2?\nAnswer:"]
+    with ThreadPoolExecutor(8) as pool:
+        texts = [f"t{i % 20}" for i in range(400)]
+        assert list(pool.map(cached, texts)) == [[ord(c) for c in t] for t in texts]
