@@ -51,7 +51,7 @@ Linux-only (``pidfd_open``, ``/proc``, namespaces).
 
 from evals.sandbox.humaneval import Problem, humaneval_program, load_problems
 from evals.sandbox.model import ExecResult, Limits, Verdict, limits_record
-from evals.sandbox.runner import DEFAULT_LIMITS, run_many, run_program
+from evals.sandbox.runner import DEFAULT_LIMITS, SandboxPool, run_many, run_program
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -62,6 +62,7 @@ __all__ = [
     "humaneval_program",
     "limits_record",
     "load_problems",
+    "SandboxPool",
     "run_many",
     "run_program",
 ]

@@ -208,21 +208,70 @@ def _run_in(zygote: Zygote, source: str, limits: Limits) -> ExecResult:
                       outcome.err.text(), layers)
 
 
-def _start_zygotes(n: int) -> list[Zygote]:
-    zygotes: list[Zygote] = []
-    try:
-        for _ in range(n):
-            zygotes.append(Zygote(_guard_code(), BOOTSTRAP))
-    except BaseException:
-        for z in zygotes:
-            z.close()
-        raise
-    return zygotes
-
-
 def run_program(source: str, limits: Limits = DEFAULT_LIMITS) -> ExecResult:
     """Run one untrusted program in the sandbox; never raises for anything the program does."""
     return run_many([source], limits, workers=1)[0]
+
+
+class SandboxPool:
+    """Up to ``workers`` warm zygotes (default ``os.cpu_count()``), started on first use and reused by every
+    :meth:`run_many` until :meth:`close`; use it as a context manager to grade many small batches cheaply.
+
+    A zygote that cannot start or dies turns the affected programs into ERROR verdicts (and is replaced on the
+    next use), never an exception.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._slots: queue.SimpleQueue[Zygote | None] = queue.SimpleQueue()
+        for _ in range(self.workers):
+            self._slots.put(None)
+        self._made: list[Zygote] = []
+        self._lock = threading.Lock()
+        self._threads = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sandbox")
+
+    def _one(self, source: str, limits: Limits) -> ExecResult:
+        zygote = self._slots.get()
+        try:
+            if zygote is None or not zygote.alive:
+                zygote = Zygote(_guard_code(), BOOTSTRAP)
+                with self._lock:
+                    self._made.append(zygote)
+            return _run_in(zygote, source, limits)
+        except ZygoteError as exc:
+            return ExecResult(Verdict.ERROR, str(exc), 0.0, None, "", "")
+        finally:
+            self._slots.put(zygote)
+
+    def run_many(self, sources: Sequence[str], limits: Limits = DEFAULT_LIMITS,
+                 on_done: Callable[[int, ExecResult], None] | None = None) -> list[ExecResult]:
+        """Results in input order; ``on_done(index, result)`` is called from the calling thread as each ends."""
+        results: list[ExecResult | None] = [None] * len(sources)
+        futures: dict[Future[ExecResult], int] = {
+            self._threads.submit(self._one, src, limits): i for i, src in enumerate(sources)}
+        try:
+            for future in as_completed(futures):
+                index = futures[future]
+                results[index] = result = future.result()
+                if on_done is not None:
+                    on_done(index, result)
+        finally:
+            for future in futures:
+                future.cancel()
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            made, self._made = self._made, []
+        for zygote in made:
+            zygote.close()
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def run_many(sources: Sequence[str], limits: Limits = DEFAULT_LIMITS, workers: int | None = None,
@@ -234,44 +283,5 @@ def run_many(sources: Sequence[str], limits: Limits = DEFAULT_LIMITS, workers: i
     """
     if not sources:
         return []
-    n = max(1, min(workers or os.cpu_count() or 1, len(sources)))
-    results: list[ExecResult | None] = [None] * len(sources)
-    try:
-        idle: queue.SimpleQueue[Zygote] = queue.SimpleQueue()
-        for z in _start_zygotes(n):
-            idle.put(z)
-    except ZygoteError as exc:
-        failed = ExecResult(Verdict.ERROR, str(exc), 0.0, None, "", "")
-        for i in range(len(sources)):
-            results[i] = failed
-            if on_done is not None:
-                on_done(i, failed)
-        return [failed] * len(sources)
-    zygotes: list[Zygote] = []
-
-    def work(source: str) -> ExecResult:
-        zygote = idle.get()
-        try:
-            if not zygote.alive:
-                zygote = Zygote(_guard_code(), BOOTSTRAP)
-            return _run_in(zygote, source, limits)
-        except ZygoteError as exc:
-            return ExecResult(Verdict.ERROR, str(exc), 0.0, None, "", "")
-        finally:
-            idle.put(zygote)
-
-    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="sandbox")
-    try:
-        futures: dict[Future[ExecResult], int] = {pool.submit(work, src): i for i, src in enumerate(sources)}
-        for future in as_completed(futures):
-            index = futures[future]
-            results[index] = result = future.result()
-            if on_done is not None:
-                on_done(index, result)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        while not idle.empty():
-            zygotes.append(idle.get())
-        for z in zygotes:
-            z.close()
-    return [r for r in results if r is not None]
+    with SandboxPool(min(workers or os.cpu_count() or 1, len(sources))) as pool:
+        return pool.run_many(sources, limits, on_done)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import queue
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from evals.data import require_file
 from evals.grading.extract import code_blocks
 from evals.grading.passk import bootstrap_ci, ks_for, pass_at_k
 from evals.records import MetricValue, OutputRecord, SampleRecord
-from evals.sandbox import DEFAULT_LIMITS, ExecResult, Limits, humaneval_program, run_many
+from evals.sandbox import DEFAULT_LIMITS, ExecResult, Limits, SandboxPool, humaneval_program
 from evals.sandbox.model import GUARD_VERSION
 from evals.suites.base import Item, OnSample, Suite, SuiteInfo
 
@@ -93,31 +95,66 @@ class HumanEval(Suite):
         return text, humaneval_program(f["prompt"], text, f["test"], f["entry_point"])
 
     def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
+        """Generate, and grade each problem in the sandbox as soon as all its samples are in (a grader thread
+        overlaps grading with generation; each finished problem is journaled at once, so progress is per
+        problem and a killed run loses at most the problems in flight)."""
         reqs = {it.id: self.requests(it, sampling) for it in items}
-        flat = [r for it in items for r in reqs[it.id]]
-        results = {c.key: c for c in backend.generate(flat)}
+        owner = {r.key: it for it in items for r in reqs[it.id]}
+        got: dict[str, dict[str, Completion]] = {it.id: {} for it in items}
+        lock = threading.Lock()
+        ready: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+        failure: list[BaseException] = []
+
+        def on_result(comp: Completion) -> None:
+            it = owner.get(comp.key)
+            if it is None:
+                return
+            with lock:
+                mine = got[it.id]
+                if comp.key in mine:
+                    return
+                mine[comp.key] = comp
+                complete = len(mine) == len(reqs[it.id])
+            if complete:
+                ready.put(it)
+
+        def grade_loop(pool: SandboxPool) -> None:
+            try:
+                while (it := ready.get()) is not None:
+                    self._grade(it, [got[it.id][r.key] for r in reqs[it.id]], pool, on_sample)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                failure.append(exc)
+                while ready.get() is not None:  # keep draining so the producer never blocks
+                    pass
+
+        with SandboxPool() as pool:
+            grader = threading.Thread(target=grade_loop, args=(pool,), name="humaneval-grader", daemon=True)
+            grader.start()
+            try:
+                for comp in backend.generate([r for it in items for r in reqs[it.id]], on_result=on_result):
+                    on_result(comp)  # backends that report only at the end; duplicates are ignored
+            finally:
+                ready.put(None)
+                grader.join()
+        if failure:
+            raise failure[0]
+
+    def _grade(self, it: Item, comps: list[Completion], pool: SandboxPool, on_sample: OnSample) -> None:
+        index: list[tuple[Completion, int, str]] = []
         programs: list[str] = []
-        index: list[tuple[Item, Completion, int, str]] = []
-        for it in items:
-            for r in reqs[it.id]:
-                comp = results[r.key]
-                for j, text in enumerate(comp.texts):
-                    code, program = self.program(it, text)
-                    programs.append(program)
-                    index.append((it, comp, j, code))
-        verdicts = run_many(programs, self.limits)
-        by_item: dict[str, list[OutputRecord]] = {it.id: [] for it in items}
-        for (it, comp, j, code), res in zip(index, verdicts, strict=True):
-            by_item[it.id].append(self._output(comp, j, code, res))
-        for it in items:
-            outs = by_item[it.id]
-            c = sum(o.scores["pass"] for o in outs)
-            ptoks = sum(results[r.key].prompt_tokens for r in reqs[it.id])
-            on_sample(SampleRecord(
-                item_id=it.id, input=it.fields["prompt"], prompt=it.fields["prompt"], reference=it.reference,
-                group=it.fields["task_id"], outputs=outs, prompt_tokens=ptoks,
-                scores={"pass_rate": c / len(outs) if outs else 0.0, "c": float(c), "n": float(len(outs)),
-                        self.info.main_metric[1]: pass_at_k(len(outs), int(c), 1) if outs else 0.0}))
+        for comp in comps:
+            for j, text in enumerate(comp.texts):
+                code, program = self.program(it, text)
+                programs.append(program)
+                index.append((comp, j, code))
+        verdicts = pool.run_many(programs, self.limits)
+        outs = [self._output(comp, j, code, res) for (comp, j, code), res in zip(index, verdicts, strict=True)]
+        c = sum(o.scores["pass"] for o in outs)
+        on_sample(SampleRecord(
+            item_id=it.id, input=it.fields["prompt"], prompt=it.fields["prompt"], reference=it.reference,
+            group=it.fields["task_id"], outputs=outs, prompt_tokens=sum(comp.prompt_tokens for comp in comps),
+            scores={"pass_rate": c / len(outs) if outs else 0.0, "c": float(c), "n": float(len(outs)),
+                    self.info.main_metric[1]: pass_at_k(len(outs), int(c), 1) if outs else 0.0}))
 
     @staticmethod
     def _output(comp: Completion, j: int, code: str, res: ExecResult) -> OutputRecord:

@@ -1,0 +1,75 @@
+"""HumanEval end to end: repeated sampling on the embedded model, every sample graded in the sandbox, pass@k
+with bootstrap CIs, per-problem journaling (a re-run resumes), and the HumanEval page with its scaling chart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evals.store import read_run, read_samples
+from tests.conftest import podium
+from tests.support.servers import REPO
+
+ARGS = ("run", "--suite", "humaneval", "--limit", "3", "--samples", "5", "--max-tokens", "40")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("humaneval")
+    data = root / "site_data"
+    shutil.copytree(REPO / "site_data", data, ignore=shutil.ignore_patterns("runs"))
+    r = podium(*ARGS, "--out", str(data), cwd=root)
+    assert r.returncode == 0, r.stderr
+    assert "pass@1" in r.stdout and "pass@5" in r.stdout  # the summary table
+    r2 = podium("build", "--data", str(data), "--out", str(root / "site"), "--config", str(REPO / "mkdocs.yml"),
+                cwd=root)
+    assert r2.returncode == 0, r2.stderr
+    return root
+
+
+def test_every_sample_is_graded_and_pass_at_k_has_cis(built: Path) -> None:
+    (run_json,) = (built / "site_data" / "runs" / "smollm2-135m-instruct" / "humaneval").glob("*/run.json")
+    run = read_run(run_json)
+    assert run.sampling.n == 5 and run.sampling.temperature == 0.8 and run.sampling.top_p == 0.95
+    assert [m.name for m in run.metrics] == ["pass@1", "pass@2", "pass@5"]
+    for m in run.metrics:
+        assert m.n == 3 and m.ci_method == "bootstrap" and m.ci_low is not None and m.ci_high is not None
+        assert m.ci_low <= m.value <= m.ci_high
+    samples = read_samples(run_json.parent / "samples.jsonl.gz")
+    assert [s.item_id for s in samples] == ["HumanEval-0", "HumanEval-1", "HumanEval-2"]
+    for s in samples:
+        assert len(s.outputs) == 5 and s.scores["n"] == 5.0
+        assert s.scores["c"] == sum(o.scores["pass"] for o in s.outputs)
+        for o in s.outputs:
+            assert o.extracted["verdict"] in {"passed", "failed", "error", "timeout", "oom"}
+            assert o.detail and o.detail.startswith(o.extracted["verdict"])
+    texts = [o.text for s in samples for o in s.outputs]
+    assert len(set(texts)) > 1, "distinct seeds give distinct samples"
+    grader = json.loads(run.suite.grader)
+    assert grader["limits"]["cpu_seconds"] == 20.0 and grader["stop"][0] == "\nclass"
+
+
+def test_a_rerun_is_served_from_the_completion_cache(built: Path) -> None:
+    """Same command again: every sample comes back from the cache, identical, and is re-graded identically."""
+    data = built / "site_data"
+    r = podium(*ARGS, "--out", str(data), cwd=built)
+    assert r.returncode == 0, r.stderr
+    first, second = sorted((data / "runs" / "smollm2-135m-instruct" / "humaneval").glob("*/samples.jsonl.gz"))
+    a, b = read_samples(first), read_samples(second)
+    assert [[(o.text, o.scores["pass"]) for o in s.outputs] for s in a] == \
+        [[(o.text, o.scores["pass"]) for o in s.outputs] for s in b]
+    shutil.rmtree(second.parent)
+
+
+def test_humaneval_page_has_the_scaling_chart(built: Path) -> None:
+    pages = list((built / "site").rglob("humaneval/index.html"))
+    assert pages, sorted(p.relative_to(built / "site").as_posix() for p in (built / "site").rglob("index.html"))
+    html = pages[0].read_text()
+    assert "pass@k" in html and "pass@5" in html
+    (spec_path,) = (built / "site").rglob("passk-humaneval.json")
+    spec = json.loads(spec_path.read_text())
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+    assert "passk-humaneval.json" in html
