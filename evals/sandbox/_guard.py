@@ -40,7 +40,7 @@ from types import CodeType, FrameType, FunctionType, ModuleType
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
     from evals.sandbox._zygote import _zygote
 
@@ -254,12 +254,12 @@ def _read_payload() -> tuple[dict[str, str], bytes]:
     return cfg, source
 
 
-def _isolate(cfg: dict[str, str], layers: list[str]) -> None:
-    """no_new_privs, rlimits and (as root) a throw-away identity; the namespaces come from the zygote."""
-    import ctypes
+def _isolate(cfg: dict[str, str], layers: list[str], tools: tuple[Any, ...]) -> None:
+    """no_new_privs, rlimits and (as root) a throw-away identity; the namespaces come from the zygote, and so do
+    the ctypes objects (``tools``: libc, capability data and header types, get_errno)."""
     import resource
 
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc, cap_data_t, cap_header_t, get_errno = tools
     root = os.geteuid() == 0
     uid, gid = int(cfg.get("uid", "-1")), int(cfg.get("gid", "-1"))
     if libc.prctl(38, 1, 0, 0, 0) == 0:  # PR_SET_NO_NEW_PRIVS
@@ -271,33 +271,29 @@ def _isolate(cfg: dict[str, str], layers: list[str]) -> None:
         resource.setrlimit(res, (soft, hard))
     layers.append("rlimits")
     if root and uid >= 0:
-        class CapData(ctypes.Structure):
-            _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
-
         keep = cfg.get("keep_read_cap") == "1"
         if keep and libc.prctl(8, 1, 0, 0, 0) != 0:  # PR_SET_KEEPCAPS
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_KEEPCAPS)")
+            raise OSError(get_errno(), "prctl(PR_SET_KEEPCAPS)")
         os.setgroups([])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
         if keep:
-            data = (CapData * 2)()
+            data = cap_data_t()
             data[0].effective = data[0].permitted = 1 << 2  # CAP_DAC_READ_SEARCH
-            header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+            header = cap_header_t(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
             if libc.capset(header, data) != 0:
-                raise OSError(ctypes.get_errno(), "capset")
+                raise OSError(get_errno(), "capset")
             libc.prctl(8, 0, 0, 0, 0)
         layers.append(f"uid={uid}" + ("+cap_dac_read_search" if keep else ""))
-    for name in [m for m in sys.modules if m == "ctypes" or m.startswith(("ctypes.", "_ctypes"))]:
-        del sys.modules[name]
 
 
-def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes) -> tuple[CodeType, dict[str, object], int]:
+def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools: tuple[Any, ...]
+               ) -> tuple[CodeType, dict[str, object], int]:
     chan = os.dup(int(cfg["chan"]))
     os.close(int(cfg["chan"]))
     layers: list[str] = [x for x in cfg.get("layers", "").split(",") if x]
     try:
-        _isolate(cfg, layers)
+        _isolate(cfg, layers, tools)
     except Exception as exc:  # noqa: BLE001 - any failure here is a setup error
         try:
             os.write(chan, " ".join(f"SETUP {type(exc).__name__}: {exc}".split()).encode() + b"\n")
@@ -362,10 +358,10 @@ def _main() -> None:
     audit, os_exit, run, base_exc = sys.audit, os._exit, exec, BaseException
     out, err = sys.stdout, sys.stderr
     cfg, source = _read_payload()
-    if cfg.get("mode") == "zygote":  # serve programs; returns only in a forked child, with its program
-        cfg, source = _zygote(cfg)
-    code, glb, chan = _bootstrap(sys._getframe(), cfg, source)
-    del cfg, source
+    # serve programs; returns only in a forked child, with its program
+    cfg, source, tools = _zygote(cfg)
+    code, glb, chan = _bootstrap(sys._getframe(), cfg, source, tools)
+    del cfg, source, tools
     try:
         run(code, glb)
     except base_exc as exc:

@@ -234,7 +234,7 @@ class SandboxPool:
         zygote = self._slots.get()
         try:
             if zygote is None or not zygote.alive:
-                zygote = Zygote(_guard_code(), BOOTSTRAP)
+                zygote = Zygote(_guard_code(), BOOTSTRAP, limits.disk_bytes)
                 with self._lock:
                     self._made.append(zygote)
             return _run_in(zygote, source, limits)

@@ -88,7 +88,7 @@ def _sandbox_base() -> str | None:
 class Zygote:
     """One warm sandbox interpreter; :meth:`run` executes one program in a forked, isolated child."""
 
-    def __init__(self, guard_code: bytes, bootstrap: str) -> None:
+    def __init__(self, guard_code: bytes, bootstrap: str, disk_bytes: int = 64 << 20) -> None:
         self.base = os.path.realpath(tempfile.mkdtemp(prefix="podium-sbx-", dir=_sandbox_base()))
         if os.geteuid() == 0:
             os.chmod(self.base, 0o711)
@@ -109,7 +109,7 @@ class Zygote:
         try:
             assert self.proc.stdin is not None
             with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.write(guard_code + f"mode=zygote\nctl={ctl}\nbase={self.base}\n\n".encode())
+                self.proc.stdin.write(guard_code + f"mode=zygote\nctl={ctl}\nbase={self.base}\ndisk={disk_bytes}\n\n".encode())
             with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
             line = self._line(time.monotonic() + _START_TIMEOUT_S)
