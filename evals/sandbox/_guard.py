@@ -287,7 +287,32 @@ def _isolate(cfg: dict[str, str], layers: list[str], tools: tuple[Any, ...]) -> 
         layers.append(f"uid={uid}" + ("+cap_dac_read_search" if keep else ""))
 
 
-def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools: tuple[Any, ...]
+Kit = tuple[dict[str, object], "Callable[[], str]", frozenset[str]]
+
+
+def _prepare() -> Kit:
+    """What every child starts from, built once in the zygote: the program's module (globals with a private
+    copy of the builtins, plus ``exit``/``quit``), the tamper check with its snapshots of builtins, ``math`` and
+    the import machinery, and the static read roots.  Each child owns a private copy-on-write copy of all of
+    it (nothing here is ever touched by a program in the zygote itself), so children skip rebuilding it - and
+    the page copies that touching every builtin would cost."""
+    module = ModuleType("__solution__")
+    sol_builtins = dict(builtins.__dict__)
+    sol_builtins["exit"] = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    sol_builtins["quit"] = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
+    glb: dict[str, object] = module.__dict__
+    glb["__builtins__"] = sol_builtins
+    sys.modules["__solution__"] = module
+    watched = tuple((label, d, dict(d)) for label, d in (("builtins", builtins.__dict__),
+                                                         ("__builtins__", sol_builtins), ("math", math.__dict__)))
+    mod_snap = tuple((name, sys.modules[name]) for name in ("builtins", "math", "sys", "os", "__solution__"))
+    tamper = _make_tamper_check(watched, glb, sol_builtins, mod_snap)
+    roots = frozenset({*_READ_ROOTS, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                       *(p for p in sys.path if p)})
+    return glb, tamper, roots
+
+
+def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools: tuple[Any, ...], kit: Kit
                ) -> tuple[CodeType, dict[str, object], int]:
     chan = os.dup(int(cfg["chan"]))
     os.close(int(cfg["chan"]))
@@ -299,13 +324,7 @@ def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools:
             os.write(chan, " ".join(f"SETUP {type(exc).__name__}: {exc}".split()).encode() + b"\n")
         finally:
             os._exit(SETUP_EXIT)
-    module = ModuleType("__solution__")
-    sol_builtins = dict(builtins.__dict__)
-    sol_builtins["exit"] = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
-    sol_builtins["quit"] = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
-    glb: dict[str, object] = module.__dict__
-    glb["__builtins__"] = sol_builtins
-    sys.modules["__solution__"] = module
+    glb, tamper, roots = kit
     layers.append("audit_hook")
     os.write(chan, ("READY " + ",".join(layers) + "\n").encode())
     try:
@@ -313,12 +332,7 @@ def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools:
     except (SyntaxError, ValueError) as exc:
         os.write(chan, f"RESULT syntax\t{type(exc).__name__}\t0\t{exc}\n".encode("utf-8", "replace"))
         os._exit(FAIL_EXIT)
-    watched = tuple((label, d, dict(d)) for label, d in (("builtins", builtins.__dict__),
-                                                         ("__builtins__", sol_builtins), ("math", math.__dict__)))
-    mod_snap = tuple((name, sys.modules[name]) for name in ("builtins", "math", "sys", "os", "__solution__"))
-    tamper = _make_tamper_check(watched, glb, sol_builtins, mod_snap)
-    read_roots = tuple(sorted({*_READ_ROOTS, cfg["sandbox"], sys.prefix, sys.base_prefix, sys.exec_prefix,
-                               sys.base_exec_prefix, *(p for p in sys.path if p)}))
+    read_roots = tuple(sorted({*roots, cfg["sandbox"]}))
     nonce_line = b"PASS " + cfg.pop("nonce").encode() + b"\n"
     sys.addaudithook(_make_hook(chan=chan, nonce_line=nonce_line, main_frame=main_frame,
                                 sandbox=cfg["sandbox"], read_roots=read_roots, tamper=tamper))
@@ -359,9 +373,9 @@ def _main() -> None:
     out, err = sys.stdout, sys.stderr
     cfg, source = _read_payload()
     # serve programs; returns only in a forked child, with its program
-    cfg, source, tools = _zygote(cfg)
-    code, glb, chan = _bootstrap(sys._getframe(), cfg, source, tools)
-    del cfg, source, tools
+    cfg, source, tools, kit = _zygote(cfg)
+    code, glb, chan = _bootstrap(sys._getframe(), cfg, source, tools, kit)
+    del cfg, source, tools, kit
     try:
         run(code, glb)
     except base_exc as exc:

@@ -31,6 +31,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import socket as _socket_t
 
+    from evals.sandbox._guard import Kit, _prepare
+
 # Modules HumanEval-style programs import, loaded once here.  Not ``threading`` or ``random`` (nor ``tempfile``,
 # which imports it): their at-fork hooks run in every child and tripled the cost of a fork (measured: fork + exit
 # of this zygote 0.28 ms without them, 0.81 ms with them); programs that want them import them themselves.
@@ -184,9 +186,10 @@ def _children() -> list[int]:
     return pids
 
 
-def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, ...]]:
-    """Serve programs; returns only in a forked child, with that child's request (see the module doc) and the
-    ctypes objects :func:`_isolate` needs (built once here: ``libc``, the capability structs, ``get_errno``)."""
+def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, ...], Kit]:
+    """Serve programs; returns only in a forked child, with that child's request (see the module doc), the
+    ctypes objects :func:`_isolate` needs (built once here: ``libc``, the capability structs, ``get_errno``)
+    and the guard's :func:`_prepare` kit (built once here too)."""
     import ctypes
     import gc
     import select
@@ -216,6 +219,7 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
     # programs never see ctypes: only this function's locals (gone in the children) keep it alive
     for name in [m for m in sys.modules if m == "ctypes" or m.startswith(("ctypes.", "_ctypes"))]:
         del sys.modules[name]
+    kit = _prepare()
     gc.collect()
     gc.freeze()
     ctl.sendall(("READY " + ",".join(layers) + "\n").encode())
@@ -254,7 +258,7 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
             os.chdir(home)
             os.environ["HOME"] = os.environ["TMPDIR"] = home
             job.update(sandbox=home, chan=str(chan_w), layers=",".join(layers))
-            return job, source, tools
+            return job, source, tools, kit
         for fd in (out_w, err_w, chan_w):
             os.close(fd)
         pidfd = os.pidfd_open(pid)

@@ -63,16 +63,22 @@ def _guard_code() -> bytes:
     return len(blob).to_bytes(8, "big") + blob
 
 
-def _id_map_covers(path: str, ident: int) -> bool:
+@cache
+def _id_ranges(path: str) -> tuple[tuple[int, int], ...]:
+    """The ``[first, end)`` id ranges of a ``/proc/self/{uid,gid}_map`` (read once: it cannot change for us)."""
     try:
         lines = Path(path).read_text().splitlines()
     except OSError:
-        return ident < 65536
+        return ((0, 65536),)
+    out = []
     for line in lines:
         inside, _outside, count = (int(x) for x in line.split())
-        if inside <= ident < inside + count:
-            return True
-    return False
+        out.append((inside, inside + count))
+    return tuple(out)
+
+
+def _id_map_covers(path: str, ident: int) -> bool:
+    return any(lo <= ident < hi for lo, hi in _id_ranges(path))
 
 
 def _acquire_identity() -> int | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
+import select
 import shutil
 import signal
 import socket
@@ -177,37 +177,35 @@ class Zygote:
         for a short grace (the zygote has killed everything that could still hold a write end)."""
         sinks = dict(zip(readers, (outcome.out, outcome.err, outcome.channel), strict=True))
         ctl = self.sock.fileno()
-        sel = selectors.DefaultSelector()
-        try:
-            for fd in readers:
-                os.set_blocking(fd, False)
-                sel.register(fd, selectors.EVENT_READ)
-            sel.register(ctl, selectors.EVENT_READ)
-            while b"\n" not in self._buf:
-                remaining = backstop - time.monotonic()
-                if remaining <= 0:
+        poll = select.poll()  # no epoll instance to create and close for every program
+        for fd in readers:
+            os.set_blocking(fd, False)
+            poll.register(fd, select.POLLIN)
+        poll.register(ctl, select.POLLIN)
+        open_fds = set(readers)
+        while b"\n" not in self._buf:
+            remaining = backstop - time.monotonic()
+            if remaining <= 0:
+                return ""
+            for fd, _event in poll.poll(remaining * 1000):
+                if fd != ctl:
+                    _read(poll, fd, sinks, open_fds)
+                    continue
+                try:
+                    chunk = self.sock.recv(4096, socket.MSG_DONTWAIT)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
                     return ""
-                for key, _mask in sel.select(remaining):
-                    if key.fd != ctl:
-                        _read(sel, key.fd, sinks)
-                        continue
-                    try:
-                        chunk = self.sock.recv(4096, socket.MSG_DONTWAIT)
-                    except (BlockingIOError, InterruptedError):
-                        continue
-                    except OSError:
-                        chunk = b""
-                    if not chunk:
-                        return ""
-                    self._buf += chunk
-            sel.unregister(ctl)
-            line, _, self._buf = self._buf.partition(b"\n")
-            drain_until = time.monotonic() + _DRAIN_GRACE_S
-            while sel.get_map() and time.monotonic() < drain_until:
-                for key, _mask in sel.select(max(0.0, drain_until - time.monotonic())):
-                    _read(sel, key.fd, sinks)
-        finally:
-            sel.close()
+                self._buf += chunk
+        poll.unregister(ctl)
+        line, _, self._buf = self._buf.partition(b"\n")
+        drain_until = time.monotonic() + _DRAIN_GRACE_S
+        while open_fds and time.monotonic() < drain_until:
+            for fd, _event in poll.poll(max(0.0, drain_until - time.monotonic()) * 1000):
+                _read(poll, fd, sinks, open_fds)
         return line.decode("utf-8", "replace")
 
     def close(self) -> None:
@@ -223,7 +221,7 @@ class Zygote:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def _read(sel: selectors.BaseSelector, fd: int, sinks: dict[int, Tail]) -> None:
+def _read(poll: select.poll, fd: int, sinks: dict[int, Tail], open_fds: set[int]) -> None:
     try:
         data = os.read(fd, 1 << 16)
     except (BlockingIOError, InterruptedError):
@@ -233,4 +231,5 @@ def _read(sel: selectors.BaseSelector, fd: int, sinks: dict[int, Tail]) -> None:
     if data:
         sinks[fd].add(data)
     else:
-        sel.unregister(fd)
+        poll.unregister(fd)
+        open_fds.discard(fd)
