@@ -23,6 +23,10 @@ from evals.suites.multiple_choice import LETTERS, MCItem, MultipleChoiceSuite
 
 CATEGORY_NAMES = {"STEM": "STEM", "humanities": "humanities", "social sciences": "social sciences",
                   "other (business, health, misc.)": "other"}
+# The roll-ups follow lm-eval (mmlu_stem/humanities/social_sciences/other, 19/13/12/13 subjects), which differs
+# from the dataset's own categories.json (Hendrycks et al.) in one subject: anatomy is STEM there, "other"
+# (health) here. Found by the parity benchmark; lm-eval's grouping is what leaderboards report.
+LMEVAL_CATEGORY = {"anatomy": "STEM"}
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -58,7 +62,8 @@ class MMLU(MultipleChoiceSuite):
     def categories(self, data_dir: Path) -> dict[str, str]:
         raw = json.loads(require_file(data_dir, "mmlu/categories.json").read_text(encoding="utf-8"))
         subjects = raw.get("subjects", raw)
-        return {s: CATEGORY_NAMES.get(v["category"], v["category"]) for s, v in subjects.items()}
+        return {s: LMEVAL_CATEGORY.get(s) or CATEGORY_NAMES.get(v["category"], v["category"])
+                for s, v in subjects.items()}
 
     def load(self, data_dir: Path) -> list[Item]:
         cats = self.categories(data_dir)
@@ -133,4 +138,5 @@ class MMLU(MultipleChoiceSuite):
         return ["mmlu/dev/<subject>/0-4"]
 
     def grader_config(self) -> str:
-        return json.dumps({"protocol": self.protocol, "choices": [" A", " B", " C", " D"], "lm_eval": "mmlu 1.0"})
+        return json.dumps({"protocol": self.protocol, "choices": [" A", " B", " C", " D"], "lm_eval": "mmlu 1.0",
+                           "categories": "lm-eval groups (anatomy in STEM)"})

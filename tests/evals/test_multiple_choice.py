@@ -90,7 +90,7 @@ def _detok(backend, ids: list[int]) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_mmlu_category_rollups_add_up(embedded, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    suite = get_suite("mmlu", subjects=("anatomy", "astronomy", "philosophy"))
+    suite = get_suite("mmlu", subjects=("virology", "astronomy", "philosophy"))
     items = suite.select(suite.load(data_dir), 2)
     out: list[SampleRecord] = []
     suite.execute(items, embedded, suite.default_sampling(), out.append)
@@ -153,3 +153,20 @@ def test_tokenizer_round_trips_are_memoised_per_text() -> None:
     with ThreadPoolExecutor(8) as pool:
         texts = [f"t{i % 20}" for i in range(400)]
         assert list(pool.map(cached, texts)) == [[ord(c) for c in t] for t in texts]
+
+
+def test_every_mmlu_subject_has_lm_evals_header_shots_and_group(data_dir: Path) -> None:
+    """All 57 subjects: lm-eval's description line, five dev shots, and lm-eval's category groups."""
+    from collections import Counter
+
+    suite = get_suite("mmlu")
+    items = suite.load(data_dir)
+    cats = suite.categories(data_dir)  # type: ignore[attr-defined]
+    firsts = {it.group: it for it in reversed(items)}
+    assert len(firsts) == 57 and len(items) == 14042
+    for subject, it in firsts.items():
+        assert isinstance(it, MCItem)
+        head = f"The following are multiple choice questions (with answers) about {subject.replace('_', ' ')}.\n\n"
+        assert it.contexts[0].startswith(head) and it.contexts[0].count("\nAnswer:") == 6, subject
+    assert Counter(cats.values()) == {"STEM": 19, "humanities": 13, "social sciences": 12, "other": 13}
+    assert cats["anatomy"] == "STEM" and cats["virology"] == "other" and cats["philosophy"] == "humanities"
