@@ -19,6 +19,7 @@ class BackendOptions:
     api_model: str | None = None
     concurrency: int = 8
     parallel: int = 1
+    threads: int = 0  # embedded: llama.cpp threads, 0 = half the cores
     prompt_cache: bool = False
     rpm: float | None = None
     tpm: float | None = None
@@ -38,6 +39,7 @@ class BackendOptions:
         out = ["--backend", self.name]
         if self.name == "embedded":
             out += ["--parallel", str(self.parallel)] + (["--prompt-cache"] if self.prompt_cache else [])
+            out += ["--threads", str(self.threads)] if self.threads else []
         if self.base_url:
             out += ["--base-url", self.base_url]
         if self.api_model:
@@ -63,7 +65,8 @@ def make_backend(opts: BackendOptions, model: ModelEntry) -> Backend:
         if model.id != EMBEDDED_MODEL_ID:
             raise ConfigError(f"the embedded backend runs only '{EMBEDDED_MODEL_ID}', not '{model.id}'",
                               where="--model", fix="use --backend openai --base-url URL for other models")
-        backend = EmbeddedBackend(EmbeddedConfig(parallel=opts.parallel, prompt_cache=opts.prompt_cache))
+        backend = EmbeddedBackend(EmbeddedConfig(parallel=opts.parallel, prompt_cache=opts.prompt_cache,
+                                                  threads=opts.threads))
     elif opts.name == "openai":
         from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
 

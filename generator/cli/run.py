@@ -93,6 +93,9 @@ def print_scenarios(console: Console, run: RunRecord) -> None:
               help="Requests in flight (openai backend).")
 @click.option("--parallel", type=click.IntRange(min=1), default=1, show_default=True,
               help="Decoding slots (embedded backend); 1 keeps greedy output bit-for-bit reproducible.")
+@click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Embedded backend: llama.cpp threads (0 = half the cores; more only on an otherwise idle machine, "
+                   "as spinning threads slow down badly when a core is shared).")
 @click.option("--prompt-cache/--no-prompt-cache", default=False, show_default=True,
               help="Embedded backend: reuse cached prompt prefixes (~4x faster on few-shot suites; greedy "
                    "output may then depend on request order).")
@@ -126,7 +129,7 @@ def print_scenarios(console: Console, run: RunRecord) -> None:
 def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, api_model: str | None,
         limit: int | None, subjects: str | None, shard: str | None, samples: int | None,
         temperature: float | None, top_p: float | None, max_tokens: int | None, seed: int | None,
-        concurrency: int, parallel: int, prompt_cache: bool, model_path: str | None, tensor_parallel: int,
+        concurrency: int, parallel: int, threads: int, prompt_cache: bool, model_path: str | None, tensor_parallel: int,
         pipeline_parallel: int, dtype: str, quantization: str | None, max_model_len: int | None,
         enforce_eager: bool, executor: str | None, rpm: float | None, tpm: float | None,
         judge_model: str | None, judge_backend: str | None, judge_base_url: str | None,
@@ -160,7 +163,7 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
         seed=seed if seed is not None else base.seed)
     cache_dir = default_cache_dir()
     bopts = BackendOptions(name=backend_name, base_url=base_url, api_model=api_model, concurrency=concurrency,
-                           parallel=parallel, prompt_cache=prompt_cache, rpm=rpm, tpm=tpm, model_path=model_path,
+                           parallel=parallel, threads=threads, prompt_cache=prompt_cache, rpm=rpm, tpm=tpm, model_path=model_path,
                            tensor_parallel=tensor_parallel, pipeline_parallel=pipeline_parallel, dtype=dtype,
                            quantization=quantization, max_model_len=max_model_len, enforce_eager=enforce_eager,
                            executor=executor,
