@@ -2,12 +2,15 @@
 
 A run killed at any point (even SIGKILL) loses at most the requests in flight; re-running the same command
 finds the journal by the run's fingerprint and skips the items it already holds. A torn last line is ignored.
+A sidecar ``<journal>.wall`` keeps the wall-clock seconds spent up to the last journaled item, so a resumed run's
+wall time (and so its cost) counts the earlier invocations too.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +26,9 @@ class Journal:
         self.path = path
         self.done: dict[str, SampleRecord] = {}
         self.started_at = datetime.now(UTC)
+        self._wall_path = path.with_name(path.name + ".wall")
+        self.prior_seconds = 0.0
+        self._t0 = time.monotonic()
         if path.exists():
             self._load()
         else:
@@ -34,6 +40,10 @@ class Journal:
         self._fh: IO[str] | None = path.open("a", encoding="utf-8")
 
     def _load(self) -> None:
+        try:
+            self.prior_seconds = max(0.0, float(self._wall_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            self.prior_seconds = 0.0
         lines = self.path.read_text(encoding="utf-8").splitlines()
         good = []
         for i, line in enumerate(lines):
@@ -57,6 +67,13 @@ class Journal:
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self.done.setdefault(rec.item_id, rec)
+        tmp = self._wall_path.with_suffix(".tmp")
+        tmp.write_text(f"{self.seconds():.3f}", encoding="utf-8")
+        os.replace(tmp, self._wall_path)
+
+    def seconds(self) -> float:
+        """Wall-clock seconds of this run so far, earlier (killed) invocations included."""
+        return self.prior_seconds + time.monotonic() - self._t0
 
     def records(self) -> Iterator[SampleRecord]:
         yield from self.done.values()
@@ -69,3 +86,4 @@ class Journal:
     def remove(self) -> None:
         self.close()
         self.path.unlink(missing_ok=True)
+        self._wall_path.unlink(missing_ok=True)

@@ -142,7 +142,7 @@ def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOption
             suite.execute(todo[start:start + opts.batch_size], backend, sampling, on_sample)
     finally:
         journal.close()
-    wall = time.perf_counter() - t0
+    wall = journal.prior_seconds + time.perf_counter() - t0  # earlier, killed invocations included
     samples = [journal.done[it.id] for it in items]
     run = build_record(suite, model, opts, suite_rec, info, sampling, samples, journal.started_at,
                        wall)

@@ -70,9 +70,17 @@ def test_sigkill_mid_run_then_resume_has_every_item_once(server_url: str, site_d
     assert not list(site_data.glob("runs/*/gsm8k/*/run.json")), "killed run must not publish a result"
     done_before = sum(len(p.read_text().splitlines()) - 1 for p in journal_dir.glob("*.jsonl"))
     assert 3 <= done_before < 10
+    (wall_file,) = journal_dir.glob("*.jsonl.wall")  # wall clock spent up to the last journaled item
+    wall_before = float(wall_file.read_text())
+    assert wall_before > 0
+    t_resume = time.monotonic()
     r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    resume_s = time.monotonic() - t_resume
     assert r.returncode == 0, r.stderr
     assert f"resumed {done_before} items" in r.stdout.replace("\n", " ")
     ids = [s["item_id"] for s in _samples(site_data)]
     assert ids == [f"gsm8k/test/{i:04d}" for i in range(10)]
-    assert not list(journal_dir.glob("*.jsonl"))
+    assert not list(journal_dir.glob("*.jsonl")) and not list(journal_dir.glob("*.wall"))
+    (run_json,) = site_data.glob("runs/*/gsm8k/*/run.json")
+    wall = json.loads(run_json.read_text())["wall_seconds"]
+    assert wall_before < wall < wall_before + resume_s  # the killed invocation's time is counted, once
