@@ -3,6 +3,7 @@ published numbers for the same benchmark, and links into the gallery."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,11 @@ def _category_frame(runs: list[LoadedRun], data: SiteData) -> tuple[pd.DataFrame
     return pd.DataFrame(cats), subjects
 
 
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key with numbers compared as numbers: pass@2 before pass@10."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text) if p)
+
+
 def render_suite(sid: str, meta: Any, data: SiteData, latest: dict[tuple[str, str], LoadedRun],
                  reported: list[ReportedResult], frame: pd.DataFrame, docs: Path) -> None:
     runs_here = sorted((lr for (_, s), lr in latest.items() if s == sid),
@@ -73,7 +79,7 @@ def render_suite(sid: str, meta: Any, data: SiteData, latest: dict[tuple[str, st
                     columns.append(key)
         views.append({"model": data.models[lr.run.model_id], "run": lr.run, "cells": cells})
     main_key = f"{meta.main[0]} · {meta.main[1]}"
-    columns.sort(key=lambda c: (c != main_key, c))
+    columns.sort(key=lambda c: (c != main_key, _natural(c)))
     extras: dict[str, Any] = {}
     pk, pk_cost = _passk_frames(runs_here, data)
     if len(pk):

@@ -73,3 +73,13 @@ def test_humaneval_page_has_the_scaling_chart(built: Path) -> None:
     spec = json.loads(spec_path.read_text())
     assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
     assert "passk-humaneval.json" in html
+
+
+def test_metric_columns_sort_numbers_as_numbers() -> None:
+    from generator.site.suite_pages import _natural
+
+    cols = ["pass@10 · completion", "pass@2 · completion", "pass@1 · completion", "pass@20 · completion",
+            "pass@5 · completion", "acc_norm · loglikelihood", "acc · loglikelihood"]
+    assert sorted(cols, key=_natural) == ["acc · loglikelihood", "acc_norm · loglikelihood", "pass@1 · completion",
+                                          "pass@2 · completion", "pass@5 · completion", "pass@10 · completion",
+                                          "pass@20 · completion"]
