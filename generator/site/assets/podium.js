@@ -162,7 +162,7 @@
           first = false;
           card.insertBefore(h("div", {}, [
             h("pre", { "class": "podium-out", text: item.input || item.prompt }),
-            h("p", { text: "Reference: " + item.reference + (item.choices.length ? " · choices: " + item.choices.join(" | ") : "") }),
+            h("p", { "class": "podium-reference", text: "Reference: " + item.reference + (item.choices.length ? " · choices: " + item.choices.join(" | ") : "") }),
             h("details", {}, [h("summary", { text: "full prompt" }), h("pre", { "class": "podium-out", text: item.prompt })])
           ]), cols);
         }
