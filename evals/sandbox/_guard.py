@@ -82,11 +82,19 @@ _WRITE_MASK = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 def _make_path_tools() -> tuple[Callable[[object], str | None], Callable[[str, tuple[str, ...]], bool]]:
     """Lexical path resolution reading no global names (it runs inside the audit hook)."""
     getcwd, fspath, str_t, bytes_t, int_t, base_exc, type_ = os.getcwd, os.fspath, str, bytes, int, BaseException, type
+    import pathlib
+
+    # Only the standard library's own path classes are converted: calling a program-defined __fspath__ here
+    # would run program code inside the hook, where it could read the hook's closure through frame.f_locals.
+    posix_path, pure_posix_path = pathlib.PosixPath, pathlib.PurePosixPath
 
     def resolve(p: object) -> str | None:  # None: a file descriptor; "": not understood
         if type_(p) is int_t:
             return None
         if type_(p) is not str_t and type_(p) is not bytes_t:
+            tp = type_(p)
+            if tp is not posix_path and tp is not pure_posix_path:  # identity only: no __eq__ of theirs either
+                return ""
             try:
                 p = fspath(p)  # type: ignore[call-overload]
             except base_exc:
@@ -163,7 +171,8 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
     os_write, os_exit, getframe, get_ident = os.write, os._exit, sys._getframe, _thread.get_ident
     main_ident, module_frame, guard_globals = get_ident(), main_frame.f_back, globals()
     boot_frame = module_frame.f_back if module_frame is not None else None
-    own_pid, str_t, int_t, frame_t, len_, repr_, type_ = os.getpid(), str, int, FrameType, len, repr, type
+    own_pid, str_t, int_t, frame_t, len_, type_ = os.getpid(), str, int, FrameType, len, type
+    opaque = "a path object of a program-defined type"  # never repr() it: that would run program code here
     violation_exit, tamper_exit = VIOLATION_EXIT, TAMPER_EXIT
     resolve, inside = _make_path_tools()
     deny_events, deny_prefixes, deny_imports = _DENY_EVENTS, _DENY_PREFIXES, _DENY_IMPORTS
@@ -198,9 +207,9 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
                 writing = writing or "w" in mode or "a" in mode or "x" in mode or "+" in mode  # type: ignore[operator]
             if writing:
                 if not inside(path, write_roots) and path not in write_files:
-                    deny("write access to " + (path or repr_(args[0])))
+                    deny("write access to " + (path or opaque))
             elif not inside(path, read_roots):
-                deny("read access to " + (path or repr_(args[0])))
+                deny("read access to " + (path or opaque))
             return
         if event == "import":
             if args[0] in deny_imports:
@@ -217,7 +226,7 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
                     if event != "os.truncate":
                         deny(event + " on a file descriptor")
                 elif not inside(path, write_roots):
-                    deny(event + " outside the sandbox: " + (path or repr_(args[i])))
+                    deny(event + " outside the sandbox: " + (path or opaque))
             return
         if event == "os.kill":
             if type_(args[0]) is not int_t or args[0] != own_pid:

@@ -190,6 +190,21 @@ CORPUS: dict[str, Case] = {
     "frame_walk_forgery": case(WRONG + "import sys, os\nf = sys._getframe()\nwhile f is not None:\n"
                                "    if 'result' in f.f_locals:\n        f.f_locals['result'].append('passed')\n"
                                "        os._exit(0)\n    f = f.f_back\n" + CHECK, Verdict.FAILED),
+    # shutil's audit events carry the original path object; the hook must not call the program's __fspath__
+    # from inside itself, where the frame walk below could reach its closure (and clear the tamper snapshots)
+    "fspath_runs_inside_the_hook": case(
+        WRONG + "import sys, builtins\nclass P:\n    def __fspath__(self):\n        try:\n"
+        "            f = sys._getframe(1)\n            while f is not None:\n"
+        "                for v in list(f.f_locals.values()):\n"
+        "                    cl = getattr(v, '__closure__', None) if callable(v) and not isinstance(v, type) else None\n"
+        "                    for c in cl or ():\n                        x = c.cell_contents\n"
+        "                        if isinstance(x, tuple) and x and isinstance(x[0], tuple):\n"
+        "                            for _l, _live, snap in x:\n                                snap.clear()\n"
+        "                f = f.f_back\n        except Exception:\n            pass\n        return 'f.txt'\n"
+        "import os, shutil\nos.mkdir('f.txt')\nshutil.rmtree(P())\nbuiltins.AssertionError = KeyError\n" + CHECK,
+        Verdict.ERROR, reason="program-defined type"),
+    "pathlib_ok": case("from pathlib import Path\nPath('d').mkdir()\n(Path('d') / 'f.txt').write_text('x')\n"
+                       "assert open(Path('d/f.txt')).read() == 'x'\n", Verdict.PASSED),
     "stdlib_ok": case("from collections import namedtuple, Counter\nimport dataclasses, typing, re, heapq\n"
                       "import hashlib, fractions, decimal, statistics, itertools, functools, random, string\n"
                       "import warnings, threading\nwarnings.warn('w')\nP = namedtuple('P', 'x y')\n"
