@@ -207,27 +207,24 @@ def main() -> None:
                         workers=args.workers)
 
     # alternate the harnesses over interleaved slices, so that load drifting on a shared machine hits both alike
-    ref: list[str] = [""] * len(inputs)
-    ours: list[ExecResult | None] = [None] * len(inputs)
+    ref_at: dict[int, str] = {}
+    ours_at: dict[int, ExecResult] = {}
     spent = {"ref": [0.0, 0.0], "ours": [0.0, 0.0]}  # wall s, CPU s (this process + reaped descendants)
     for r in range(args.rounds):
         idx = list(range(r, len(inputs), args.rounds))
         for name in (("ref", "ours") if r % 2 == 0 else ("ours", "ref")):
             c0, t0 = cpu_now(), time.perf_counter()
             if name == "ref":
-                for i, v in zip(idx, run_reference(idx), strict=True):
-                    ref[i] = v
+                ref_at.update(zip(idx, run_reference(idx), strict=True))
             else:
-                for i, res in zip(idx, run_podium(idx), strict=True):
-                    ours[i] = res
-            spent[name][0] += time.perf_counter() - t0
-            print(f"round {r + 1}/{args.rounds} {name}: {len(idx)} programs in {time.perf_counter() - t0:.2f} s",
-                  file=sys.stderr)
-            spent[name][1] += cpu_now() - c0
+                ours_at.update(zip(idx, run_podium(idx), strict=True))
+            wall, cpu = time.perf_counter() - t0, cpu_now() - c0
+            spent[name][0] += wall
+            spent[name][1] += cpu
+            print(f"round {r + 1}/{args.rounds} {name}: {len(idx)} programs in {wall:.2f} s", file=sys.stderr)
+    ref = [ref_at[i] for i in range(len(inputs))]
+    ours = [ours_at[i] for i in range(len(inputs))]
     ref_s, ours_s = spent["ref"][0], spent["ours"][0]
-    ours_done = [o for o in ours if o is not None]
-    assert len(ours_done) == len(inputs)
-    ours = ours_done  # type: ignore[assignment]
 
     rows, agree_total = [], 0
     variants = list(dict.fromkeys(v for _t, v, _c in inputs))

@@ -274,4 +274,3 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
             os._exit(0)
         cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
         ctl.sendall(f"DONE {os.waitstatus_to_exitcode(status)} {cpu:.6f} {int(not ready)}\n".encode())
-        del req, job, source

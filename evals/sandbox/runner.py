@@ -186,8 +186,6 @@ def _nproc_for_shared_uid(limits: Limits) -> int:
     return tasks + limits.max_processes
 
 
-
-
 def _header(limits: Limits, nonce: str, uid: int | None) -> dict[str, str]:
     header = {"nonce": nonce, "cpu": str(max(1, int(-(-limits.cpu_seconds // 1)))), "wall": str(limits.wall_seconds),
               "mem": str(limits.memory_bytes), "fsize": str(limits.file_size_bytes), "disk": str(limits.disk_bytes),

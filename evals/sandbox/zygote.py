@@ -109,7 +109,7 @@ class Zygote:
         try:
             assert self.proc.stdin is not None
             with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.write(guard_code + f"mode=zygote\nctl={ctl}\nbase={self.base}\ndisk={disk_bytes}\n\n".encode())
+                self.proc.stdin.write(guard_code + f"ctl={ctl}\nbase={self.base}\ndisk={disk_bytes}\n\n".encode())
             with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
             line = self._line(time.monotonic() + _START_TIMEOUT_S)
@@ -118,7 +118,6 @@ class Zygote:
         except BaseException:
             self.close()
             raise
-        self.layers = tuple(x for x in line[6:].split(",") if x)
 
     def _line(self, deadline: float) -> str:
         """The next line from the zygote ('' if it closed the socket or went silent past ``deadline``)."""
