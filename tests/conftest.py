@@ -38,12 +38,17 @@ def server_url() -> Iterator[str]:
         yield url
 
 
+def copy_site_data(root: Path) -> Path:
+    """``root/site_data``: a fresh copy of the repository's site_data (models + schema), no runs."""
+    dest = root / "site_data"
+    shutil.copytree(REPO / "site_data", dest, ignore=shutil.ignore_patterns("runs"))
+    return dest
+
+
 @pytest.fixture()
 def site_data(tmp_path: Path) -> Path:
     """A fresh copy of the repository's site_data (models + schema), no runs."""
-    dest = tmp_path / "site_data"
-    shutil.copytree(REPO / "site_data", dest, ignore=shutil.ignore_patterns("runs"))
-    return dest
+    return copy_site_data(tmp_path)
 
 
 def podium(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,

@@ -21,11 +21,10 @@ HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A site built from a real run plus a copy of it whose first output is hostile HTML."""
-    from tests.conftest import podium
+    from tests.conftest import copy_site_data, podium
 
     root = tmp_path_factory.mktemp("browser")
-    data = root / "site_data"
-    shutil.copytree(REPO / "site_data", data, ignore=shutil.ignore_patterns("runs"))
+    data = copy_site_data(root)
     r = podium("run", "--suite", "gsm8k", "--limit", "3", "--out", str(data), cwd=root)
     assert r.returncode == 0, r.stderr
     (run_json,) = data.glob("runs/*/gsm8k/*/run.json")

@@ -9,18 +9,15 @@ from pathlib import Path
 import pytest
 
 from evals.store import read_run
-from tests.conftest import podium
+from tests.conftest import copy_site_data, podium
 from tests.support.servers import REPO
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """`podium run --limit 5` on the embedded model, then `podium build` (shared by the e2e tests)."""
-    import shutil
-
     root = tmp_path_factory.mktemp("e2e")
-    site_data = root / "site_data"
-    shutil.copytree(REPO / "site_data", site_data, ignore=shutil.ignore_patterns("runs"))
+    site_data = copy_site_data(root)
     r = podium("run", "--suite", "gsm8k", "--limit", "5", "--out", str(site_data), cwd=root)
     assert r.returncode == 0, r.stderr
     r2 = podium("build", "--data", str(site_data), "--out", str(root / "site"), "--config",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from evals.store import read_run, read_samples
-from tests.conftest import podium
+from tests.conftest import copy_site_data, podium
 from tests.support.servers import REPO
 
 ARGS = ("run", "--suite", "humaneval", "--limit", "3", "--samples", "5", "--max-tokens", "40")
@@ -19,8 +19,7 @@ ARGS = ("run", "--suite", "humaneval", "--limit", "3", "--samples", "5", "--max-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("humaneval")
-    data = root / "site_data"
-    shutil.copytree(REPO / "site_data", data, ignore=shutil.ignore_patterns("runs"))
+    data = copy_site_data(root)
     r = podium(*ARGS, "--out", str(data), cwd=root)
     assert r.returncode == 0, r.stderr
     assert "pass@1" in r.stdout and "pass@5" in r.stdout  # the summary table

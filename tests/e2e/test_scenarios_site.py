@@ -21,11 +21,10 @@ HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.conftest import podium
+    from tests.conftest import copy_site_data, podium
 
     root = tmp_path_factory.mktemp("scenario-site")
-    data = root / "site_data"
-    shutil.copytree(REPO / "site_data", data, ignore=shutil.ignore_patterns("runs"))
+    data = copy_site_data(root)
     scen = root / "scenarios"
     scen.mkdir()
     for sid in SCENARIOS:
