@@ -51,11 +51,11 @@ def merge(shards: Sequence[Shard], data_dir: Path) -> tuple[RunRecord, list[Samp
                       ("backend", [(s.run.backend.name, s.run.backend.model) for s in shards]),
                       ("sampling", [s.run.sampling for s in shards])):
         _same(shards, what, key)
-    counts = {int(str(s.run.shard).split("/")[1]) for s in shards}
+    counts = {s.run.shard.count for s in shards if s.run.shard}
     if len(counts) != 1:
         raise DataError(f"shards come from different splits: N ∈ {sorted(counts)}", where=str(shards[0].dir))
     n = counts.pop()
-    seen = sorted(int(str(s.run.shard).split("/")[0]) for s in shards)
+    seen = sorted(s.run.shard.index for s in shards if s.run.shard)
     if seen != list(range(1, n + 1)):
         missing = sorted(set(range(1, n + 1)) - set(seen))
         dup = sorted({i for i in seen if seen.count(i) > 1})
@@ -64,13 +64,12 @@ def merge(shards: Sequence[Shard], data_dir: Path) -> tuple[RunRecord, list[Samp
     first = shards[0].run
     suite = get_suite(first.suite.id)
     items = suite.load(data_dir)
-    limit_m = re.match(r"first (\d+)", first.suite.selection)
-    limit = int(limit_m.group(1)) if limit_m else None
+    limit = first.suite.limit
     from evals.runner import Shard as Sel
 
     by_id: dict[str, SampleRecord] = {}
-    for s in sorted(shards, key=lambda s: s.run.shard or ""):
-        i = int(str(s.run.shard).split("/")[0])
+    for s in sorted(shards, key=lambda s: s.run.shard.index if s.run.shard else 0):
+        i = s.run.shard.index if s.run.shard else 0
         expected = suite.select(Sel(i, n).select(items), limit)
         got = [x.item_id for x in s.samples]
         if sorted(got) != sorted(it.id for it in expected):
@@ -97,6 +96,7 @@ def merge(shards: Sequence[Shard], data_dir: Path) -> tuple[RunRecord, list[Samp
         "wall_seconds": round(sum(s.run.wall_seconds for s in shards), 3), "n_items": len(samples),
         "n_errors": sum(s.run.n_errors for s in shards), "cost": cost,
         "prompt_tokens": sum(s.run.prompt_tokens for s in shards),
+        "prompt_tokens_cached": sum(s.run.prompt_tokens_cached for s in shards),
         "completion_tokens": sum(s.run.completion_tokens for s in shards),
         "metrics": suite.metrics(samples),
     })

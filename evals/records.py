@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
 Protocol = Literal["generative", "loglikelihood"]
 Scalar = str | int | float | bool | None
@@ -53,19 +53,56 @@ class ModelEntry(Strict):
 
 
 # ---------------------------------------------------------------- run.json
+GroupKind = Literal["category", "subject", "scenario", "protocol"]
+
+
+class Group(Strict):
+    """A subset a metric or a sample belongs to: an MMLU subject or category, a scenario, a protocol."""
+
+    kind: GroupKind
+    id: str = Field(min_length=1, description="e.g. 'anatomy', 'stem', 'math-9-11-vs-9-9', 'native'.")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
+
+
 class MetricValue(Strict):
     """One number with its sample size and 95% confidence interval."""
 
-    name: str = Field(description="Metric name in lm-eval vocabulary: exact_match, acc, acc_norm, pass@k.")
+    name: str = Field(description="Metric name in lm-eval vocabulary: exact_match, acc, acc_norm, pass@k "
+                                  "(with k), success_rate, ...")
     variant: str = Field("default", description="Filter/variant, e.g. 'strict' or 'flexible'; never joined into name.")
-    group: str | None = Field(None, description="Subset this value covers (MMLU subject/category); null = all.")
-    value: float
+    k: int | None = Field(None, ge=1, description="pass@k: the k; null for every other metric.")
+    group: Group | None = Field(None, description="Subset this value covers; null = all items.")
+    position: int | None = Field(None, ge=1, description="Per-grader scores of scenarios: the grader's position.")
+    value: float = Field(allow_inf_nan=False)
     n: int = Field(ge=0, description="Number of items the value averages over.")
-    ci_low: float
-    ci_high: float
+    ci_low: float = Field(allow_inf_nan=False)
+    ci_high: float = Field(allow_inf_nan=False)
     ci_method: Literal["wilson", "bootstrap", "stderr", "none"] = "wilson"
     aggregation: Literal["micro", "macro"] = Field("micro", description="micro = mean over items; macro = over groups.")
     higher_is_better: bool = True
+
+    @property
+    def label(self) -> str:
+        """Display name: 'pass@10', 'acc', 'exact_match'."""
+        return f"pass@{self.k}" if self.k is not None else self.name
+
+    def is_(self, ref: MetricRef) -> bool:
+        return (self.name, self.variant, self.k, self.aggregation) == (ref.name, ref.variant, ref.k, ref.aggregation)
+
+
+class MetricRef(Strict):
+    """Names one metric of a run (e.g. the suite's headline metric): exactly one value per group matches it."""
+
+    name: str
+    variant: str = "default"
+    k: int | None = None
+    aggregation: Literal["micro", "macro"] = "micro"
+
+    @property
+    def label(self) -> str:
+        return f"pass@{self.k}" if self.k is not None else self.name
 
 
 class SamplingRecord(Strict):
@@ -115,13 +152,25 @@ class SuiteRecord(Strict):
     fewshot_ids: list[str] = Field(default_factory=list)
     grader: str = Field(description="Grader configuration, serialised.")
     items_total: int = Field(description="Items in the full split.")
-    selection: str = Field(description="Which items ran, e.g. 'first 20 in file order'.")
+    selection: str = Field(description="Which items ran, in words, e.g. 'first 20 in file order'.")
+    limit: int | None = Field(None, ge=1, description="The run's --limit (first N items; per subject for MMLU; "
+                                                      "trials per scenario and protocol); null = all.")
     scenarios: list[ScenarioRecord] = Field(
         default_factory=list, description="Scenario suites: what each scenario of the run is (from its YAML).")
     display_name: str | None = Field(None, description="Suite name shown on the site.")
     description: str | None = None
-    main_metric: list[str] = Field(default_factory=list, description="[name, variant] of the headline metric.")
+    main_metric: MetricRef | None = Field(None, description="The headline metric (one value per model).")
     metric_help: dict[str, str] = Field(default_factory=dict, description="What each variant means.")
+
+
+class ShardRecord(Strict):
+    """This run is shard ``index`` of ``count`` (round-robin over the ordered items)."""
+
+    index: int = Field(ge=1)
+    count: int = Field(ge=1)
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 class CostRecord(Strict):
@@ -133,7 +182,7 @@ class CostRecord(Strict):
 class RunRecord(Strict):
     """One evaluation of one model on one suite."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     run_id: Annotated[str, Field(pattern=r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")]
     model_id: Annotated[str, Field(pattern=ID_PATTERN)]
     model_revision: str | None
@@ -149,19 +198,28 @@ class RunRecord(Strict):
     wall_seconds: float
     n_items: int
     n_errors: int = Field(description="Items whose request failed (scored 0, kept in samples).")
-    prompt_tokens: int
+    prompt_tokens: int = Field(description="Prompt tokens the engine evaluated (cache hits excluded).")
+    prompt_tokens_cached: int = Field(0, description="Prompt tokens served from the engine's prefix cache.")
     completion_tokens: int
     gpu_count: int = 0
     cost: CostRecord
-    shard: str | None = Field(None, description="'i/N' when this run is one shard of a larger run.")
+    shard: ShardRecord | None = Field(None, description="Set when this run is one shard of a larger run.")
     metrics: list[MetricValue]
 
+    @property
+    def partial(self) -> bool:
+        """Covers fewer items than the suite's full split (a --limit slice or a shard)."""
+        return self.n_items < self.suite.items_total
 
-    def metric(self, name: str, variant: str = "default", group: str | None = None) -> MetricValue | None:
+    def metric(self, ref: MetricRef, group: Group | None = None) -> MetricValue | None:
         for m in self.metrics:
-            if m.name == name and m.variant == variant and m.group == group:
+            if m.is_(ref) and m.group == group:
                 return m
         return None
+
+    def main(self) -> MetricValue | None:
+        """The headline value over all items, or None when the suite names none."""
+        return self.metric(self.suite.main_metric) if self.suite.main_metric else None
 
 
 # ---------------------------------------------------------------- samples.jsonl.gz
@@ -193,15 +251,74 @@ class GradeRecord(Strict):
     judge_raw: str | None = Field(None, description="rubric: the judge's raw reply.")
 
 
+class ChoiceDetail(Strict):
+    """Multiple choice by log-likelihood: one summed log-probability per choice, and the picks."""
+
+    kind: Literal["choice"] = "choice"
+    loglikelihoods: list[float] = Field(description="Summed log P(continuation | context), one per choice.")
+    greedy: list[bool] = Field(description="Whether each continuation is the greedy decoding.")
+    picked: int = Field(ge=0, description="Index of the choice with the highest log-likelihood (acc).")
+    picked_norm: int | None = Field(None, ge=0, description="Pick by log-likelihood per character (acc_norm).")
+
+
+class ParsedChoiceDetail(Strict):
+    """Multiple choice, generative variant: the label parsed from the reply."""
+
+    kind: Literal["parsed_choice"] = "parsed_choice"
+    parsed: str | None = Field(description="The label read from the reply (letter or word), null if none.")
+    picked: int | None = Field(None, ge=0, description="Index of the parsed choice.")
+
+
+class NumericDetail(Strict):
+    """Numeric answers (GSM8K): the strict and flexible extractions."""
+
+    kind: Literal["numeric"] = "numeric"
+    strict: str | None = Field(description="'The answer is N' extraction.")
+    flexible: str | None = Field(description="Last number in the output.")
+
+
+class CodeDetail(Strict):
+    """A program run in the sandbox (HumanEval)."""
+
+    kind: Literal["code"] = "code"
+    code: str = Field(description="The code taken from the output (completion, or the extracted code block).")
+    verdict: Literal["passed", "failed", "error", "timeout", "oom"]
+    reason: str = Field("", description="Why, in one line (e.g. the exception).")
+    error_line: str | None = Field(None, description="First line of the error, if any.")
+    seconds: float = Field(0.0, ge=0, description="Wall time of the program.")
+
+
+class TextStats(Strict):
+    words: int = Field(ge=0)
+    sentences: int = Field(ge=0)
+    type_token_ratio: float
+    mtld: float | None = None
+
+
+class ScenarioDetail(Strict):
+    """One scenario trial: how it was sampled and what the tool loop did."""
+
+    kind: Literal["scenario"] = "scenario"
+    protocol: str = Field(description="plain | native | action")
+    trial: int = Field(ge=0, description="0 = the greedy trial, 1.. = sampled trials.")
+    sampling: SamplingRecord
+    turns: int = Field(ge=0, description="Requests made in the tool loop.")
+    stats: TextStats | None = Field(None, description="Writing scenarios: measured text statistics.")
+
+
+OutputDetail = Annotated[ChoiceDetail | ParsedChoiceDetail | NumericDetail | CodeDetail | ScenarioDetail,
+                         Field(discriminator="kind")]
+
+
 class OutputRecord(Strict):
     """One generated output (one of n samples / trials) and how it was graded."""
 
     text: str
     finish: str = Field(description="stop | length | error")
     tokens: int = 0
-    extracted: dict[str, str | None] = Field(default_factory=dict, description="Extracted answer per variant.")
-    scores: dict[str, float] = Field(default_factory=dict)
-    detail: str | None = Field(None, description="Grader explanation shown in the gallery.")
+    scores: dict[str, float] = Field(default_factory=dict, description="Metric name → score of this output.")
+    detail: OutputDetail | None = Field(None, description="Typed, per-suite grading detail.")
+    explanation: str | None = Field(None, description="Grader explanation shown in the gallery.")
     error: str | None = None
     transcript: list[ChatTurn] | None = Field(
         None, description="Scenario trials: every turn after the prompt (replies, tool calls, tool results).")
@@ -209,17 +326,30 @@ class OutputRecord(Strict):
 
 
 class SampleRecord(Strict):
-    """One item of a run: the exact prompt, every output, the reference and the scores."""
+    """One item of a run: which item, the hash of the exact prompt, every output and the scores.
+
+    Benchmark text (question, choices, passage, reference, few-shot context) is NOT stored: ``podium build``
+    joins it from the benchmark data directory by ``item_id``. ``prompt`` is stored only when the suite cannot
+    rebuild it (imported runs, custom templates, our own scenario prompts).
+    """
 
     item_id: str
-    input: str | None = Field(None, description="The item's own text (e.g. the question), without few-shot context.")
-    prompt: str | list[ChatTurn]
-    reference: str
-    choices: list[str] = Field(default_factory=list)
-    group: str | None = None
+    prompt_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the exact prompt sent.")
+    prompt: str | list[ChatTurn] | None = None
+    group: Group | None = None
     outputs: list[OutputRecord]
     scores: dict[str, float] = Field(description="Item-level scores (e.g. mean over outputs).")
     prompt_tokens: int = 0
+
+
+class ItemText(Strict):
+    """Benchmark text of one item, read from the data directory at build time (never stored in site_data)."""
+
+    item_id: str
+    question: str = Field(description="The item's own text (question, passage + question, code prompt).")
+    choices: list[str] = Field(default_factory=list)
+    reference: str = Field(description="The reference answer (label, number, canonical solution).")
+    gold: int | None = Field(None, description="Multiple choice: index of the right choice.")
 
 
 # ---------------------------------------------------------------- reported/*.csv

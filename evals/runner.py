@@ -24,9 +24,10 @@ from evals.records import (
     RunRecord,
     SampleRecord,
     SamplingRecord,
+    ShardRecord,
     SuiteRecord,
 )
-from evals.store import RunPaths, write_run
+from evals.store import RunPaths, find_runs, write_run
 from evals.suites.base import Item, Suite
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -54,6 +55,9 @@ class Shard:
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
 
+    def record(self) -> ShardRecord:
+        return ShardRecord(index=self.index, count=self.count)
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -65,6 +69,7 @@ class RunOptions:
     sampling: Sampling | None = None  # None → the suite's protocol default
     cache_dir: Path = Path(".podium")
     batch_size: int = 64  # requests handed to the backend per call (journal granularity)
+    repeat: bool = False  # measure again even when an identical run is already in ``out``
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class RunResult:
     samples: list[SampleRecord]
     paths: RunPaths
     resumed: int  # items taken from a previous, interrupted attempt
+    existing: bool = False  # an identical finished run was found; nothing was measured or written
 
 
 def git_state() -> tuple[str | None, bool | None]:
@@ -115,8 +121,10 @@ def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOption
     selection = suite.selection_text(opts.limit) + (f", shard {opts.shard} (round-robin)" if opts.shard else "")
     sampling = opts.sampling or suite.default_sampling()
     dataset_sha = sha256_json([sha256_file(opts.data_dir / f) for f in suite.data_files(opts.data_dir)])[:16]
-    suite_rec = suite.record(dataset_sha, len(all_items), selection)
+    suite_rec = suite.record(dataset_sha, len(all_items), selection, opts.limit)
     info = backend.info
+    if not opts.repeat and (same := identical_run(opts, model, suite_rec, info, sampling, len(items))) is not None:
+        return RunResult(same[0], [], same[1], 0, existing=True)
     fingerprint = sha256_json({"model": model.id, "suite": suite_rec.model_dump(), "backend": [info.name,
                                info.model, info.base_url], "sampling": repr(sampling),
                                "items": [it.id for it in items]})[:20]
@@ -151,6 +159,25 @@ def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOption
     return RunResult(run, samples, paths, resumed)
 
 
+def identical_run(opts: RunOptions, model: ModelEntry, suite_rec: SuiteRecord, info: BackendInfo,
+                  sampling: Sampling, n_items: int) -> tuple[RunRecord, RunPaths] | None:
+    """A finished run of the same model, suite version, item selection, backend and sampling, if any."""
+    want_sampling = _sampling_record(sampling)
+    shard = opts.shard.record() if opts.shard else None
+    for run, paths in find_runs(opts.out, model.id, suite_rec.id):
+        if (run.suite.version == suite_rec.version and run.suite.selection == suite_rec.selection
+                and run.n_items == n_items and run.shard == shard and run.sampling == want_sampling
+                and (run.backend.name, run.backend.model, run.backend.base_url) == (info.name, info.model,
+                                                                                    info.base_url)):
+            return run, paths
+    return None
+
+
+def _sampling_record(sampling: Sampling) -> SamplingRecord:
+    return SamplingRecord(max_tokens=sampling.max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
+                          n=sampling.n, stop=list(sampling.stop), seed=sampling.seed)
+
+
 def build_record(suite: Suite, model: ModelEntry, opts: RunOptions, suite_rec: SuiteRecord, info: BackendInfo,
                  sampling: Sampling, samples: list[SampleRecord], started: datetime, wall: float) -> RunRecord:
     now = datetime.now(UTC)
@@ -162,14 +189,13 @@ def build_record(suite: Suite, model: ModelEntry, opts: RunOptions, suite_rec: S
         suite=suite_rec,
         backend=BackendRecord(name=info.name, engine=info.engine, model=info.model, base_url=info.base_url,
                               parameters=dict(info.parameters)),
-        sampling=SamplingRecord(max_tokens=sampling.max_tokens, temperature=sampling.temperature,
-                                top_p=sampling.top_p, n=sampling.n, stop=list(sampling.stop), seed=sampling.seed),
+        sampling=_sampling_record(sampling),
         podium_version=__version__, git_commit=commit, git_dirty=dirty, command=opts.command,
         started_at=started, finished_at=now, wall_seconds=round(wall, 3), n_items=len(samples),
         n_errors=sum(1 for s in samples if any(o.error for o in s.outputs)),
         prompt_tokens=ptoks, completion_tokens=ctoks, gpu_count=info.gpu_count,
         cost=compute_cost(model, ptoks, ctoks, wall, info.gpu_count, _int(info.parameters.get("threads"), 1)),
-        shard=str(opts.shard) if opts.shard else None, metrics=suite.metrics(samples),
+        shard=opts.shard.record() if opts.shard else None, metrics=suite.metrics(samples),
     )
 
 

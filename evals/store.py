@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,19 @@ from pydantic import ValidationError
 from evals.atomic import write_json, write_jsonl_gz
 from evals.errors import ConfigError, DataError
 from evals.records import FILE_TYPES, SCHEMA_VERSION, ModelEntry, ReportedResult, RunRecord, SampleRecord
+from evals.upgrade import upgrade_run, upgrade_sample
 from evals.yamlio import load_yaml_model
+
+_NOTICED: set[str] = set()
+
+
+def notice_upgrade(path: Path, version: int) -> None:
+    """One line per file read in an older schema (upgraded in memory; ``podium upgrade`` rewrites it)."""
+    key = str(path.parent)
+    if key not in _NOTICED:
+        _NOTICED.add(key)
+        print(f"note: {path.parent}: schema v{version} upgraded to v{SCHEMA_VERSION} in memory — "
+              f"rewrite it with `podium upgrade {path.parent}`", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,9 @@ def read_run(path: Path) -> RunRecord:
     if isinstance(version, int) and version > SCHEMA_VERSION:
         raise DataError(f"schema_version {version} is newer than this Podium ({SCHEMA_VERSION})",
                         where=str(path), fix="upgrade Podium: pip install -U podium-evals")
+    if isinstance(raw, dict) and raw.get("schema_version", 1) == 1:
+        notice_upgrade(path, 1)
+        raw = upgrade_run(raw)
     try:
         return RunRecord.model_validate(raw)
     except ValidationError as exc:
@@ -91,23 +107,45 @@ def read_run(path: Path) -> RunRecord:
                         fix="see site_data/schema/run.schema.json") from None
 
 
+def suite_of_samples(path: Path) -> str:
+    """The suite id of ``runs/<model>/<suite>/<run-id>/samples.jsonl.gz``."""
+    return path.parent.parent.name
+
+
 def read_samples(path: Path) -> list[SampleRecord]:
     out: list[SampleRecord] = []
+    suite_id = suite_of_samples(path)
+    protocol = "generative" if suite_id.endswith("-generative") else "loglikelihood"
     try:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, 1):
                 try:
+                    if '"prompt_sha256"' not in line:  # schema v1: upgrade in memory
+                        notice_upgrade(path, 1)
+                        line = json.dumps(upgrade_sample(json.loads(line), suite_id, protocol))
                     out.append(SampleRecord.model_validate_json(line))
-                except ValidationError as exc:
-                    raise DataError(f"bad sample record: {exc.errors()[0]['msg']}", where=f"{path}:{lineno}",
+                except (ValidationError, ValueError, KeyError, TypeError) as exc:
+                    what = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+                    raise DataError(f"bad sample record: {what}", where=f"{path}:{lineno}",
                                     fix="re-run the evaluation that produced it") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot read samples ({exc})", where=str(path), fix="re-run the evaluation") from None
     return out
 
 
 def iter_run_files(root: Path) -> Iterator[Path]:
     yield from sorted((root / "runs").glob("*/*/*/run.json"))
+
+
+def find_runs(root: Path, model_id: str, suite_id: str) -> list[tuple[RunRecord, RunPaths]]:
+    """The complete runs of one model on one suite (unreadable ones are left to ``podium validate``)."""
+    out = []
+    for path in sorted((root / "runs" / model_id / suite_id).glob("*/run.json")):
+        try:
+            out.append((read_run(path), RunPaths(path.parent)))
+        except DataError:
+            continue
+    return out
 
 
 def load_reported(root: Path) -> list[ReportedResult]:

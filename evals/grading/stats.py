@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from evals.records import Group, MetricValue
 
 Z95 = 1.959963984540054
 
@@ -30,3 +34,15 @@ def mean_ci(values: Sequence[float], z: float = Z95) -> tuple[float, float, floa
     var = sum((v - mean) ** 2 for v in values) / (n - 1)
     half = z * math.sqrt(var / n)
     return (mean, mean - half, mean + half)
+
+
+def proportion(name: str, variant: str, scores: Sequence[float], group: Group | None = None,
+               k: int | None = None) -> MetricValue:
+    """A mean of 0/1 (or fractional) scores as a metric with its Wilson 95% interval."""
+    from evals.records import MetricValue
+
+    n = len(scores)
+    hits = sum(scores)
+    lo, hi = wilson(hits, n)
+    return MetricValue(name=name, variant=variant, k=k, group=group, value=hits / n if n else 0.0, n=n,
+                       ci_low=lo, ci_high=hi, ci_method="wilson")

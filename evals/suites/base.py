@@ -9,7 +9,7 @@ from pathlib import Path
 
 from evals.backends.base import Backend, Completion, GenerateRequest, Sampling
 from evals.hashing import suite_version
-from evals.records import MetricValue, Protocol, SampleRecord, SuiteRecord
+from evals.records import Group, ItemText, MetricRef, MetricValue, Protocol, SampleRecord, SuiteRecord
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Item:
     fields: Mapping[str, str]
     reference: str
     choices: tuple[str, ...] = ()
-    group: str | None = None
+    group: Group | None = None
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class SuiteInfo:
     protocol: Protocol
     shots: int
     split: str
-    main_metric: tuple[str, str]  # (name, variant)
+    main_metric: MetricRef
     files: tuple[str, ...]  # data files relative to the data directory
     metric_help: Mapping[str, str] = field(default_factory=dict)
 
@@ -56,6 +56,18 @@ class Suite(abc.ABC):
     @abc.abstractmethod
     def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]: ...
 
+    @abc.abstractmethod
+    def prompt_sha256(self, item: Item) -> str:
+        """sha256 of the exact prompt this suite sends for ``item`` (stored in samples; validate rebuilds it)."""
+
+    def item_text(self, item: Item) -> ItemText:
+        """The item's benchmark text for the gallery (joined at build time, never stored in site_data)."""
+        return ItemText(item_id=item.id, question=item.fields.get("question", ""), choices=list(item.choices),
+                        reference=item.reference)
+
+    #: True when samples must carry the prompt itself (the suite cannot rebuild it from the data directory).
+    stores_prompt: bool = False
+
     def data_files(self, data_dir: Path) -> list[str]:
         """Data files whose sha256 enters the suite version (relative to the data directory)."""
         return list(self.info.files)
@@ -80,7 +92,7 @@ class Suite(abc.ABC):
     @abc.abstractmethod
     def grader_config(self) -> str: ...
 
-    def record(self, dataset_sha256: str, items_total: int, selection: str) -> SuiteRecord:
+    def record(self, dataset_sha256: str, items_total: int, selection: str, limit: int | None = None) -> SuiteRecord:
         from evals.hashing import sha256_text
 
         template, fewshot, grader = self.template(), self.fewshot_ids(), self.grader_config()
@@ -88,10 +100,25 @@ class Suite(abc.ABC):
             id=self.info.id, version=suite_version(dataset_sha256, template, fewshot, grader),
             protocol=self.info.protocol, shots=self.info.shots, split=self.info.split,
             dataset_sha256=dataset_sha256, template_sha=sha256_text(template)[:16], fewshot_ids=fewshot,
-            grader=grader, items_total=items_total, selection=selection, display_name=self.info.display_name,
-            description=self.info.description, main_metric=list(self.info.main_metric),
+            grader=grader, items_total=items_total, selection=selection, limit=limit,
+            display_name=self.info.display_name,
+            description=self.info.description, main_metric=self.info.main_metric,
             metric_help=dict(self.info.metric_help),
         )
+
+
+def prompt_sha256(prompt: object) -> str:
+    """sha256 of a prompt as sent: text as UTF-8; chat messages and (context, continuation) pairs as JSON."""
+    import dataclasses
+
+    from evals.hashing import sha256_json, sha256_text
+
+    if isinstance(prompt, str):
+        return sha256_text(prompt)
+    if isinstance(prompt, tuple):
+        prompt = [dataclasses.asdict(m) if dataclasses.is_dataclass(m) and not isinstance(m, type) else m
+                  for m in prompt]
+    return sha256_json(prompt)
 
 
 class GenerativeSuite(Suite):
@@ -102,6 +129,9 @@ class GenerativeSuite(Suite):
 
     @abc.abstractmethod
     def grade(self, item: Item, request: GenerateRequest, completion: Completion) -> SampleRecord: ...
+
+    def prompt_sha256(self, item: Item) -> str:
+        return prompt_sha256(self.request(item, self.default_sampling()).prompt)
 
     def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
         by_key = {it.id: it for it in items}

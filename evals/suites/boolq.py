@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from evals.data import require_file
+from evals.records import MetricRef
 from evals.suites.base import Item, SuiteInfo
 from evals.suites.multiple_choice import MCItem, MultipleChoiceSuite
+
+YES_NO_RE = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
+ANSWER_IS_RE = re.compile(r"\banswer\s*(?:is|:)\s*\**\s*(yes|no)\b", re.IGNORECASE)
 
 
 def context(passage: str, question: str) -> str:
@@ -18,7 +23,7 @@ class BoolQ(MultipleChoiceSuite):
     base_info = SuiteInfo(
         id="boolq", display_name="BoolQ",
         description="Yes/no questions about a Wikipedia passage, validation split, zero-shot (lm-eval boolq v2.0).",
-        protocol="loglikelihood", shots=0, split="validation", main_metric=("acc", "loglikelihood"),
+        protocol="loglikelihood", shots=0, split="validation", main_metric=MetricRef(name="acc", variant="loglikelihood"),
         files=("boolq/dev.jsonl",),
         metric_help={"loglikelihood": "pick = higher of log P(' no'), log P(' yes')"},
     )
@@ -40,6 +45,12 @@ class BoolQ(MultipleChoiceSuite):
 
     def label(self, k: int) -> str:
         return ("no", "yes")[k]
+
+    def parse_choice(self, text: str, it: MCItem) -> int | None:
+        """0 for no, 1 for yes: the last "answer is yes/no", else the first yes/no word of the reply."""
+        explicit = ANSWER_IS_RE.findall(text)
+        words = explicit or YES_NO_RE.findall(text)[:1]
+        return ("no", "yes").index(words[-1].lower()) if words else None
 
     def generative_prompt(self, it: MCItem) -> str:
         return f"{it.question}\n\nAnswer with yes or no only."

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from evals.backends.base import Completion, GenerateRequest, Sampling
 from evals.data import require_file
-from evals.grading.stats import wilson
-from evals.records import MetricValue, OutputRecord, SampleRecord
-from evals.suites.base import GenerativeSuite, Item, SuiteInfo
+from evals.grading.stats import proportion
+from evals.records import ItemText, MetricRef, MetricValue, NumericDetail, OutputRecord, SampleRecord
+from evals.suites.base import GenerativeSuite, Item, SuiteInfo, prompt_sha256
 
 FEWSHOT: tuple[tuple[str, str], ...] = (
     ("There are 15 trees in the grove. Grove workers will plant trees in the grove today. After they are done, "
@@ -94,7 +94,7 @@ class GSM8K(GenerativeSuite):
     info = SuiteInfo(
         id="gsm8k", display_name="GSM8K",
         description="Grade-school math word problems, 8-shot chain of thought (lm-eval gsm8k_cot v3.0).",
-        protocol="generative", shots=8, split="test", main_metric=("exact_match", "strict"),
+        protocol="generative", shots=8, split="test", main_metric=MetricRef(name="exact_match", variant="strict"),
         files=("gsm8k/test.jsonl",),
         metric_help={"strict": "first 'The answer is N.' in the output",
                      "flexible": "last number anywhere in the output"},
@@ -124,21 +124,16 @@ class GSM8K(GenerativeSuite):
                       "flexible": float(is_correct(flexible, item.reference))}
             outputs.append(OutputRecord(
                 text=text, finish=finish, tokens=completion.completion_tokens // max(1, len(completion.texts)),
-                extracted={"strict": strict, "flexible": flexible}, scores=scores, error=completion.error,
-                detail=f"strict: {strict} · flexible: {flexible} · reference: {item.reference}"))
+                scores=scores, error=completion.error, detail=NumericDetail(strict=strict, flexible=flexible)))
         item_scores = {k: sum(o.scores[k] for o in outputs) / len(outputs) for k in ("strict", "flexible")}
-        return SampleRecord(item_id=item.id, input=item.fields["question"], prompt=str(request.prompt), reference=item.reference,
-                            outputs=outputs, scores=item_scores, prompt_tokens=completion.prompt_tokens)
+        return SampleRecord(item_id=item.id, prompt_sha256=prompt_sha256(request.prompt), outputs=outputs,
+                            scores=item_scores, prompt_tokens=completion.prompt_tokens)
+
+    def item_text(self, item: Item) -> ItemText:
+        return ItemText(item_id=item.id, question=item.fields["question"], reference=item.reference)
 
     def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]:
-        out = []
-        n = len(samples)
-        for variant in ("strict", "flexible"):
-            hits = sum(s.scores[variant] for s in samples)
-            lo, hi = wilson(hits, n)
-            out.append(MetricValue(name="exact_match", variant=variant, value=hits / n if n else 0.0, n=n,
-                                   ci_low=lo, ci_high=hi, ci_method="wilson"))
-        return out
+        return [proportion("exact_match", v, [s.scores[v] for s in samples]) for v in ("strict", "flexible")]
 
     def template(self) -> str:
         return build_prompt("{question}") + "\n[stop]" + "|".join(STOP)

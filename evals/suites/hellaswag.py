@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from evals.data import require_file
+from evals.records import MetricRef
 from evals.suites.base import Item, SuiteInfo
 from evals.suites.multiple_choice import MCItem, MultipleChoiceSuite
 
@@ -31,7 +32,7 @@ class HellaSwag(MultipleChoiceSuite):
         id="hellaswag", display_name="HellaSwag",
         description="Commonsense sentence completion, validation split, zero-shot (lm-eval hellaswag v1.0). acc "
                     "picks the ending with the highest log-likelihood; acc_norm divides by its length in characters.",
-        protocol="loglikelihood", shots=0, split="validation", main_metric=("acc_norm", "loglikelihood"),
+        protocol="loglikelihood", shots=0, split="validation", main_metric=MetricRef(name="acc_norm", variant="loglikelihood"),
         files=("hellaswag/hellaswag_val.jsonl.gz",),
         metric_help={"acc": "highest summed log-likelihood", "acc_norm": "highest log-likelihood per character"},
     )

@@ -26,10 +26,10 @@ from evals.backends.base import Backend, ChatMessage, Completion, GenerateReques
 from evals.data import require_file
 from evals.grading.extract import code_blocks
 from evals.grading.passk import bootstrap_ci, ks_for, pass_at_k
-from evals.records import MetricValue, OutputRecord, SampleRecord
+from evals.records import CodeDetail, ItemText, MetricRef, MetricValue, OutputRecord, SampleRecord
 from evals.sandbox import DEFAULT_LIMITS, ExecResult, Limits, SandboxPool, humaneval_program
 from evals.sandbox.model import GUARD_VERSION
-from evals.suites.base import Item, OnSample, Suite, SuiteInfo
+from evals.suites.base import Item, OnSample, Suite, SuiteInfo, prompt_sha256
 
 STOP = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Chen et al. (2021)
 CHUNK = 25
@@ -59,7 +59,7 @@ class HumanEval(Suite):
                          "pass@k over repeated samples. " + ("Chat protocol: the complete function is asked for "
                                                              "and extracted from a code block." if chat else
                                                              "Completion protocol: the model continues the prompt.")),
-            protocol="generative", shots=0, split="test", main_metric=("pass@1", protocol),
+            protocol="generative", shots=0, split="test", main_metric=MetricRef(name="pass@k", variant=protocol, k=1),
             files=("humaneval/HumanEval.jsonl.gz",),
             metric_help={protocol: "pass@k = 1 − C(n−c, k)/C(n, k) per problem, averaged; 95% bootstrap CI"},
         )
@@ -151,22 +151,29 @@ class HumanEval(Suite):
         outs = [self._output(comp, j, code, res) for (comp, j, code), res in zip(index, verdicts, strict=True)]
         c = sum(o.scores["pass"] for o in outs)
         on_sample(SampleRecord(
-            item_id=it.id, input=it.fields["prompt"], prompt=it.fields["prompt"], reference=it.reference,
-            group=it.fields["task_id"], outputs=outs, prompt_tokens=sum(comp.prompt_tokens for comp in comps),
-            scores={"pass_rate": c / len(outs) if outs else 0.0, "c": float(c), "n": float(len(outs)),
-                    self.info.main_metric[1]: pass_at_k(len(outs), int(c), 1) if outs else 0.0}))
+            item_id=it.id, prompt_sha256=self.prompt_sha256(it), outputs=outs,
+            prompt_tokens=sum(comp.prompt_tokens for comp in comps),
+            scores={"pass_rate": c / len(outs) if outs else 0.0}))
+
+    def prompt_sha256(self, item: Item) -> str:
+        return prompt_sha256(self.requests(item, self.default_sampling())[0].prompt)
+
+    def item_text(self, item: Item) -> ItemText:
+        return ItemText(item_id=item.id, question=item.fields["prompt"], reference=item.reference)
 
     @staticmethod
     def _output(comp: Completion, j: int, code: str, res: ExecResult) -> OutputRecord:
         if comp.error:
             return OutputRecord(text="", finish="error", error=comp.error, scores={"pass": 0.0},
-                                detail="request failed")
+                                explanation="request failed")
         tail = (res.stderr_tail or res.stdout_tail).strip().splitlines()[-6:]
+        error_line = next((ln for ln in reversed(tail) if ln.strip()), None) if not res.passed else None
         return OutputRecord(
             text=comp.texts[j], finish=comp.finish[j], tokens=comp.completion_tokens // max(1, len(comp.texts)),
-            extracted={"code": code, "verdict": res.verdict.value}, scores={"pass": float(res.passed)},
-            detail=f"{res.verdict.value}: {res.reason} ({res.seconds:.2f} s)" + ("\n" + "\n".join(tail) if tail
-                                                                                and not res.passed else ""))
+            scores={"pass": float(res.passed)},
+            # only the last line of the log (the exception): traceback source lines would quote the benchmark's tests
+            detail=CodeDetail(code=code, verdict=res.verdict.value, reason=res.reason, error_line=error_line,
+                              seconds=round(res.seconds, 4)))
 
     def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]:
         counts = [(len(s.outputs), int(sum(o.scores.get("pass", 0.0) for o in s.outputs))) for s in samples]
@@ -177,7 +184,7 @@ class HumanEval(Suite):
         for k in ks_for(n_min):
             per = [pass_at_k(n, c, k) for n, c in counts]
             lo, hi = bootstrap_ci(per, seed=0)
-            out.append(MetricValue(name=f"pass@{k}", variant=self.style, value=sum(per) / len(per), n=len(per),
+            out.append(MetricValue(name="pass@k", k=k, variant=self.style, value=sum(per) / len(per), n=len(per),
                                    ci_low=lo, ci_high=hi, ci_method="bootstrap"))
         return out
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from evals.data import require_file
 from evals.errors import ConfigError
-from evals.grading.stats import wilson
-from evals.records import MetricValue, SampleRecord
+from evals.grading.stats import mean_ci, proportion
+from evals.records import Group, MetricRef, MetricValue, SampleRecord
 from evals.suites.base import Item, SuiteInfo
 from evals.suites.multiple_choice import LETTERS, MCItem, MultipleChoiceSuite
 
@@ -50,7 +50,7 @@ class MMLU(MultipleChoiceSuite):
         id="mmlu", display_name="MMLU",
         description="57 subjects, 5-shot from dev (lm-eval mmlu v1.0), log-likelihood of ' A'..' D'. The main "
                     "score is the mean over items; the mean over subjects is also reported.",
-        protocol="loglikelihood", shots=5, split="test", main_metric=("acc", "loglikelihood"),
+        protocol="loglikelihood", shots=5, split="test", main_metric=MetricRef(name="acc", variant="loglikelihood"),
         files=("mmlu/categories.json",),
         metric_help={"loglikelihood": "pick = highest log P(' A'…' D' | 5-shot prompt)"},
     )
@@ -81,7 +81,7 @@ class MMLU(MultipleChoiceSuite):
                 ctx = build_context(subj, shots, row)
                 gold = LETTERS.index(row[5].strip())
                 items.append(MCItem(id=f"mmlu/{subj}/{i:04d}", fields={"subject": subj}, reference=row[5].strip(),
-                                    choices=tuple(row[1:5]), group=subj, contexts=(ctx,) * 4,
+                                    choices=tuple(row[1:5]), group=Group(kind="subject", id=subj), contexts=(ctx,) * 4,
                                     continuations=tuple(f" {L}" for L in LETTERS[:4]), gold=gold,
                                     question=format_row(row, False).removesuffix("\nAnswer:")))
         self._cats = cats
@@ -95,7 +95,7 @@ class MMLU(MultipleChoiceSuite):
     def select(self, items: Sequence[Item], limit: int | None) -> list[Item]:
         if limit is None:
             return list(items)
-        seen: dict[str | None, int] = defaultdict(int)
+        seen: dict[Group | None, int] = defaultdict(int)
         out = []
         for it in items:
             if seen[it.group] < limit:
@@ -110,24 +110,19 @@ class MMLU(MultipleChoiceSuite):
         out = super().metrics(samples)
         by_subject: dict[str, list[float]] = defaultdict(list)
         for s in samples:
-            by_subject[s.group or "?"].append(s.scores["acc"])
+            by_subject[s.group.id if s.group else "?"].append(s.scores["acc"])
         cats = getattr(self, "_cats", {})
         by_cat: dict[str, list[float]] = defaultdict(list)
         for subj, vals in by_subject.items():
             by_cat[cats.get(subj, "other")].extend(vals)
         means = [sum(v) / len(v) for v in by_subject.values()]
         if means:  # macro: mean over subjects; CI by normal approximation over subject means
-            from evals.grading.stats import mean_ci
-
             m, lo, hi = mean_ci(means)
             out.append(MetricValue(name="acc", variant=self.protocol, group=None, value=m, n=len(means),
                                    ci_low=max(0.0, lo), ci_high=min(1.0, hi), ci_method="stderr",
                                    aggregation="macro"))
-        for group, vals in [*((f"category:{c}", v) for c, v in sorted(by_cat.items())),
-                            *((f"subject:{s}", v) for s, v in sorted(by_subject.items()))]:
-            lo, hi = wilson(sum(vals), len(vals))
-            out.append(MetricValue(name="acc", variant=self.protocol, group=group, value=sum(vals) / len(vals),
-                                   n=len(vals), ci_low=lo, ci_high=hi))
+        out += [proportion("acc", self.protocol, v, Group(kind="category", id=c)) for c, v in sorted(by_cat.items())]
+        out += [proportion("acc", self.protocol, v, Group(kind="subject", id=s)) for s, v in sorted(by_subject.items())]
         return out
 
     def template(self) -> str:

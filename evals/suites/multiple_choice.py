@@ -24,9 +24,17 @@ from evals.backends.base import (
 )
 from evals.errors import Unsupported
 from evals.grading.extract import choice_letter
-from evals.grading.stats import wilson
-from evals.records import MetricValue, OutputRecord, SampleRecord
-from evals.suites.base import Item, OnSample, Suite, SuiteInfo
+from evals.grading.stats import proportion
+from evals.records import (
+    ChoiceDetail,
+    ItemText,
+    MetricRef,
+    MetricValue,
+    OutputRecord,
+    ParsedChoiceDetail,
+    SampleRecord,
+)
+from evals.suites.base import Item, OnSample, Suite, SuiteInfo, prompt_sha256
 
 LETTERS = "ABCDEFGHIJ"
 MCProtocol = Literal["loglikelihood", "generative"]
@@ -62,7 +70,7 @@ class MultipleChoiceSuite(Suite):
             self.info = b
         else:
             self.info = replace(b, id=f"{b.id}-generative", display_name=f"{b.display_name} (generative)",
-                                protocol="generative", shots=0, main_metric=("acc", "generative"),
+                                protocol="generative", shots=0, main_metric=MetricRef(name="acc", variant="generative"),
                                 description=b.description + " Generative variant for chat-only backends: the "
                                 "model is asked for the letter, which is parsed from its reply.")
 
@@ -94,20 +102,28 @@ class MultipleChoiceSuite(Suite):
         pick = argmax(lls)
         choice_texts = [c.strip() for c in it.choices] if it.choices else [c.strip() for c in it.continuations]
         scores = {"acc": float(pick == it.gold)}
-        extracted: dict[str, str | None] = {"acc": self.label(pick)}
+        pick_n: int | None = None
         if self.norm_metric:
             norm = [ll / max(1, len(t)) for ll, t in zip(lls, choice_texts, strict=True)]
             pick_n = argmax(norm)
             scores["acc_norm"] = float(pick_n == it.gold)
-            extracted["acc_norm"] = self.label(pick_n)
-        detail = " · ".join(f"{self.label(k)}: {ll:.3f}{' (greedy)' if g else ''}"
-                            for k, (ll, g) in enumerate(zip(lls, greedy, strict=True)))
-        out = OutputRecord(text=self.label(pick), finish="error" if errors else "stop", extracted=extracted,
-                           scores=scores, detail=f"log-likelihoods — {detail}",
+        detail = ChoiceDetail(loglikelihoods=[round(ll, 6) for ll in lls], greedy=list(greedy), picked=pick,
+                              picked_norm=pick_n)
+        out = OutputRecord(text=self.label(pick), finish="error" if errors else "stop", scores=scores, detail=detail,
                            error="; ".join(e for e in errors if e) or None)
-        return SampleRecord(item_id=it.id, input=it.question, prompt=it.contexts[it.gold] + "▮",
-                            reference=self.label(it.gold), choices=list(it.choices), group=it.group,
-                            outputs=[out], scores=scores)
+        return SampleRecord(item_id=it.id, prompt_sha256=self.prompt_sha256(it), group=it.group, outputs=[out],
+                            scores=scores)
+
+    def prompt_sha256(self, item: Item) -> str:
+        if self.protocol == "generative" and isinstance(item, MCItem):
+            return prompt_sha256(self.generative_prompt(item))
+        assert isinstance(item, MCItem)
+        return prompt_sha256([[c, x] for c, x in zip(item.contexts, item.continuations, strict=True)])
+
+    def item_text(self, item: Item) -> ItemText:
+        assert isinstance(item, MCItem)
+        return ItemText(item_id=item.id, question=item.question, choices=list(item.choices),
+                        reference=self.label(item.gold), gold=item.gold)
 
     def label(self, k: int) -> str:
         return LETTERS[k]
@@ -126,17 +142,21 @@ class MultipleChoiceSuite(Suite):
 
         def grade(c: Completion) -> None:
             it = by_key[c.key]
-            letters = LETTERS[: len(it.choices)]
-            picked = choice_letter(c.texts[0], letters) if not c.error else None
-            score = float(picked == self.label(it.gold))
+            picked = self.parse_choice(c.texts[0], it) if not c.error else None
+            score = float(picked == it.gold)
+            parsed = self.label(picked) if picked is not None else None
             out = OutputRecord(text=c.texts[0], finish=c.finish[0], tokens=c.completion_tokens,
-                               extracted={"acc": picked}, scores={"acc": score}, error=c.error,
-                               detail=f"parsed letter: {picked or 'none'} · correct: {self.label(it.gold)}")
-            on_sample(SampleRecord(item_id=it.id, input=it.question, prompt=self.generative_prompt(it),
-                                   reference=self.label(it.gold), choices=list(it.choices), group=it.group,
+                               scores={"acc": score}, error=c.error,
+                               detail=ParsedChoiceDetail(parsed=parsed, picked=picked))
+            on_sample(SampleRecord(item_id=it.id, prompt_sha256=self.prompt_sha256(it), group=it.group,
                                    outputs=[out], scores={"acc": score}, prompt_tokens=c.prompt_tokens))
 
         backend.generate(list(reqs.values()), on_result=grade)
+
+    def parse_choice(self, text: str, it: MCItem) -> int | None:
+        """Index of the choice a generative reply names, or None (letters A–J; BoolQ overrides: yes/no)."""
+        letter = choice_letter(text, LETTERS[: len(it.choices)])
+        return LETTERS.index(letter) if letter else None
 
     # ---------------------------------------------------------------- metrics
     def metric_names(self) -> list[str]:
@@ -145,10 +165,7 @@ class MultipleChoiceSuite(Suite):
     def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]:
         out = []
         for name in self.metric_names():
-            hits = sum(s.scores.get(name, 0.0) for s in samples)
-            lo, hi = wilson(hits, len(samples))
-            out.append(MetricValue(name=name, variant=self.protocol, value=hits / len(samples) if samples else 0.0,
-                                   n=len(samples), ci_low=lo, ci_high=hi))
+            out.append(proportion(name, self.protocol, [s.scores.get(name, 0.0) for s in samples]))
         return out
 
     @abc.abstractmethod

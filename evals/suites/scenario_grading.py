@@ -15,7 +15,7 @@ from evals.grading.code_tests import CodeRun, grade_code_run, prepare
 from evals.grading.graders import CodeTestsGrader, GraderConfig, RubricGrader, grade
 from evals.grading.judge import judge_prompt, judge_verdict
 from evals.grading.textstats import text_stats
-from evals.records import GradeRecord
+from evals.records import GradeRecord, TextStats
 from evals.sandbox import run_many
 from evals.suites.tool_loop import Conversation
 
@@ -125,8 +125,7 @@ def explain(grades: Sequence[GradeRecord], conv: Conversation) -> str:
     return "\n".join(lines + conv.notes)
 
 
-def writing_stats(text: str) -> dict[str, str | None]:
+def writing_stats(text: str) -> TextStats:
     """Cheap measured facts about a piece of writing, shown beside the judge's grade."""
     st = text_stats(text)
-    return {"words": str(st.words), "sentences": str(st.sentences), "type_token_ratio": str(st.type_token_ratio),
-            "mtld": None if st.mtld is None else str(st.mtld)}
+    return TextStats(words=st.words, sentences=st.sentences, type_token_ratio=st.type_token_ratio, mtld=st.mtld)

@@ -21,18 +21,23 @@ from pathlib import Path
 
 from evals.backends.base import Backend, ChatMessage, Sampling
 from evals.errors import Unsupported
-from evals.grading.stats import mean_ci, wilson
-from evals.grading.tools import format_args, openai_tools
+from evals.grading.stats import mean_ci, proportion
+from evals.grading.tools import openai_tools
 from evals.records import (
     ChatTurn,
     GradeRecord,
+    Group,
+    ItemText,
+    MetricRef,
     MetricValue,
     OutputRecord,
     SampleRecord,
+    SamplingRecord,
+    ScenarioDetail,
     ScenarioRecord,
     SuiteRecord,
 )
-from evals.suites.base import Item, OnSample, Suite, SuiteInfo
+from evals.suites.base import Item, OnSample, Suite, SuiteInfo, prompt_sha256
 from evals.suites.scenario_grading import (
     JUDGE_SAMPLING,
     GradeJob,
@@ -46,7 +51,7 @@ from evals.suites.scenario_spec import LoadedScenario, ScenarioSpec, load_scenar
 from evals.suites.tool_loop import Conversation, LoopConfig, Protocol, run_conversations
 
 DEFAULT_SAMPLING = Sampling(max_tokens=768, temperature=0.7, top_p=1.0, n=1, seed=0)
-MAIN = ("success_rate", "pass")
+MAIN = MetricRef(name="success_rate", variant="pass")
 
 
 class ScenarioSuite(Suite):
@@ -82,7 +87,7 @@ class ScenarioSuite(Suite):
                 for trial in spec.trial_names():
                     items.append(Item(id=f"{sid}/{protocol}/{trial}", reference=spec.shown_reference(),
                                       fields={"scenario": sid, "protocol": protocol, "trial": trial},
-                                      group=f"scenario:{sid}"))
+                                      group=Group(kind="scenario", id=sid)))
         return items
 
     def data_files(self, data_dir: Path) -> list[str]:
@@ -129,8 +134,8 @@ class ScenarioSuite(Suite):
                            "judge": judge_name(self.judge),
                            "judge_sampling": repr(self.judge_sampling) if self.judge else None}, sort_keys=True)
 
-    def record(self, dataset_sha256: str, items_total: int, selection: str) -> SuiteRecord:
-        rec = super().record(dataset_sha256, items_total, selection)
+    def record(self, dataset_sha256: str, items_total: int, selection: str, limit: int | None = None) -> SuiteRecord:
+        rec = super().record(dataset_sha256, items_total, selection, limit)
         return rec.model_copy(update={"scenarios": [ScenarioRecord(
             id=s.id, title=s.title, category=s.category, origin=s.origin, version=s.version,
             description=s.description, what_is_checked=s.what_is_checked, protocols=s.protocols,
@@ -200,23 +205,31 @@ class ScenarioSuite(Suite):
         conv, spec = job.conv, self.spec(item)
         scores = item_scores(grades, failed=conv.error is not None)
         s = conv.sampling
-        extracted: dict[str, str | None] = {
-            "protocol": item.fields["protocol"], "trial": item.fields["trial"],
-            "sampling": f"temperature={s.temperature} top_p={s.top_p} seed={s.seed} max_tokens={s.max_tokens}",
-            "tool_calls": ", ".join((c.name or "?") + ("(unparseable)" if c.parse_error else format_args(c.arguments))
-                                    for c in conv.trace) or None,
-            "turns": str(conv.requests)}
-        if spec.category == "writing" and conv.error is None:
-            extracted.update(writing_stats(conv.final))
-        detail = explain(grades, conv)
-        if spec.category == "writing" and conv.error is None:
-            detail += f"\nmeasured: {extracted['words']} words, {extracted['sentences']} sentences, " \
-                      f"type-token ratio {extracted['type_token_ratio']}, MTLD {extracted['mtld'] or 'n/a'}"
-        out = OutputRecord(text=conv.final, finish=conv.finish, tokens=conv.completion_tokens, extracted=extracted,
-                           scores=scores, detail=detail, error=conv.error, transcript=conv.transcript, grades=grades)
-        first_user = next(m.content for m in spec.messages if m.role == "user")
-        return SampleRecord(item_id=item.id, input=first_user, prompt=prompt, reference=item.reference,
-                            group=item.group, outputs=[out], scores=scores, prompt_tokens=conv.prompt_tokens)
+        trial = item.fields["trial"]
+        stats = writing_stats(conv.final) if spec.category == "writing" and conv.error is None else None
+        detail = ScenarioDetail(
+            protocol=item.fields["protocol"], trial=0 if trial == "greedy" else int(trial.removeprefix("t")),
+            sampling=SamplingRecord(max_tokens=s.max_tokens, temperature=s.temperature, top_p=s.top_p, n=s.n,
+                                    stop=list(s.stop), seed=s.seed),
+            turns=conv.requests, stats=stats)
+        explanation = explain(grades, conv)
+        if stats is not None:
+            explanation += f"\nmeasured: {stats.words} words, {stats.sentences} sentences, " \
+                           f"type-token ratio {stats.type_token_ratio}, MTLD {stats.mtld or 'n/a'}"
+        out = OutputRecord(text=conv.final, finish=conv.finish, tokens=conv.completion_tokens, scores=scores,
+                           detail=detail, explanation=explanation, error=conv.error, transcript=conv.transcript,
+                           grades=grades)
+        return SampleRecord(item_id=item.id, prompt_sha256=prompt_sha256([t.model_dump() for t in prompt]),
+                            prompt=prompt, group=item.group, outputs=[out], scores=scores,
+                            prompt_tokens=conv.prompt_tokens)
+
+    def prompt_sha256(self, item: Item) -> str:
+        conv = self.conversation(item, self.default_sampling())
+        return prompt_sha256([ChatTurn(role=m.role, content=m.content).model_dump() for m in conv.messages])
+
+    def item_text(self, item: Item) -> ItemText:
+        spec = self.spec(item)
+        return ItemText(item_id=item.id, question=self._task(spec), reference=item.reference)
 
     # ------------------------------------------------------------------ metrics
 
@@ -224,35 +237,36 @@ class ScenarioSuite(Suite):
         out: list[MetricValue] = []
         by_scenario: dict[str, list[SampleRecord]] = {}
         for s in samples:
-            by_scenario.setdefault((s.group or "").removeprefix("scenario:"), []).append(s)
+            by_scenario.setdefault(s.group.id if s.group else "", []).append(s)
         categories: dict[str, list[SampleRecord]] = {}
         for sid, recs in by_scenario.items():
             spec = self.loaded[sid].spec if sid in self.loaded else None
-            group = f"scenario:{sid}"
+            group = Group(kind="scenario", id=sid)
             out += _rates(recs, group)
-            protocols = sorted({r.outputs[0].extracted.get("protocol") or "plain" for r in recs})
+            protocols = sorted({_protocol(r) for r in recs})
             if len(protocols) > 1:
                 for p in protocols:
-                    out += _rates([r for r in recs if r.outputs[0].extracted.get("protocol") == p], group, p,
-                                  counts=False)
+                    out += _rates([r for r in recs if _protocol(r) == p], group, p, counts=False)
             out += _means(recs, group, spec)
             if spec is not None:
                 categories.setdefault(spec.category, []).extend(recs)
         for cat, recs in sorted(categories.items()):
-            out += _rates(recs, f"category:{cat}")
+            out += _rates(recs, Group(kind="category", id=cat))
         return _rates(list(samples), None) + out
 
 
-def _rates(recs: Sequence[SampleRecord], group: str | None, variant: str = "pass",
+def _protocol(rec: SampleRecord) -> str:
+    d = rec.outputs[0].detail if rec.outputs else None
+    return d.protocol if isinstance(d, ScenarioDetail) else "plain"
+
+
+def _rates(recs: Sequence[SampleRecord], group: Group | None, variant: str = "pass",
            counts: bool = True) -> list[MetricValue]:
     """Success rate over graded trials (Wilson), and the share of trials left ungraded."""
     graded = [r for r in recs if "pass" in r.scores]
     out = []
     if graded:
-        k = sum(r.scores["pass"] for r in graded)
-        lo, hi = wilson(k, len(graded))
-        out.append(MetricValue(name="success_rate", variant=variant, group=group, value=k / len(graded),
-                               n=len(graded), ci_low=lo, ci_high=hi))
+        out.append(proportion("success_rate", variant, [r.scores["pass"] for r in graded], group))
     if counts and recs:
         partly = sum(1 for r in recs if "ungraded" in r.scores)
         out.append(MetricValue(name="ungraded", variant="trials", group=group, value=partly / len(recs), n=len(recs),
@@ -261,26 +275,27 @@ def _rates(recs: Sequence[SampleRecord], group: str | None, variant: str = "pass
     return out
 
 
-def _means(recs: Sequence[SampleRecord], group: str, spec: ScenarioSpec | None) -> list[MetricValue]:
+def _means(recs: Sequence[SampleRecord], group: Group, spec: ScenarioSpec | None) -> list[MetricValue]:
     """Mean partial credit, per grader, and (writing) the measured text statistics."""
-    series: dict[tuple[str, str], list[float]] = {}
+    series: dict[tuple[str, str, int | None], list[float]] = {}
     for r in recs:
         if "score" in r.scores:
-            series.setdefault(("score", "mean"), []).append(r.scores["score"])
+            series.setdefault(("score", "mean", None), []).append(r.scores["score"])
         o = r.outputs[0]
         for i, g in enumerate(o.grades):
             if g.score is not None:
-                series.setdefault(("grader_score", f"{i + 1}:{g.grader}"), []).append(g.score)
-        if spec is not None and spec.category == "writing" and o.error is None:
-            for key in ("words", "mtld"):
-                value = o.extracted.get(key)
-                if value is not None:
-                    series.setdefault((key, "mean"), []).append(float(value))
+                series.setdefault(("grader_score", g.grader, i + 1), []).append(g.score)
+        stats = o.detail.stats if isinstance(o.detail, ScenarioDetail) else None
+        if stats is not None:
+            series.setdefault(("words", "mean", None), []).append(float(stats.words))
+            if stats.mtld is not None:
+                series.setdefault(("mtld", "mean", None), []).append(stats.mtld)
     out = []
-    for (name, variant), values in series.items():
+    for (name, variant, position), values in series.items():
         mean, lo, hi = mean_ci(values)
-        out.append(MetricValue(name=name, variant=variant, group=group, value=mean, n=len(values), ci_low=lo,
-                               ci_high=hi, ci_method="stderr", higher_is_better=name not in ("words",)))
+        out.append(MetricValue(name=name, variant=variant, group=group, position=position, value=mean,
+                               n=len(values), ci_low=lo, ci_high=hi, ci_method="stderr",
+                               higher_is_better=name not in ("words",)))
     return out
 
 

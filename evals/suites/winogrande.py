@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from evals.data import require_file
+from evals.records import MetricRef
 from evals.suites.base import Item, SuiteInfo
 from evals.suites.multiple_choice import MCItem, MultipleChoiceSuite
 
@@ -25,7 +26,7 @@ class Winogrande(MultipleChoiceSuite):
         id="winogrande", display_name="WinoGrande",
         description="Pronoun/blank resolution, WinoGrande 1.1 dev split, zero-shot, partial scoring "
                     "(lm-eval winogrande v1.0).",
-        protocol="loglikelihood", shots=0, split="dev", main_metric=("acc", "loglikelihood"),
+        protocol="loglikelihood", shots=0, split="dev", main_metric=MetricRef(name="acc", variant="loglikelihood"),
         files=("winogrande/dev.jsonl",),
         metric_help={"loglikelihood": "pick = option whose prefix makes the rest of the sentence most likely"},
     )

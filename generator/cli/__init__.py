@@ -22,6 +22,7 @@ COMMANDS = {
     "merge": "generator.cli.merge:merge",
     "validate": "generator.cli.validate:validate",
     "schema": "generator.cli.schema:schema",
+    "upgrade": "generator.cli.upgrade:upgrade",
 }
 
 

@@ -6,7 +6,25 @@ from pathlib import Path
 
 import click
 
+from evals.records import ItemText
+from evals.store import iter_run_files
+from evals.suites.lookup import item_texts
+from generator.cli.options import data_dir_option, resolve_data_dir
 from generator.site.build import BuildResult, build_site
+
+HINT = ("question text not shown: the benchmark data directory was not found ({where}) — run `podium data fetch` "
+        "or pass --data-dir")
+
+
+def join_texts(data_root: Path, data_dir: Path) -> tuple[dict[str, ItemText], str | None]:
+    """Benchmark text of every item the stored runs cover (site_data holds none), and a hint when some is missing."""
+    suites = {p.parent.parent.name for p in iter_run_files(data_root)}
+    texts, missing = item_texts(suites, data_dir) if data_dir.is_dir() else ({}, sorted(suites))
+    if missing:
+        click.secho(f"note: no benchmark text for {', '.join(missing)} (data directory {data_dir}); the gallery "
+                    "shows ids, outputs and grades — `podium data fetch` gets the question text", fg="yellow",
+                    err=True)
+    return texts, HINT.format(where=data_dir) if missing else None
 
 
 def report(result: BuildResult) -> None:
@@ -24,11 +42,13 @@ def report(result: BuildResult) -> None:
               show_default=True, help="Output directory of the static site.")
 @click.option("--config", "mkdocs_yml", type=click.Path(path_type=Path, dir_okay=False), default=Path("mkdocs.yml"),
               show_default=True, help="Base MkDocs configuration.")
-def build(data_root: Path, site_dir: Path, mkdocs_yml: Path) -> None:
+@data_dir_option
+def build(data_root: Path, site_dir: Path, mkdocs_yml: Path, data_dir: Path | None) -> None:
     """Render leaderboard, per-suite and per-model pages, charts and the output gallery, then run MkDocs.
 
     \b
     Example:
       podium build --data site_data --out site
     """
-    report(build_site(data_root, site_dir, mkdocs_yml=mkdocs_yml))
+    texts, hint = join_texts(data_root, resolve_data_dir(data_dir))
+    report(build_site(data_root, site_dir, mkdocs_yml=mkdocs_yml, texts=texts, texts_hint=hint))

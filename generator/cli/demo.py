@@ -27,4 +27,4 @@ def demo(ctx: click.Context, limit: int, data_dir: Path | None, site_data: Path,
       podium demo --limit 20 && podium serve
     """
     ctx.invoke(run, suite_id="gsm8k", limit=limit, data_dir=data_dir, site_data=site_data)
-    ctx.invoke(build, data_root=site_data, site_dir=site_dir, mkdocs_yml=Path("mkdocs.yml"))
+    ctx.invoke(build, data_root=site_data, site_dir=site_dir, mkdocs_yml=Path("mkdocs.yml"), data_dir=data_dir)

@@ -22,7 +22,7 @@ from rich.table import Table
 from evals.backends import backend_module
 from evals.backends.embedded import EMBEDDED_MODEL_ID
 from evals.errors import ConfigError
-from evals.records import RunRecord
+from evals.records import Group, MetricRef, RunRecord
 from evals.runner import RunOptions, RunResult, Shard, default_cache_dir, run_suite
 from evals.store import load_model
 from evals.suites import get_suite
@@ -35,10 +35,10 @@ def print_summary(console: Console, result: RunResult) -> None:
     table = Table(title=f"{run.model_id} on {run.suite.id} — {run.n_items} items ({run.suite.selection})")
     for col in ("metric", "variant", "group", "value", "95% CI", "n"):
         table.add_column(col, justify="right" if col in ("value", "95% CI", "n") else "left")
-    rows = [m for m in run.metrics if m.group is None or (m.group.startswith("category:") and m.name != "ungraded")]
+    rows = [m for m in run.metrics if m.group is None or (m.group.kind == "category" and m.name != "ungraded")]
     for m in rows:
-        table.add_row(m.name, m.variant + (" (macro)" if m.aggregation == "macro" else ""),
-                      (m.group or "all").removeprefix("category:"), f"{m.value:.1%}",
+        table.add_row(m.label, m.variant + (" (macro)" if m.aggregation == "macro" else ""),
+                      m.group.id if m.group else "all", f"{m.value:.1%}",
                       f"{m.ci_low:.1%} – {m.ci_high:.1%}", str(m.n))
     console.print(table)
     if run.suite.scenarios:
@@ -57,10 +57,10 @@ def print_scenarios(console: Console, run: RunRecord) -> None:
     for col in ("scenario", "protocol", "success [95% CI]", "graded", "ungraded"):
         table.add_column(col, justify="left" if col in ("scenario", "protocol") else "right")
     for sc in run.suite.scenarios:
-        group = f"scenario:{sc.id}"
-        ungraded = run.metric("ungraded", "trials", group)
+        group = Group(kind="scenario", id=sc.id)
+        ungraded = run.metric(MetricRef(name="ungraded", variant="trials"), group)
         for variant in ["pass", *(sc.protocols if len(sc.protocols) > 1 else [])]:
-            m = run.metric("success_rate", variant, group)
+            m = run.metric(MetricRef(name="success_rate", variant=variant), group)
             table.add_row(sc.id if variant == "pass" else "", "all" if variant == "pass" else variant,
                           f"{m.value:.0%} [{m.ci_low:.0%}–{m.ci_high:.0%}]" if m else "ungraded",
                           str(m.n) if m else "0",
@@ -124,6 +124,9 @@ def print_scenarios(console: Console, run: RunRecord) -> None:
 @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
               help="Answer identical requests from .podium/cache/requests.sqlite (re-runs cost nothing; a killed "
                    "run with --samples resumes per chunk of samples).")
+@click.option("--repeat", is_flag=True,
+              help="Measure again even when an identical finished run (same model, suite version, items, backend "
+                   "and sampling) is already in site_data; without it that run is reported and nothing is written.")
 @data_dir_option
 @site_data_option()
 def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, api_model: str | None,
@@ -134,7 +137,7 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
         enforce_eager: bool, executor: str | None, rpm: float | None, tpm: float | None,
         judge_model: str | None, judge_backend: str | None, judge_base_url: str | None,
         judge_max_tokens: int | None, scenarios_dir: Path | None,
-        use_cache: bool, data_dir: Path | None, site_data: Path) -> None:
+        use_cache: bool, repeat: bool, data_dir: Path | None, site_data: Path) -> None:
     """Evaluate MODEL on SUITE and write run.json + samples.jsonl.gz into site_data/runs/.
 
     A killed run resumes: re-run the same command and finished items are not asked again.
@@ -177,7 +180,8 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
         if value is not None:
             parts += [flag, str(value)]
     opts = RunOptions(out=site_data, data_dir=data, limit=limit, shard=Shard.parse(shard) if shard else None,
-                      sampling=sampling, cache_dir=cache_dir, command=shlex.join([*parts, "--out", str(site_data)]))
+                      sampling=sampling, cache_dir=cache_dir, command=shlex.join([*parts, "--out", str(site_data)]),
+                      repeat=repeat)
     console = Console(stderr=True)
     judge_opts = dataclasses.replace(bopts, name=judge_backend or backend_name, parallel=1, api_model=None,
                                      base_url=judge_base_url or (base_url if (judge_backend or backend_name)
@@ -194,6 +198,10 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
         task = bar.add_task("items", total=None)
         result = run_suite(suite, be, model, opts,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if result.existing:
+        click.echo(f"already measured: {result.paths.dir} (finished {result.run.finished_at:%Y-%m-%d %H:%M} UTC, "
+                   f"{result.run.n_items} items) — nothing written; pass --repeat to measure again")
+        return
     print_summary(Console(), result)
 
 

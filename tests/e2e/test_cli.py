@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from evals.data import default_data_dir
 from evals.store import read_run
+from evals.suites import get_suite
 from tests.conftest import copy_site_data, podium
 from tests.support.servers import REPO
 
@@ -41,13 +43,18 @@ def test_run_writes_a_complete_record(built: dict[str, Path]) -> None:
     with gzip.open(the_run(built["site_data"]).parent / "samples.jsonl.gz", "rt") as fh:
         rows = [json.loads(line) for line in fh]
     assert [r["item_id"] for r in rows] == [f"gsm8k/test/{i:04d}" for i in range(5)]
-    assert rows[0]["reference"] == "18" and rows[0]["prompt"].endswith("A:")
+    # no benchmark text in site_data: the item id and the sha256 of the exact prompt, which the suite rebuilds
+    suite = get_suite("gsm8k")
+    first = suite.load(default_data_dir())[0]
+    assert "reference" not in rows[0] and rows[0]["prompt"] is None and "question" not in json.dumps(rows[0])
+    assert rows[0]["prompt_sha256"] == suite.prompt_sha256(first)
+    assert first.fields["question"][:40] not in json.dumps(rows)
     assert not list(built["root"].glob(".podium/journal/*.jsonl")), "journal removed after a finished run"
 
 
 def test_leaderboard_page_shows_the_score(built: dict[str, Path]) -> None:
     run = read_run(the_run(built["site_data"]))
-    strict = run.metric("exact_match", "strict")
+    strict = run.main()
     assert strict is not None
     html = (built["site"] / "index.html").read_text()
     assert f"{strict.value * 100:.1f}%" in html

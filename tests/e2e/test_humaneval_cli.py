@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.records import CodeDetail
 from evals.store import read_run, read_samples
 from tests.conftest import copy_site_data, podium
 from tests.support.servers import REPO
@@ -33,18 +34,18 @@ def test_every_sample_is_graded_and_pass_at_k_has_cis(built: Path) -> None:
     (run_json,) = (built / "site_data" / "runs" / "smollm2-135m-instruct" / "humaneval").glob("*/run.json")
     run = read_run(run_json)
     assert run.sampling.n == 5 and run.sampling.temperature == 0.8 and run.sampling.top_p == 0.95
-    assert [m.name for m in run.metrics] == ["pass@1", "pass@2", "pass@5"]
+    assert [m.label for m in run.metrics] == ["pass@1", "pass@2", "pass@5"] and [m.k for m in run.metrics] == [1, 2, 5]
     for m in run.metrics:
         assert m.n == 3 and m.ci_method == "bootstrap" and m.ci_low is not None and m.ci_high is not None
         assert m.ci_low <= m.value <= m.ci_high
     samples = read_samples(run_json.parent / "samples.jsonl.gz")
     assert [s.item_id for s in samples] == ["HumanEval-0", "HumanEval-1", "HumanEval-2"]
     for s in samples:
-        assert len(s.outputs) == 5 and s.scores["n"] == 5.0
-        assert s.scores["c"] == sum(o.scores["pass"] for o in s.outputs)
+        assert len(s.outputs) == 5
+        assert s.scores["pass_rate"] == sum(o.scores["pass"] for o in s.outputs) / 5
         for o in s.outputs:
-            assert o.extracted["verdict"] in {"passed", "failed", "error", "timeout", "oom"}
-            assert o.detail and o.detail.startswith(o.extracted["verdict"])
+            assert isinstance(o.detail, CodeDetail) and o.detail.verdict in {"passed", "failed", "error", "timeout", "oom"}
+            assert o.scores["pass"] == float(o.detail.verdict == "passed")
     texts = [o.text for s in samples for o in s.outputs]
     assert len(set(texts)) > 1, "distinct seeds give distinct samples"
     grader = json.loads(run.suite.grader)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.records import ChoiceDetail
 from evals.store import read_run, read_samples
 from tests.support.servers import REPO
 
@@ -39,6 +40,6 @@ def test_run_backend_vllm_generative_and_loglikelihood(site_data: Path) -> None:
             assert len(samples) == 2 and all(s.outputs[0].text for s in samples)
             assert run.completion_tokens > 0
         else:
-            assert len(samples) == 3 and all("log-likelihoods" in (s.outputs[0].detail or "") for s in samples)
+            assert len(samples) == 3 and all(isinstance(s.outputs[0].detail, ChoiceDetail) for s in samples)
             assert run.suite.protocol == "loglikelihood"
     shutil.rmtree(site_data / "runs")

@@ -15,8 +15,10 @@ from evals.errors import ConfigError, DataError
 from evals.records import (
     BackendRecord,
     CostRecord,
+    MetricRef,
     MetricValue,
     ModelEntry,
+    NumericDetail,
     OutputRecord,
     RunRecord,
     SampleRecord,
@@ -44,9 +46,10 @@ def make_run(model_id: str = "smollm2-135m-instruct") -> RunRecord:
 
 
 def make_samples() -> list[SampleRecord]:
-    return [SampleRecord(item_id=f"gsm8k/test/{i:04d}", input="q", prompt="Q: q\nA:", reference="18",
+    return [SampleRecord(item_id=f"gsm8k/test/{i:04d}", prompt_sha256="0" * 64,
                          outputs=[OutputRecord(text="<script>alert(1)</script> The answer is 18.", finish="stop",
-                                               extracted={"strict": "18"}, scores={"strict": 1.0})],
+                                               detail=NumericDetail(strict="18", flexible="18"),
+                                               scores={"strict": 1.0})],
                          scores={"strict": float(i == 0)}) for i in range(2)]
 
 
@@ -56,7 +59,7 @@ def test_run_and_samples_round_trip(tmp_path: Path) -> None:
     assert paths.dir == tmp_path / "runs" / "smollm2-135m-instruct" / "gsm8k" / run.run_id
     assert read_run(paths.run_json) == run
     assert read_samples(paths.samples) == samples
-    assert run.metric("exact_match", "strict") is not None
+    assert run.metric(MetricRef(name="exact_match", variant="strict")) is not None
 
 
 def test_committed_schema_matches_record_types(tmp_path: Path) -> None:
@@ -77,7 +80,7 @@ def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
 
 def test_malformed_json_names_file_and_line(tmp_path: Path) -> None:
     p = tmp_path / "run.json"
-    p.write_text('{\n  "schema_version": 1,\n  oops\n}')
+    p.write_text('{\n  "schema_version": 2,\n  oops\n}')
     with pytest.raises(DataError) as exc:
         read_run(p)
     assert f"{p}:3" in str(exc.value)

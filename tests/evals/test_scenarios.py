@@ -27,8 +27,9 @@ from evals.backends.base import (
 from evals.errors import ConfigError
 from evals.grading.code_tests import CodeCheck, run_code_tests
 from evals.grading.graders import CodeTestsGrader, grade
-from evals.records import SampleRecord
+from evals.records import Group, SampleRecord, ScenarioDetail
 from evals.suites import get_suite
+from evals.suites.base import prompt_sha256
 from evals.suites.scenario_spec import SCENARIOS_DIR, load_scenario, load_scenarios
 from evals.suites.scenarios import ScenarioSuite
 from tests.conftest import podium
@@ -229,8 +230,9 @@ def test_native_tool_loop_good_answer_passes() -> None:
     second = next(r for r in backend.requests if r.key == f"{GCD}/native/greedy#1")
     assert second.tools and [m.role for m in second.prompt] == ["user", "assistant", "tool", "tool"]  # type: ignore[union-attr]
     assert isinstance(second.prompt, tuple) and second.prompt[2] == ChatMessage("tool", "3628800", tool_call_id="call_0_0")
-    assert out.extracted["tool_calls"] == ("calculate_factorial(10), calculate_factorial(8), "
-                                           "calculate_gcd(3628800, 40320)")
+    assert [c.name for t in out.transcript or [] for c in t.tool_calls] == [
+        "calculate_factorial", "calculate_factorial", "calculate_gcd"]
+    assert isinstance(out.detail, ScenarioDetail) and out.detail.protocol == "native" and out.detail.trial == 0
     assert rec.prompt_tokens == 30 and out.tokens == 15
 
 
@@ -259,7 +261,7 @@ def test_action_protocol_multi_turn_good_answer_passes() -> None:
                       f"{GCD}/action/greedy": [ACTION_FACTORIALS, ACTION_GCD, "The answer is 40320."]})
     got = run_items(ScenarioSuite(GCD), backend)
     out = got[f"{GCD}/action/greedy"].outputs[0]
-    assert out.scores["pass"] == 1.0, out.detail
+    assert out.scores["pass"] == 1.0, out.explanation
     first = next(r for r in backend.requests if r.key == f"{GCD}/action/greedy#0")
     assert not first.tools and isinstance(first.prompt, tuple)
     assert first.prompt[0].content.startswith('Write "Action:", followed by the list of actions')
@@ -275,7 +277,7 @@ def test_loop_stops_after_max_turns_and_errors_are_data() -> None:
     got = run_items(ScenarioSuite(GCD), backend)
     out = got[f"{GCD}/native/greedy"].outputs[0]
     assert sum(1 for r in backend.requests if r.key.startswith(f"{GCD}/native")) == 5
-    assert "stopped: still calling tools after 5 replies" in (out.detail or "")
+    assert "stopped: still calling tools after 5 replies" in (out.explanation or "")
     failed = got[f"{GCD}/action/greedy"]
     assert failed.outputs[0].error == "HTTP 500 from the test script" and failed.scores == {"pass": 0.0, "score": 0.0}
 
@@ -323,7 +325,7 @@ def test_graders_on_real_answers(sid: str, reply: str, passed: bool) -> None:
     rec = run_items(ScenarioSuite(sid), Replay({f"{sid}/plain/greedy": [reply], f"{sid}/native/greedy": [reply],
                                                 f"{sid}/action/greedy": [reply]}))
     for r in rec.values():
-        assert r.scores["pass"] == float(passed), r.outputs[0].detail
+        assert r.scores["pass"] == float(passed), r.outputs[0].explanation
 
 
 def test_rubric_without_a_judge_is_ungraded_and_left_out() -> None:
@@ -335,10 +337,11 @@ def test_rubric_without_a_judge_is_ungraded_and_left_out() -> None:
     assert "pass" not in rec.scores and rec.scores["ungraded"] == 1.0
     grade_rec = rec.outputs[0].grades[0]
     assert grade_rec.score is None and grade_rec.passed is None and "no judge configured" in grade_rec.explanation
-    assert int(rec.outputs[0].extracted["words"] or 0) > 100 and rec.outputs[0].extracted["mtld"]
+    detail = rec.outputs[0].detail
+    assert isinstance(detail, ScenarioDetail) and detail.stats and detail.stats.words > 100 and detail.stats.mtld
     metrics = suite.metrics(list(got.values()))
     assert not [m for m in metrics if m.name == "success_rate"]  # nothing graded: no rate, never a guess
-    ungraded = next(m for m in metrics if m.name == "ungraded" and m.group == f"scenario:{sid}")
+    ungraded = next(m for m in metrics if m.name == "ungraded" and m.group == Group(kind="scenario", id=sid))
     assert (ungraded.value, ungraded.n) == (1.0, 3)
     assert next(m for m in metrics if m.name == "words").value > 100
 
@@ -352,13 +355,14 @@ def test_metrics_per_scenario_protocol_category_with_wilson() -> None:
                                        [ACTION_ALL_AT_ONCE, "The answer is 40320."])  # placeholders, no retry
     suite = ScenarioSuite(GCD)
     got = run_items(suite, Replay(script), limit=4)
-    metrics = {(m.name, m.variant, m.group): m for m in suite.metrics(list(got.values()))}
+    metrics = {(m.name, m.variant, str(m.group) if m.group else None): m for m in suite.metrics(list(got.values()))}
     overall = metrics[("success_rate", "pass", None)]
     assert (overall.value, overall.n) == (5 / 8, 8) and overall.ci_method == "wilson" and overall.ci_low > 0.2
-    assert metrics[("success_rate", "native", f"scenario:{GCD}")].value == 1.0
-    assert metrics[("success_rate", "action", f"scenario:{GCD}")].value == 0.25
-    assert metrics[("success_rate", "pass", "category:tool_use")].n == 8
-    assert metrics[("grader_score", "1:tool_trace", f"scenario:{GCD}")].n == 8
+    assert metrics[("success_rate", "native", f"scenario {GCD}")].value == 1.0
+    assert metrics[("success_rate", "action", f"scenario {GCD}")].value == 0.25
+    assert metrics[("success_rate", "pass", "category tool_use")].n == 8
+    per_grader = metrics[("grader_score", "tool_trace", f"scenario {GCD}")]
+    assert per_grader.n == 8 and per_grader.position == 1
 
 
 # ------------------------------------------------------------------------------------- code tests (sandbox)
@@ -426,7 +430,10 @@ def test_tool_scenario_on_real_backends(backend_kind: str, request: pytest.Fixtu
         out = s.outputs[0]
         assert out.error is None and out.transcript and out.transcript[0].role == "assistant"
         assert out.grades[0].grader == "tool_trace" and 0 <= (out.grades[0].score or 0) <= 1
-        assert out.extracted["sampling"] == "temperature=0.0 top_p=1.0 seed=0 max_tokens=40"
-    assert result.run.suite.scenarios[0].id == GCD and result.run.metric("success_rate", "pass") is not None
+        assert isinstance(out.detail, ScenarioDetail)
+        sampling = out.detail.sampling
+        assert (sampling.temperature, sampling.top_p, sampling.seed, sampling.max_tokens) == (0.0, 1.0, 0, 40)
+        assert s.prompt and s.prompt_sha256 == prompt_sha256([t.model_dump() for t in s.prompt])  # type: ignore[union-attr]
+    assert result.run.suite.scenarios[0].id == GCD and result.run.main() is not None
     if backend_kind == "openai":
         backend.close()

@@ -1,0 +1,58 @@
+"""``podium upgrade``: rewrite site_data files of an older schema version in the current one."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import click
+
+from evals.atomic import write_json, write_jsonl_gz
+from evals.errors import DataError
+from evals.records import SCHEMA_VERSION, RunRecord, SampleRecord
+from evals.suites.lookup import load_suite_items, prompt_shas
+from evals.upgrade import run_version, upgrade_run, upgrade_sample
+from generator.cli.options import data_dir_option, resolve_data_dir
+
+
+def upgrade_dir(run_dir: Path, data_dir: Path) -> bool:
+    """Upgrade one run folder in place (samples first, then run.json); False when it is already current."""
+    run_json, samples = run_dir / "run.json", run_dir / "samples.jsonl.gz"
+    try:
+        raw = json.loads(run_json.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read run.json ({exc})", where=str(run_json), fix="restore it from git") from None
+    if run_version(raw) >= SCHEMA_VERSION:
+        return False
+    run = RunRecord.model_validate(upgrade_run(raw))
+    loaded = load_suite_items(run.suite.id, data_dir) if not run.suite.id.startswith("scenario") else None
+    shas = prompt_shas(loaded) if loaded else {}
+    protocol = run.suite.protocol
+    with gzip.open(samples, "rt", encoding="utf-8") as fh:
+        rows = [SampleRecord.model_validate(upgrade_sample(json.loads(line), run.suite.id, protocol, shas.get))
+                for line in fh if line.strip()]
+    write_jsonl_gz(samples, (r.model_dump_json() for r in rows))
+    write_json(run_json, run.model_dump(mode="json"))
+    return True
+
+
+@click.command()
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"))
+@data_dir_option
+def upgrade(root: Path, data_dir: Path | None) -> None:
+    """Rewrite every run under ROOT in the current schema (atomic, idempotent).
+
+    Benchmark text is dropped from samples; each prompt is kept as its sha256, rebuilt exactly from the benchmark
+    data directory when it is available.
+
+    \b
+    Example:
+      podium upgrade site_data
+    """
+    data = resolve_data_dir(data_dir)
+    dirs = sorted(p.parent for p in root.rglob("run.json"))
+    done = [d for d in dirs if upgrade_dir(d, data)]
+    for d in done:
+        click.echo(f"upgraded {d}")
+    click.echo(f"{len(done)} of {len(dirs)} run(s) upgraded to schema v{SCHEMA_VERSION}")
