@@ -65,6 +65,11 @@ class Suite(abc.ABC):
         return ItemText(item_id=item.id, question=item.fields.get("question", ""), choices=list(item.choices),
                         reference=item.reference)
 
+    def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
+        """``sample`` with every score recomputed from its stored outputs (the grader is deterministic), or None
+        when this suite cannot regrade without running something again. ``podium validate`` compares the two."""
+        return None
+
     #: True when samples must carry the prompt itself (the suite cannot rebuild it from the data directory).
     stores_prompt: bool = False
 

@@ -59,4 +59,5 @@ class BoolQ(MultipleChoiceSuite):
         return context("{passage}", "{question}") + "|' no',' yes'"
 
     def grader_config(self) -> str:
-        return json.dumps({"protocol": self.protocol, "choices": [" no", " yes"]})
+        parse = {"parse": "answer is yes/no, else the first yes/no word"} if self.protocol == "generative" else {}
+        return json.dumps({"protocol": self.protocol, "choices": [" no", " yes"], **parse})

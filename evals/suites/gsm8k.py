@@ -129,6 +129,17 @@ class GSM8K(GenerativeSuite):
         return SampleRecord(item_id=item.id, prompt_sha256=prompt_sha256(request.prompt), outputs=outputs,
                             scores=item_scores, prompt_tokens=completion.prompt_tokens)
 
+    def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
+        outs = []
+        for o in sample.outputs:
+            strict, flexible = extract_strict(o.text), extract_flexible(o.text)
+            outs.append(o.model_copy(update={
+                "detail": NumericDetail(strict=strict, flexible=flexible),
+                "scores": {"strict": float(is_correct(strict, item.reference)),
+                           "flexible": float(is_correct(flexible, item.reference))}}))
+        scores = {k: sum(o.scores[k] for o in outs) / len(outs) for k in ("strict", "flexible")} if outs else {}
+        return sample.model_copy(update={"outputs": outs, "scores": scores})
+
     def item_text(self, item: Item) -> ItemText:
         return ItemText(item_id=item.id, question=item.fields["question"], reference=item.reference)
 

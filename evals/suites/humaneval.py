@@ -155,6 +155,14 @@ class HumanEval(Suite):
             prompt_tokens=sum(comp.prompt_tokens for comp in comps),
             scores={"pass_rate": c / len(outs) if outs else 0.0}))
 
+    def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
+        """Scores from the stored verdicts (re-running the programs is `podium import samples`' job)."""
+        outs = [o.model_copy(update={"scores": {"pass": float(isinstance(o.detail, CodeDetail)
+                                                              and o.detail.verdict == "passed")}})
+                for o in sample.outputs]
+        rate = sum(o.scores["pass"] for o in outs) / len(outs) if outs else 0.0
+        return sample.model_copy(update={"outputs": outs, "scores": {"pass_rate": rate}})
+
     def prompt_sha256(self, item: Item) -> str:
         return prompt_sha256(self.requests(item, self.default_sampling())[0].prompt)
 

@@ -107,12 +107,29 @@ class MultipleChoiceSuite(Suite):
             norm = [ll / max(1, len(t)) for ll, t in zip(lls, choice_texts, strict=True)]
             pick_n = argmax(norm)
             scores["acc_norm"] = float(pick_n == it.gold)
-        detail = ChoiceDetail(loglikelihoods=[round(ll, 6) for ll in lls], greedy=list(greedy), picked=pick,
+        detail = ChoiceDetail(loglikelihoods=list(lls), greedy=list(greedy), picked=pick,
                               picked_norm=pick_n)
         out = OutputRecord(text=self.label(pick), finish="error" if errors else "stop", scores=scores, detail=detail,
                            error="; ".join(e for e in errors if e) or None)
         return SampleRecord(item_id=it.id, prompt_sha256=self.prompt_sha256(it), group=it.group, outputs=[out],
                             scores=scores)
+
+    def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
+        if not isinstance(item, MCItem) or len(sample.outputs) != 1:
+            return None
+        out = sample.outputs[0]
+        d = out.detail
+        if isinstance(d, ChoiceDetail) and len(d.loglikelihoods) == len(item.continuations):
+            again = self._grade_ll(item, d.loglikelihoods, d.greedy, [out.error])
+            return sample.model_copy(update={"scores": again.scores, "outputs": [again.outputs[0].model_copy(
+                update={"finish": out.finish, "error": out.error})]})
+        if isinstance(d, ParsedChoiceDetail):
+            picked = self.parse_choice(out.text, item) if not out.error else None
+            score = {"acc": float(picked == item.gold)}
+            return sample.model_copy(update={"scores": score, "outputs": [out.model_copy(update={
+                "scores": score, "detail": ParsedChoiceDetail(parsed=self.label(picked) if picked is not None
+                                                              else None, picked=picked)})]})
+        return None
 
     def prompt_sha256(self, item: Item) -> str:
         if self.protocol == "generative" and isinstance(item, MCItem):

@@ -223,6 +223,14 @@ class ScenarioSuite(Suite):
                             prompt=prompt, group=item.group, outputs=[out], scores=scores,
                             prompt_tokens=conv.prompt_tokens)
 
+    def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
+        """Item scores from the stored grades (the graders' verdicts themselves are not re-run here)."""
+        if len(sample.outputs) != 1:
+            return None
+        out = sample.outputs[0]
+        scores = item_scores(out.grades, failed=out.error is not None)
+        return sample.model_copy(update={"scores": scores, "outputs": [out.model_copy(update={"scores": scores})]})
+
     def prompt_sha256(self, item: Item) -> str:
         conv = self.conversation(item, self.default_sampling())
         return prompt_sha256([ChatTurn(role=m.role, content=m.content).model_dump() for m in conv.messages])
