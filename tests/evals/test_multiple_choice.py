@@ -3,6 +3,9 @@ the embedded model, category roll-ups, and the generative protocol through a rea
 
 from __future__ import annotations
 
+import csv
+import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -21,43 +24,60 @@ def first(suite_id: str, data_dir: Path, **opts: object) -> MCItem:
     return item
 
 
+def rows(path: Path) -> list[dict[str, object]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+# The expected prompts are built here from the raw rows by each protocol's documented formula (lm-eval's
+# templates), independently of the suite code; the rows' text itself is never committed.
 def test_mmlu_prompt_of_a_real_row(data_dir: Path) -> None:
     it = first("mmlu", data_dir, subjects=("anatomy",))
-    ctx = it.contexts[0]
-    assert ctx.startswith("The following are multiple choice questions (with answers) about anatomy.\n\n"
-                          "What is the embryological origin of the hyoid bone?\nA. The first pharyngeal arch\n"
-                          "B. The first and second pharyngeal arches\nC. The second pharyngeal arch\n"
-                          "D. The second and third pharyngeal arches\nAnswer: D\n\n")
-    assert ctx.count("\nAnswer:") == 6  # five shots from dev + the question
-    assert ctx.endswith("A. paralysis of the facial muscles.\nB. paralysis of the facial muscles and loss of taste.\n"
-                        "C. paralysis of the facial muscles, loss of taste and lacrimation.\n"
-                        "D. paralysis of the facial muscles, loss of taste, lacrimation and decreased salivation."
-                        "\nAnswer:")
-    assert it.continuations == (" A", " B", " C", " D") and it.gold == 0 and it.group == Group(kind="subject", id="anatomy")
+    with (data_dir / "mmlu/dev/anatomy_dev.csv").open(newline="", encoding="utf-8") as fh:
+        shots = list(csv.reader(fh))[:5]
+    with (data_dir / "mmlu/test/anatomy_test.csv").open(newline="", encoding="utf-8") as fh:
+        row = next(csv.reader(fh))
+
+    def block(r: list[str], answer: bool) -> str:
+        return (f"{r[0].strip()}\nA. {r[1]}\nB. {r[2]}\nC. {r[3]}\nD. {r[4]}\nAnswer:" + (f" {r[5]}" if answer else ""))
+
+    expected = ("The following are multiple choice questions (with answers) about anatomy.\n\n"
+                + "".join(block(r, True) + "\n\n" for r in shots) + block(row, False))
+    assert it.contexts == (expected,) * 4 and expected.count("\nAnswer:") == 6
+    assert it.continuations == (" A", " B", " C", " D") and it.gold == "ABCD".index(row[5])
+    assert it.group == Group(kind="subject", id="anatomy")
 
 
 def test_hellaswag_preprocessing_of_a_real_row(data_dir: Path) -> None:
     it = first("hellaswag", data_dir)
-    # activity label + ": " + ctx_a + " " + ctx_b.capitalize()
-    assert it.contexts[0] == "Roof shingle removal: A man is sitting on a roof. He"
-    assert it.continuations[3] == " starts pulling up roofing on a roof." and it.gold == 3
+    row = rows(data_dir / "hellaswag" / "hellaswag_val.jsonl.gz")[0]
     from evals.suites.hellaswag import preprocess
 
+    # activity label + ": " + ctx_a + " " + ctx_b.capitalize(), then lm-eval's bracket clean-up
+    ctx_b = str(row["ctx_b"])
+    assert it.contexts[0] == preprocess(f"{row['activity_label']}: {row['ctx_a']} {ctx_b.capitalize()}")
+    assert it.contexts[0].count(": ") >= 1 and "[" not in it.contexts[0]
+    endings = row["endings"]
+    assert isinstance(endings, list)
+    assert it.continuations == tuple(" " + preprocess(e) for e in endings) and it.gold == int(str(row["label"]))
     assert preprocess("Do it [step] now [title] Next  step") == "Do it now. Next step"
 
 
 def test_boolq_prompt_of_a_real_row(data_dir: Path) -> None:
     it = first("boolq", data_dir)
-    assert it.contexts[0].startswith("Ethanol fuel -- All biomass goes through at least some of these steps")
-    assert it.contexts[0].endswith("\nQuestion: does ethanol take more energy make that produces?\nAnswer:")
-    assert it.continuations == (" no", " yes") and it.gold == 0
+    row = rows(data_dir / "boolq" / "dev.jsonl")[0]
+    assert it.contexts[0] == f"{row['title']} -- {row['passage']}\nQuestion: {row['question']}?\nAnswer:"
+    assert it.continuations == (" no", " yes") and it.gold == int(bool(row["answer"]))
 
 
 def test_winogrande_partial_scoring_of_a_real_row(data_dir: Path) -> None:
     it = first("winogrande", data_dir)
-    assert it.contexts == ("Sarah was a much better surgeon than Maria so Sarah",
-                           "Sarah was a much better surgeon than Maria so Maria")
-    assert it.continuations == (" always got the easier cases.",) * 2 and it.gold == 1
+    row = rows(next((data_dir / "winogrande").glob("*.jsonl")))[0]
+    sentence = str(row["sentence"])
+    head, _, tail = sentence.partition("_")
+    assert it.contexts == (head + str(row["option1"]), head + str(row["option2"]))
+    assert it.continuations == (" " + tail.strip(),) * 2 and it.gold == int(str(row["answer"])) - 1
 
 
 def test_loglikelihood_is_exact_and_deterministic(embedded, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
