@@ -28,7 +28,7 @@ FULL = {"gsm8k": 1319, "mmlu": 14042, "hellaswag": 10042, "boolq": 3270, "winogr
 def v1_prompt(suite: object, item: object) -> object:
     if isinstance(item, MCItem):
         return item.contexts[item.gold] + "▮"
-    request = getattr(suite, "request", None) or (lambda it, s: getattr(suite, "requests")(it, s)[0])
+    request = getattr(suite, "request", None) or (lambda it, s: suite.requests(it, s)[0])  # type: ignore[attr-defined]
     req: GenerateRequest = request(item, suite.default_sampling())  # type: ignore[attr-defined]
     return req.prompt if isinstance(req.prompt, str) else [m.content for m in req.prompt]
 
