@@ -23,7 +23,8 @@ from evals.yamlio import load_yaml_model
 
 def check_records(root: Path, scan: Scan) -> list[Problem]:
     problems: list[Problem] = []
-    models = {p.stem for p in scan.models}
+    # a model whose file is broken is still known (its own problem is reported once, at the model file)
+    models = {p.stem for p in scan.seen if p.parent == root / "models" and p.suffix == ".yaml" and not p.is_symlink()}
     for path in scan.models:
         problems += _check_model(path, scan.clean[path])
     problems += _check_runs(root, scan, models)
@@ -31,7 +32,7 @@ def check_records(root: Path, scan: Scan) -> list[Problem]:
         if path.parent == root / "schema":
             problems += _check_schema_file(path, content)
         elif path.parent == root / "reported" and isinstance(content, str):
-            problems += check_reported(path, content, models | {p.stem for p in (root / "models").glob("*.yaml")})
+            problems += check_reported(path, content, models)
     return problems
 
 

@@ -39,4 +39,4 @@ def validate(root: Path, fmt: str) -> None:
     if problems:
         click.secho(f"{len(problems)} problem(s) in {root}", fg="red", err=True)
         raise SystemExit(1)
-    click.echo(f"ok: {counts['models']} model(s), {counts['runs']} run(s), {counts['files']} file(s) valid")
+    click.echo(f"ok: {counts['models']} model(s), {counts['runs']} run(s) valid ({counts['files']} files checked)")
