@@ -22,6 +22,7 @@ COMMANDS = {
     "merge": "generator.cli.merge:merge",
     "validate": "generator.cli.validate:validate",
     "schema": "generator.cli.schema:schema",
+    "add-model": "generator.cli.add_model:add_model",
 }
 
 
