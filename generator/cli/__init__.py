@@ -23,6 +23,7 @@ COMMANDS = {
     "validate": "generator.cli.validate:validate",
     "schema": "generator.cli.schema:schema",
     "upgrade": "generator.cli.upgrade:upgrade",
+    "add-model": "generator.cli.add_model:add_model",
 }
 
 

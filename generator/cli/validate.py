@@ -1,4 +1,4 @@
-"""``podium validate``: check site_data/ (what PR validation runs)."""
+"""``podium validate``: check site_data/ strictly (what pull-request validation runs)."""
 
 from __future__ import annotations
 
@@ -7,33 +7,36 @@ from pathlib import Path
 import click
 
 from evals.errors import DataError
-from generator.site.load import load_site_data
+from evals.validation import validate_tree
 
 
 @click.command()
 @click.argument("root", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"))
-def validate(root: Path) -> None:
-    """Validate every model entry, run record and samples file under ROOT; list all problems.
+@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
+              help="text: 'file:line: what — how to fix'; github: workflow annotations (::error file=…,line=…::).")
+def validate(root: Path, fmt: str) -> None:
+    """Validate every file under ROOT; list all problems, exit 1 if there is any.
+
+    \b
+    Checks: layout (no stray or misplaced files), no symlinks, size limits (also decompressed samples),
+    UTF-8 without BOM, no merge-conflict markers, no secret-looking strings, strict JSON/YAML (no duplicate
+    keys, NaN/Infinity, anchors/aliases, numbers in quotes), the record schemas, model id = file name, run ids
+    unique, run folder = its model/suite/run id, samples complete, reported rows (known model, source, date).
 
     \b
     Example:
       podium validate site_data
+      podium validate site_data --format github    # in GitHub Actions
     """
     if not root.is_dir():
         raise DataError("directory not found", where=str(root), fix="pass the site_data directory")
-    data = load_site_data(root)
-    for lr in data.runs:  # samples are read fully here (the site build reads them too)
-        try:
-            samples = lr.samples()
-        except DataError as exc:
-            data.problems.append(exc.one_line())
-            continue
-        if len(samples) != lr.run.n_items:
-            data.problems.append(f"{lr.dir}: run.json says {lr.run.n_items} items, samples has {len(samples)}")
-        if len({s.item_id for s in samples}) != len(samples):
-            data.problems.append(f"{lr.dir}: duplicate item ids in samples.jsonl.gz")
-    for p in data.problems:
-        click.secho(f"error: {p}", fg="red", err=True)
-    if data.problems:
+    problems, counts = validate_tree(root)
+    for p in problems:
+        if fmt == "github":
+            click.echo(p.github())
+        else:
+            click.secho(f"error: {p.text()}", fg="red", err=True)
+    if problems:
+        click.secho(f"{len(problems)} problem(s) in {root}", fg="red", err=True)
         raise SystemExit(1)
-    click.echo(f"ok: {len(data.models)} model(s), {len(data.runs)} run(s) valid")
+    click.echo(f"ok: {counts['models']} model(s), {counts['runs']} run(s) valid ({counts['files']} files checked)")

@@ -1,0 +1,26 @@
+"""Strict checks of a ``site_data/`` tree, every problem as ``file:line: what — how to fix``.
+
+Two stages: :mod:`evals.validation.files` looks at every file as bytes (layout, symlinks, sizes, encoding,
+strict JSON/YAML, secrets) and :mod:`evals.validation.records` validates the files that passed against the
+record types and across files (ids, run ids, reported rows). A file that fails the first stage is never parsed
+by the second, so no input can end in a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evals.validation.files import Limits, check_files
+from evals.validation.problems import Problem
+from evals.validation.records import check_records
+
+__all__ = ["Limits", "Problem", "validate_tree"]
+
+
+def validate_tree(root: Path, limits: Limits | None = None) -> tuple[list[Problem], dict[str, int]]:
+    """All problems under ``root`` (sorted by file and line) and counts of what was checked."""
+    scan = check_files(root, limits or Limits())
+    problems = list(scan.problems)
+    problems += check_records(root, scan)
+    counts = {"files": len(scan.seen), "models": len(scan.models), "runs": len(scan.runs)}
+    return sorted(set(problems), key=Problem.sort_key), counts

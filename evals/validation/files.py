@@ -1,0 +1,174 @@
+"""Stage 1: every path under site_data as bytes — layout, links, sizes, encoding, strict syntax, secrets."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evals.validation.layout import kind_of, misplaced_fix
+from evals.validation.problems import Problem
+from evals.validation.secrets import FIX as SECRET_FIX
+from evals.validation.secrets import find_secrets
+from evals.validation.strict import StrictError, loads_json, loads_yaml
+
+MiB = 1024 * 1024
+CONFLICT_MARKERS = ("<<<<<<< ", "<<<<<<<\n", "=======\n", ">>>>>>> ", ">>>>>>>\n", "||||||| ")
+
+
+@dataclass(frozen=True)
+class Limits:
+    file_bytes: int = 25 * MiB  # any one file as stored (GitHub refuses files over 100 MB)
+    samples_bytes: int = 256 * MiB  # one samples.jsonl.gz once decompressed
+
+
+@dataclass
+class Scan:
+    problems: list[Problem] = field(default_factory=list)
+    seen: list[Path] = field(default_factory=list)
+    clean: dict[Path, Any] = field(default_factory=dict)  # file → parsed content (None for samples / csv text)
+    models: list[Path] = field(default_factory=list)
+    runs: list[Path] = field(default_factory=list)
+
+
+def check_files(root: Path, limits: Limits) -> Scan:
+    scan = Scan()
+    if root.is_symlink():
+        scan.problems.append(Problem.at(root, None, "site_data is a symbolic link", "use a real directory"))
+        return scan
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        for d in list(dirnames):
+            if (here / d).is_symlink():
+                dirnames.remove(d)
+                scan.problems.append(_link_problem(here / d))
+        dirnames.sort()
+        for name in sorted(filenames):
+            _check_path(root, here / name, limits, scan)
+    return scan
+
+
+def _link_problem(path: Path) -> Problem:
+    return Problem.at(path, None, f"symbolic link (→ {os.readlink(path)})",
+                      "site_data holds plain files only: replace the link with the file's own content")
+
+
+def _check_path(root: Path, path: Path, limits: Limits, scan: Scan) -> None:
+    scan.seen.append(path)
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        scan.problems.append(_link_problem(path))
+        return
+    if not stat.S_ISREG(mode):
+        scan.problems.append(Problem.at(path, None, "not a regular file", "remove it"))
+        return
+    parts = path.relative_to(root).parts
+    kind = kind_of(parts)
+    if kind is None:
+        scan.problems.append(Problem.at(path, None, "stray or misplaced file", misplaced_fix(parts)))
+        return
+    size = path.stat().st_size
+    if size > limits.file_bytes:
+        scan.problems.append(Problem.at(path, None, f"file is {size / MiB:.1f} MiB, over the limit of "
+                                        f"{limits.file_bytes / MiB:.0f} MiB", "evaluate fewer items per run or "
+                                        "store less per sample"))
+        return
+    if kind == "samples":
+        if _check_samples(path, limits, scan.problems):
+            scan.clean[path] = None
+        return
+    before = len(scan.problems)
+    content = _check_text(path, kind, scan.problems)
+    if len(scan.problems) == before:
+        scan.clean[path] = content
+        if kind == "model":
+            scan.models.append(path)
+        elif kind == "run":
+            scan.runs.append(path.parent)
+
+
+def _decode(data: bytes, path: Path, problems: list[Problem]) -> str | None:
+    if data.startswith(b"\xef\xbb\xbf"):
+        problems.append(Problem.at(path, 1, "starts with a UTF-8 byte-order mark (BOM)",
+                                   "save the file as UTF-8 without BOM"))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.append(Problem.at(path, line, f"not UTF-8 (byte 0x{data[exc.start]:02x} at column {col})",
+                                   "save the file as UTF-8"))
+        return None
+
+
+def _check_text(path: Path, kind: str, problems: list[Problem]) -> Any:
+    text = _decode(path.read_bytes(), path, problems)
+    if text is None:
+        return None
+    for lineno, line in enumerate(text.splitlines(keepends=True), 1):
+        if line.startswith(CONFLICT_MARKERS) or line.rstrip("\r\n") in ("<<<<<<<", "=======", ">>>>>>>"):
+            problems.append(Problem.at(path, lineno, "merge-conflict marker",
+                                       "resolve the conflict (keep one side) and remove the marker lines"))
+    problems += [Problem.at(path, line, what, SECRET_FIX) for line, what in find_secrets(text)]
+    try:
+        if kind in ("run", "schema"):
+            return loads_json(text)
+        if kind == "model":
+            return loads_yaml(text)
+    except StrictError as exc:
+        problems.append(Problem.at(path, exc.line, exc.what, exc.fix))
+        return None
+    return text
+
+
+def _check_samples(path: Path, limits: Limits, problems: list[Problem]) -> bool:
+    """Stream-decompress (never more than the limit), each line strict JSON; True when clean."""
+    before = len(problems)
+    total, lineno, pending = 0, 0, b""
+    try:
+        with gzip.open(path, "rb") as fh:
+            while chunk := fh.read(1 * MiB):
+                total += len(chunk)
+                if total > limits.samples_bytes:
+                    problems.append(Problem.at(path, None, f"decompresses to more than {limits.samples_bytes // MiB} "
+                                               "MiB (gzip bomb or oversized run)", "evaluate fewer items per run"))
+                    return False
+                *lines, pending = (pending + chunk).split(b"\n")
+                for raw in lines:
+                    lineno += 1
+                    _check_sample_line(path, lineno, raw, problems)
+    except (OSError, EOFError, zlib.error) as exc:
+        problems.append(Problem.at(path, None, f"not a valid gzip file ({exc})",
+                                   "re-create it with podium (a truncated upload or an uncompressed file?)"))
+        return False
+    if pending.strip():
+        _check_sample_line(path, lineno + 1, pending, problems)
+    return len(problems) == before
+
+
+def _check_sample_line(path: Path, lineno: int, raw: bytes, problems: list[Problem]) -> None:
+    if len(problems) > 200:
+        return  # one broken file should not bury the rest of the report
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem.at(path, lineno, f"not UTF-8 (byte 0x{raw[exc.start]:02x}, decompressed line "
+                                   f"{lineno})", "write samples as UTF-8"))
+        return
+    problems += [Problem.at(path, lineno, f"{what} (decompressed line {lineno})", SECRET_FIX)
+                 for _, what in find_secrets(text)]
+    if not text.strip():
+        problems.append(Problem.at(path, lineno, "empty line in samples", "one JSON object per line"))
+        return
+    try:
+        value = loads_json(text)
+    except StrictError as exc:
+        problems.append(Problem.at(path, lineno, f"{exc.what} (decompressed line {lineno})", exc.fix))
+        return
+    if not isinstance(value, dict):
+        problems.append(Problem.at(path, lineno, "sample line is not a JSON object", "one JSON object per line"))
