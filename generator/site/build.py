@@ -11,23 +11,27 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from evals.atomic import write_json, write_text
 from evals.errors import ConfigError, DataError
-from generator.site import charts
-from generator.site.gallery import write_gallery
-from generator.site.load import SiteData, load_site_data
+from evals.records import ItemText, MetricRef
+from generator.site import charts, leaderboard
+from generator.site.extra_pages import render_scaling, render_seed
+from generator.site.gallery import SuiteVectors, write_gallery
+from generator.site.load import LoadedRun, SiteData, load_site_data
 from generator.site.pages import render
 from generator.site.scenario_pages import render_scenarios
 from generator.site.suite_pages import render_suite
 from generator.site.tables import scores_frame
-from generator.site.views import LeaderRow, RunView, SuiteColumn, metric_cell
+from generator.site.views import RunView, metric_cell, pct
 
 ASSETS = Path(__file__).parent / "assets"
 VENDOR = {  # npm package → file, pinned in assets/package.json to Altair 6.3's Vega-Lite schema (v6.4.1)
@@ -47,12 +51,17 @@ class SuiteMeta:
     protocol: str
     shots: int
     split: str
-    main: tuple[str, str]
+    main: MetricRef | None
     metric_help: dict[str, str]
+    version: str
+    template_sha: str
+    dataset_sha256: str
 
     @property
     def metric_label(self) -> str:
-        return f"{self.main[0]} ({self.main[1]})"
+        if self.main is None:
+            return "score"
+        return f"{self.main.label} ({self.main.variant})" + (" macro" if self.main.aggregation == "macro" else "")
 
 
 @dataclass(frozen=True)
@@ -79,15 +88,13 @@ def copy_vendor(dest: Path) -> None:
 
 
 def suite_meta(data: SiteData) -> dict[str, SuiteMeta]:
-    """Display metadata per suite id, from the newest run of each suite (site_data is the only input)."""
+    """Display metadata per suite id, from the newest shown run of each suite (site_data is the only input)."""
     metas: dict[str, SuiteMeta] = {}
-    for lr in sorted(data.runs, key=lambda r: r.run.finished_at):
+    for lr in sorted(data.latest().values(), key=lambda r: r.run.finished_at):
         sr = lr.run.suite
-        first = lr.run.metrics[0] if lr.run.metrics else None
-        main = (sr.main_metric[0], sr.main_metric[1]) if len(sr.main_metric) == 2 else (
-            (first.name, first.variant) if first else ("score", "default"))
         metas[sr.id] = SuiteMeta(sr.id, sr.display_name or sr.id, sr.description or "", sr.protocol, sr.shots,
-                                 sr.split, main, dict(sr.metric_help))
+                                 sr.split, sr.main_metric, dict(sr.metric_help), sr.version, sr.template_sha,
+                                 sr.dataset_sha256)
     return dict(sorted(metas.items()))
 
 
@@ -108,8 +115,14 @@ def _mkdocs_config(base: Path, docs_dir: Path, site_dir: Path, nav: list[Any]) -
 
 
 def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdocs.yml"),
-               docs_src: Path | None = None, work: Path = Path(".podium/site-src")) -> BuildResult:
-    """Build into ``site_dir``; hand-written pages come from ``docs/`` next to ``mkdocs_yml``."""
+               docs_src: Path | None = None, work: Path = Path(".podium/site-src"),
+               texts: Mapping[str, ItemText] | None = None, texts_hint: str | None = None) -> BuildResult:
+    """Build into ``site_dir``; hand-written pages come from ``docs/`` next to ``mkdocs_yml``.
+
+    ``texts`` (item id → benchmark text, read from the benchmark data directory by the caller) fills the
+    gallery's question text, stored once per item; without it the gallery shows ids, outputs and grades and
+    ``texts_hint`` says how to get the text.
+    """
     t0 = time.perf_counter()
     docs_src = docs_src if docs_src is not None else mkdocs_yml.parent / "docs"
     if not mkdocs_yml.is_file():
@@ -131,25 +144,29 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     for f in ("podium.js", "podium.css"):
         shutil.copyfile(ASSETS / f, docs / "assets" / f)
 
-    pages = _render_pages(data, metas, docs)
+    # gallery data first (its per-item vectors feed the paired tests); moved into the site after MkDocs
+    gallery_tmp = work / "gallery-data"
+    hint = texts_hint or "question text not shown: build with the benchmark data directory to join it"
+    vectors = write_gallery(data, gallery_tmp, texts, hint, {sid: m.name for sid, m in metas.items()})
+    pages = render_all(data, metas, vectors, docs, texts is not None, None if texts is not None else hint)
     has_scenarios = render_scenarios(data, docs)
     pages += has_scenarios
-    write_gallery(data, {sid: m.main[1] for sid, m in metas.items()}, docs / "gallery" / "data")
-    pages += 1
 
     hand = sorted(p.relative_to(docs_src).as_posix() for p in docs_src.glob("*.md")) if docs_src.is_dir() else []
     nav: list[Any] = [{"Leaderboard": "index.md"}]
-    if metas:
-        benchmarks = [{html.escape(m.name): f"suites/{sid}.md"} for sid, m in metas.items()
-                      if not sid.startswith("scenario")]  # scenario suites are under "Scenarios"
-        if benchmarks:
-            nav.append({"Benchmarks": benchmarks})
-    if data.models:
-        used = sorted({lr.run.model_id for lr in data.runs})
-        nav.append({"Models": [{html.escape(data.models[mid].name): f"models/{mid}.md"} for mid in used]})
+    benchmarks = [{html.escape(m.name): f"suites/{sid}.md"} for sid, m in metas.items()
+                  if not sid.startswith("scenario")]  # scenario suites are under "Scenarios"
+    if benchmarks:
+        nav.append({"Benchmarks": benchmarks})
+    nav.append({"Compare": "compare.md"})
+    nav.append({"Quality vs cost": "quality-vs-cost.md"})
+    if (docs / "scaling.md").exists():
+        nav.append({"Scaling (pass@k)": "scaling.md"})
+    nav.append({"Small model vs GPT-4o?": "small-vs-large.md"})
     if has_scenarios:
         nav.append({"Scenarios": "scenarios.md"})
     nav.append({"Output gallery": "gallery/index.md"})
+    nav.append({"Models": "models/index.md"})
     nav += [p for p in hand if p != "index.md"]
     config = _mkdocs_config(mkdocs_yml, docs.resolve(), site_dir, nav)
 
@@ -162,51 +179,101 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
         mkdocs_build(load_config(config_file=str(config)))
     except MkDocsException as exc:
         raise ConfigError(f"MkDocs build failed ({exc})", where=str(config)) from None
+    target = site_dir / "gallery" / "data"
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(gallery_tmp), str(target))
     return BuildResult(site_dir, pages, len(data.runs), data.problems, time.perf_counter() - t0)
 
 
-def _render_pages(data: SiteData, metas: dict[str, SuiteMeta], docs: Path) -> int:
-    main = {sid: m.main for sid, m in metas.items()}
-    frame = scores_frame(data, main)
-    latest = data.latest()
-    built_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    # leaderboard
-    suites = [SuiteColumn(sid, m.name, m.metric_label, m.protocol) for sid, m in metas.items()]
-    rows: dict[str, LeaderRow] = {}
-    for (mid, sid), lr in latest.items():
-        metric = lr.run.metric(*metas[sid].main)
-        if metric is not None:
-            row = rows.setdefault(mid, LeaderRow(data.models[mid]))
-            row.cells[sid] = metric_cell(metric, lr.run.suite.protocol)
-    ordered = sorted(rows.values(), key=lambda r: -max((c.sort for c in r.cells.values()), default=0))
-    render("leaderboard.md.j2", "index.md", docs, suites=suites, rows=ordered, built_at=built_at,
-           n_runs=len(data.runs))
+def _usd(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return f"${x:,.0f}" if x >= 100 else f"${x:,.2f}" if x >= 1 else f"${x:.4f}"
+
+
+def render_all(data: SiteData, metas: dict[str, SuiteMeta], vectors: dict[str, SuiteVectors], docs: Path,
+               has_texts: bool, hint: str | None) -> int:
+    sel = data.selection()
+    shown = sel.shown
+    frame = scores_frame(data)
+    built_at = datetime.now(UTC).strftime("%Y-%m-%d")
+    cols = leaderboard.columns(shown)
+    rows = leaderboard.build_rows(data.models, shown, cols, data.reported)
+    families = sorted({r.model.family for r in rows})
+    render("leaderboard.md.j2", "index.md", docs, cols=cols, rows=rows, built_at=built_at, n_runs=len(data.runs),
+           families=families, usd=_usd, pct=pct, chance_cols=[c for c in cols if c.in_average])
     mains = frame[frame["main"]]
-    write_json(docs / "charts" / "leaderboard.json",
-               charts.score_bars(mains.assign(variant=mains["suite"] + " " + mains["variant"]),
-                                 "Main metric per suite (95% CI)"))
-    write_json(docs / "charts" / "quality-vs-cost.json",
-               charts.quality_vs_cost(mains, "Quality vs cost (main metric, 95% CI)"))
+    write_json(docs / "charts" / "leaderboard.json", charts.faceted_scores(mains, "Main metric per suite (95% CI)"))
     count = 1
+    # quality vs cost (average and per suite), with the Pareto frontier named
+    qc_points = [(r.model.name, r.cost, r.average) for r in rows if r.cost is not None and r.average is not None
+                 and not r.missing]
+    front = leaderboard.pareto([(n, c, q) for n, c, q in qc_points if c is not None and q is not None])
+    qc = pd.DataFrame([{"model": n, "cost": c, "value": q, "frontier": n in front} for n, c, q in qc_points])
+    write_json(docs / "charts" / "qc-average.json", charts.pareto_scatter(
+        qc, "Normalised average vs cost of all suites", "normalised average above chance", "cost of all runs (USD)"))
+    per_suite_front = {}
+    for c in cols:
+        sub = mains[(mains["suite"] == c.id) & mains["cost_usd"].notna()]
+        pts = [(str(name), float(cost), float(value)) for name, cost, value in
+               zip(sub["model"], sub["cost_usd"], sub["value"], strict=True)]
+        f = leaderboard.pareto(pts)
+        per_suite_front[c.id] = sorted(f)
+        df = pd.DataFrame([{"model": n, "cost": x, "value": y, "frontier": n in f} for n, x, y in pts])
+        if len(df):
+            write_json(docs / "charts" / f"qc-{c.id}.json", charts.pareto_scatter(
+                df, f"{c.name}: {c.metric} vs cost of the run", c.metric, "cost of the run (USD)"))
+    render("quality_cost.md.j2", "quality-vs-cost.md", docs, cols=cols, front=sorted(front),
+           per_suite_front=per_suite_front,
+           points=sorted(qc_points, key=lambda p: p[1] or 0), usd=_usd)
+    count += 1
     # per-suite pages
-    reported = data.reported
     for sid, meta in metas.items():
-        render_suite(sid, meta, data, latest, reported, frame, docs)
+        render_suite(sid, meta, data, shown, data.reported, frame, docs, vectors.get(sid))
         count += 1
+    # scaling + the seed question
+    count += render_scaling(data, shown, docs)
+    render_seed(data, shown, docs, rows)
+    count += 1
     # per-model pages
+    model_links = []
     for mid in sorted({lr.run.model_id for lr in data.runs}):
-        rvs = []
-        for lr in sorted((r for r in data.runs if r.run.model_id == mid), key=lambda r: r.run.finished_at,
-                         reverse=True):
-            link = f"../../gallery/#suite={lr.run.suite.id}&models={mid}"
-            rv = RunView(lr.run, data.models[mid], link)
-            rvs.append({"run": lr.run, "cost": rv.cost, "tokens_per_second": rv.tokens_per_second,
-                        "gallery_link": link, "cells": [(m, metric_cell(m)) for m in lr.run.metrics]})
-        render("model.md.j2", f"models/{mid}.md", docs, model=data.models[mid], runs=rvs)
+        shown_here = sorted((lr for (m, _), lr in shown.items() if m == mid), key=lambda lr: lr.run.suite.id)
+        others = sel.other.get(mid, [])
+        render("model.md.j2", f"models/{mid}.md", docs, model=data.models[mid],
+               runs=[_run_view(lr, data, mid, sel.versions) for lr in shown_here],
+               others=[_run_view(lr, data, mid, sel.versions) for lr in others], pct=pct)
+        model_links.append(data.models[mid])
         count += 1
-    render("gallery.md.j2", "gallery/index.md", docs)
+    render("models.md.j2", "models/index.md", docs, models=model_links)
+    # compare (client-side from the gallery's per-model vectors)
+    render("compare.md.j2", "compare.md", docs,
+           models=sorted((data.models[m] for m in {mid for mid, _ in shown}), key=lambda m: m.name.lower()),
+           suites=cols, default=[r.model.id for r in rows[:2]])
+    render("gallery.md.j2", "gallery/index.md", docs, has_texts=has_texts, hint=hint)
+    count += 2
     downloads = docs / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
     frame.to_csv(downloads / "scores.csv", index=False)
-    write_text(downloads / "scores.json", json.dumps(frame.to_dict(orient="records"), indent=1, default=str))
+    records = [{k: leaderboard.finite(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
+    write_text(downloads / "scores.json", json.dumps(records, indent=1, allow_nan=False, default=str))
     return count
+
+
+def _run_view(lr: LoadedRun, data: SiteData, mid: str, versions: dict[str, str]) -> dict[str, Any]:
+    run = lr.run
+    link = f"../../gallery/#suite={run.suite.id}&models={mid}"
+    rv = RunView(run, data.models[mid], link)
+    why = ""
+    if run.shard is not None:
+        why = f"shard {run.shard} (not merged)"
+    elif versions.get(run.suite.id) != run.suite.version:
+        why = "other suite version"
+    elif run.partial:
+        why = f"partial: first {run.n_items:,} of {run.suite.items_total:,}"
+    main = run.main()
+    return {"run": run, "cost": rv.cost, "tokens_per_second": rv.tokens_per_second, "gallery_link": link,
+            "main": main, "why": why,
+            "cells": [(m, metric_cell(m)) for m in run.metrics if m.group is None or m.group.kind == "category"]}

@@ -91,3 +91,52 @@ def group_bars(df: pd.DataFrame, title: str, group_title: str) -> dict[str, Any]
     errs = base.mark_errorbar(color="black").encode(x="ci_low:Q", x2="ci_high:Q")
     spec: dict[str, Any] = (bars + errs).properties(title=title, width="container").to_dict()
     return spec
+
+
+def _dots(df: pd.DataFrame, y_title: str | None = None) -> Any:
+    base = alt.Chart(df).encode(y=alt.Y("model:N", sort=alt.EncodingSortField("value", order="descending"),
+                                        title=y_title, axis=alt.Axis(labelLimit=220)))
+    whisk = base.mark_rule(color="#7986cb", strokeWidth=2).encode(
+        x=alt.X("ci_low:Q", title="score (95% CI)", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        x2="ci_high:Q")
+    dots = base.mark_point(filled=True, size=40, color="#3f51b5").encode(
+        x="value:Q",
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("value:Q", format=".1%"),
+                 alt.Tooltip("ci_low:Q", format=".1%", title="CI low"),
+                 alt.Tooltip("ci_high:Q", format=".1%", title="CI high"), alt.Tooltip("n:Q")])
+    return alt.layer(whisk, dots)
+
+
+def score_dots(frame: pd.DataFrame, title: str) -> dict[str, Any]:
+    """Dot-and-whisker: one line per model, sorted by score — legible at 200 models."""
+    df = frame[["model", "value", "ci_low", "ci_high", "n"]].copy()
+    spec: dict[str, Any] = _dots(df).properties(title=title, width="container",
+                                                height=alt.Step(14)).to_dict()
+    return spec
+
+
+def faceted_scores(frame: pd.DataFrame, title: str) -> dict[str, Any]:
+    """One dot-and-whisker panel per suite (each sorted on its own), wrapped two per line."""
+    df = frame[["model", "suite", "value", "ci_low", "ci_high", "n"]].copy()
+    chart = _dots(df).properties(width=300, height=alt.Step(12)).facet(
+        facet=alt.Facet("suite:N", title=None), columns=2).resolve_scale(y="independent")
+    spec: dict[str, Any] = chart.properties(title=title).to_dict()
+    return spec
+
+
+def pareto_scatter(df: pd.DataFrame, title: str, y_title: str, x_title: str) -> dict[str, Any]:
+    """Quality against cost (symlog x); the Pareto frontier drawn as a step line and its models named."""
+    if not len(df):
+        df = pd.DataFrame(columns=["model", "cost", "value", "frontier"])
+    base = alt.Chart(df).encode(x=alt.X("cost:Q", title=x_title + ", symlog", scale=alt.Scale(type="symlog")),
+                                y=alt.Y("value:Q", title=y_title))
+    points = base.mark_point(filled=True, size=60).encode(
+        color=alt.condition("datum.frontier", alt.value("#e65100"), alt.value("#7986cb")),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("cost:Q", format="$.4f"),
+                 alt.Tooltip("frontier:N", title="on the frontier")])
+    front = base.transform_filter("datum.frontier").mark_line(interpolate="step-after", color="#e65100")
+    labels = base.transform_filter("datum.frontier").mark_text(align="left", dx=6, dy=-6, fontSize=10).encode(
+        text="model:N")
+    spec: dict[str, Any] = alt.layer(front, points, labels).properties(
+        title=title, width="container", height=360).to_dict()
+    return spec

@@ -26,14 +26,54 @@ class SiteData:
     runs: list[LoadedRun] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     reported: list[ReportedResult] = field(default_factory=list)
+    _selection: Selection | None = field(default=None, repr=False)
 
     def latest(self) -> dict[tuple[str, str], LoadedRun]:
-        """The newest full (unsharded) run per (model, suite)."""
-        best: dict[tuple[str, str], LoadedRun] = {}
-        for lr in sorted(self.runs, key=lambda r: r.run.finished_at):
-            if lr.run.shard is None:
-                best[(lr.run.model_id, lr.run.suite.id)] = lr
-        return best
+        """The run shown per (model, suite): see :func:`select_runs`."""
+        return self.selection().shown
+
+    def selection(self) -> Selection:
+        if self._selection is None:
+            self._selection = select_runs(self.runs)
+        return self._selection
+
+
+@dataclass
+class Selection:
+    shown: dict[tuple[str, str], LoadedRun]  # (model, suite) → the run in the suite's column
+    versions: dict[str, str]  # suite → the suite version its column shows
+    other: dict[str, list[LoadedRun]]  # model → runs not shown in a column (other versions, superseded)
+
+
+def _coverage_key(lr: LoadedRun) -> tuple[int, str]:
+    return (lr.run.n_items, lr.run.finished_at.isoformat())
+
+
+def select_runs(runs: list[LoadedRun]) -> Selection:
+    """Which run the site shows (issue 11 §3).
+
+    Per model, suite and suite version: the run covering the most items, the newest among equals; shard runs
+    (``shard`` set) only once merged, i.e. never on their own. A suite's column shows one suite version: the
+    version of the suite's newest run; runs of other versions are listed on the model page, never mixed in.
+    """
+    best: dict[tuple[str, str, str], LoadedRun] = {}
+    newest: dict[str, LoadedRun] = {}
+    for lr in sorted(runs, key=lambda r: (r.run.finished_at, r.run.run_id)):
+        r = lr.run
+        if r.shard is not None:
+            continue
+        key = (r.model_id, r.suite.id, r.suite.version)
+        if key not in best or _coverage_key(lr) >= _coverage_key(best[key]):
+            best[key] = lr
+        newest[r.suite.id] = lr
+    versions = {sid: lr.run.suite.version for sid, lr in newest.items()}
+    shown = {(m, s): lr for (m, s, v), lr in sorted(best.items()) if versions.get(s) == v}
+    chosen = {id(lr) for lr in shown.values()}
+    other: dict[str, list[LoadedRun]] = {}
+    for lr in sorted(runs, key=lambda r: r.run.finished_at, reverse=True):
+        if id(lr) not in chosen:
+            other.setdefault(lr.run.model_id, []).append(lr)
+    return Selection(shown, versions, other)
 
 
 def load_site_data(root: Path) -> SiteData:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evals.grading.stats import wilson
-from evals.records import ModelEntry, RunRecord, ScenarioRecord
+from evals.records import Group, MetricRef, ModelEntry, RunRecord, ScenarioRecord
 from generator.site.load import LoadedRun, SiteData
 from generator.site.pages import render, root_for
 from generator.site.views import pct
@@ -62,9 +62,9 @@ def gallery_link(root: str, run: RunRecord, scenario_id: str) -> str:
 
 
 def _cell(run: RunRecord, sc: ScenarioRecord, variant: str, link: str) -> MatrixCell | None:
-    group = f"scenario:{sc.id}"
-    m = run.metric("success_rate", variant, group)
-    ung = run.metric("ungraded", "trials", group)
+    group = Group(kind="scenario", id=sc.id)
+    m = run.metric(MetricRef(name="success_rate", variant=variant), group)
+    ung = run.metric(MetricRef(name="ungraded", variant="trials"), group)
     ungraded = round(ung.value * ung.n) if ung is not None and variant == "pass" else 0
     if m is None:
         return MatrixCell("ungraded", "", 0, ungraded, link, "") if ungraded else None

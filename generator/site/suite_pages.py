@@ -12,18 +12,17 @@ import pandas as pd
 from evals.atomic import write_json
 from evals.records import MetricValue, ReportedResult, RunRecord
 from generator.site import charts
+from generator.site.gallery import SuiteVectors
+from generator.site.leaderboard import suite_tiers
 from generator.site.load import LoadedRun, SiteData
 from generator.site.pages import render
+from generator.site.stats import base_suite
 from generator.site.views import Cell, metric_cell
 
 
 def column_key(m: MetricValue) -> str:
     """Table column of a top-level metric: name, variant and aggregation — never merged silently."""
-    return f"{m.name} · {m.variant}" + (" · macro" if m.aggregation == "macro" else "")
-
-
-def base_suite(suite_id: str) -> str:
-    return suite_id.removesuffix("-generative").removesuffix("-chat")
+    return f"{m.label} · {m.variant}" + (" · macro" if m.aggregation == "macro" else "")
 
 
 def _passk_frames(runs: list[LoadedRun], data: SiteData) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -34,8 +33,8 @@ def _passk_frames(runs: list[LoadedRun], data: SiteData) -> tuple[pd.DataFrame, 
         usd_per_sample = (run.cost.usd or 0.0) / samples_total
         tok_per_sample = run.completion_tokens / samples_total
         for m in run.metrics:
-            if m.name.startswith("pass@") and m.group is None:
-                k = int(m.name.split("@")[1])
+            if m.k is not None and m.group is None:
+                k = m.k
                 row = {"model": data.models[run.model_id].name, "k": k, "value": m.value, "ci_low": m.ci_low,
                        "ci_high": m.ci_high, "n": m.n}
                 rows.append(row)
@@ -49,12 +48,14 @@ def _category_frame(runs: list[LoadedRun], data: SiteData) -> tuple[pd.DataFrame
     for lr in runs:
         name = data.models[lr.run.model_id].name
         for m in lr.run.metrics:
-            if m.group and m.group.startswith("category:"):
-                cats.append({"model": name, "group": m.group.split(":", 1)[1], "value": m.value,
+            ref = lr.run.suite.main_metric
+            if m.group is None or (ref is not None and m.aggregation != ref.aggregation):
+                continue
+            if m.group.kind == "category":
+                cats.append({"model": name, "group": m.group.id.replace("_", " "), "value": m.value,
                              "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n})
-            elif m.group and m.group.startswith("subject:"):
-                subjects.append({"model": name, "subject": m.group.split(":", 1)[1].replace("_", " "),
-                                 "cell": metric_cell(m)})
+            elif m.group.kind == "subject":
+                subjects.append({"model": name, "subject": m.group.id.replace("_", " "), "cell": metric_cell(m)})
     return pd.DataFrame(cats), subjects
 
 
@@ -64,9 +65,9 @@ def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def render_suite(sid: str, meta: Any, data: SiteData, latest: dict[tuple[str, str], LoadedRun],
-                 reported: list[ReportedResult], frame: pd.DataFrame, docs: Path) -> None:
-    runs_here = sorted((lr for (_, s), lr in latest.items() if s == sid),
-                       key=lambda r: -(_main_value(r.run, meta.main)))
+                 reported: list[ReportedResult], frame: pd.DataFrame, docs: Path,
+                 vectors: SuiteVectors | None = None) -> None:
+    runs_here = sorted((lr for (_, s), lr in latest.items() if s == sid), key=lambda r: -_main_value(r.run))
     columns: list[str] = []
     views = []
     for lr in runs_here:
@@ -77,14 +78,22 @@ def render_suite(sid: str, meta: Any, data: SiteData, latest: dict[tuple[str, st
                 cells[key] = metric_cell(m)
                 if key not in columns:
                     columns.append(key)
-        views.append({"model": data.models[lr.run.model_id], "run": lr.run, "cells": cells})
-    main_key = f"{meta.main[0]} · {meta.main[1]}"
+        views.append({"model": data.models[lr.run.model_id], "run": lr.run, "cells": cells,
+                      "partial": f"first {lr.run.n_items:,} of {lr.run.suite.items_total:,}" if lr.run.partial else ""})
+    main = runs_here[0].run.main() if runs_here else None
+    main_key = column_key(main) if main is not None else ""
     columns.sort(key=lambda c: (c != main_key, _natural(c)))
+    order = []
+    for lr in runs_here:
+        mm = lr.run.main()
+        order.append((lr.run.model_id, (mm.ci_low, mm.ci_high) if mm else (0.0, 0.0)))
+    for v, (tier, test) in zip(views, suite_tiers(order, vectors), strict=True):
+        v["tier"], v["test"] = tier, test
     extras: dict[str, Any] = {}
     pk, pk_cost = _passk_frames(runs_here, data)
     if len(pk):
         refs = pd.DataFrame([{"label": f"{r.model} {r.metric} (published)", "value": r.value}
-                             for r in reported if r.suite == base_suite(sid) and r.metric == "pass@1"])
+                             for r in reported if base_suite(r.suite) == base_suite(sid) and r.metric == "pass@1"])
         write_json(docs / "charts" / f"passk-{sid}.json",
                    charts.passk_scaling(pk, refs, f"{meta.name}: pass@k vs k (95% bootstrap CI)"))
         write_json(docs / "charts" / f"passk-cost-{sid}.json",
@@ -96,11 +105,11 @@ def render_suite(sid: str, meta: Any, data: SiteData, latest: dict[tuple[str, st
                    charts.group_bars(cats, f"{meta.name} by category (micro within each)", "category"))
         extras["categories"] = True
         extras["subjects"] = _subject_rows(subjects)
-    published = [r for r in reported if r.suite == base_suite(sid)]
+    published = [r for r in reported if base_suite(r.suite) == base_suite(sid)]
     render("suite.md.j2", f"suites/{sid}.md", docs, suite=meta, variants=columns, runs=views,
            published=published, **extras)
     write_json(docs / "charts" / f"suite-{sid}.json",
-               charts.score_bars(frame[frame["suite"] == sid], f"{meta.name} (95% CI)"))
+               charts.score_dots(frame[(frame["suite"] == sid) & frame["main"]], f"{meta.name} (95% CI)"))
 
 
 def _subject_rows(subjects: list[dict[str, Any]]) -> dict[str, Any]:
@@ -111,6 +120,6 @@ def _subject_rows(subjects: list[dict[str, Any]]) -> dict[str, Any]:
     return {"models": models, "rows": sorted(table.items())}
 
 
-def _main_value(run: RunRecord, main: tuple[str, str]) -> float:
-    m = run.metric(*main)
+def _main_value(run: RunRecord) -> float:
+    m = run.main()
     return m.value if m else -1.0

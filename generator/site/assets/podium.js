@@ -1,206 +1,293 @@
-/* Podium site script: renders Vega-Lite charts and the per-prompt gallery.
- * Subscribed to Material's document$ so it works with instant navigation; never inserts model output as HTML. */
+/* Podium site script: charts (light/dark), the sortable/filterable leaderboard, the gallery and the compare page.
+ * Subscribed to Material's document$ so it works with instant navigation. Never inserts data as HTML: every
+ * string goes through textContent or setAttribute. */
 (function () {
   "use strict";
 
-  function renderCharts() {
-    document.querySelectorAll(".vega-chart:not([data-done])").forEach(function (el) {
-      el.setAttribute("data-done", "1");
-      var url = new URL(el.getAttribute("data-src"), document.baseURI);
-      fetch(url).then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status + " for " + url);
-        return r.json();
-      }).then(function (spec) {
-        return vegaEmbed(el, spec, { actions: false, renderer: "svg" });
-      }).catch(function (err) {
-        el.textContent = "Chart failed to load: " + err.message;
-      });
-    });
-  }
-
+  // ------------------------------------------------------------------ helpers
   function h(tag, attrs, children) {
     var el = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") el.textContent = attrs[k]; else el.setAttribute(k, attrs[k]);
+      if (k === "text") el.textContent = attrs[k]; else if (attrs[k] !== null && attrs[k] !== undefined) el.setAttribute(k, attrs[k]);
     });
-    (children || []).forEach(function (c) { if (c) el.appendChild(c); });
+    (children || []).forEach(function (c) { if (c) el.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
     return el;
   }
-
-  function parseHash() {
-    var out = {};
-    location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
-      if (!kv) return;
-      var i = kv.indexOf("=");
-      out[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
-    });
-    return out;
+  function pct(x) { return x === null || x === undefined ? "–" : (100 * x).toFixed(1) + "%"; }
+  function getJSON(url) {
+    return fetch(url).then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status + " for " + url); return r.json(); });
   }
-
+  function hashParams() { return new URLSearchParams(location.hash.replace(/^#/, "")); }
   function setHash(state) {
-    var parts = [];
+    var p = new URLSearchParams();
     Object.keys(state).forEach(function (k) {
-      if (state[k] !== undefined && state[k] !== "") parts.push(encodeURIComponent(k) + "=" + encodeURIComponent(state[k]));
+      var v = state[k];
+      if (v !== undefined && v !== null && v !== "" && !(k === "page" && +v === 0) && !(k === "filter" && v === "all")) p.set(k, String(v));
     });
-    history.replaceState(null, "", "#" + parts.join("&"));
+    history.replaceState(history.state, "", "#" + p.toString());
   }
 
+  // ------------------------------------------------------------------ charts
+  function dark() { return document.body.getAttribute("data-md-color-scheme") === "slate"; }
+
+  function renderCharts(force) {
+    document.querySelectorAll(".vega-chart").forEach(function (el) {
+      var scheme = dark() ? "dark" : "light";
+      if (!force && el.getAttribute("data-done") === scheme) return;
+      el.setAttribute("data-done", scheme);
+      var url = new URL(el.getAttribute("data-src"), document.baseURI);
+      getJSON(url).then(function (spec) {
+        el.textContent = "";
+        var opts = { actions: false, renderer: "svg" };
+        if (scheme === "dark") { opts.theme = "dark"; spec.background = "transparent"; }
+        return vegaEmbed(el, spec, opts);
+      }).catch(function (err) { el.textContent = "Chart failed to load: " + err.message; });
+    });
+  }
+  var paletteObserver = null;
+  function watchPalette() {
+    if (paletteObserver) return;
+    paletteObserver = new MutationObserver(function () { renderCharts(true); });
+    paletteObserver.observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+  }
+
+  // ------------------------------------------------------------------ leaderboard: sort + filter
+  function sortValue(td, type) {
+    var v = td ? td.getAttribute("data-sort") : null;
+    if (v === null || v === "") return null;
+    return type === "num" ? parseFloat(v) : v.toLowerCase();
+  }
+
+  function Leaderboard(table) {
+    this.table = table;
+    this.tbody = table.tBodies[0];
+    this.heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+    this.dir = {};
+    var self = this;
+    this.heads.forEach(function (th, i) {
+      var label = th.textContent.trim();
+      var b = h("button", { type: "button", "class": "podium-sort", "aria-label": "sort by " + label, text: "⇅" });
+      b.addEventListener("click", function () { self.sort(i); });
+      th.appendChild(b);
+    });
+  }
+  Leaderboard.prototype.sort = function (i) {
+    var th = this.heads[i], type = th.getAttribute("data-type") || "num";
+    var asc = this.dir[i] === undefined ? type === "text" || i === 0 : !this.dir[i];
+    this.dir = {}; this.dir[i] = asc;
+    this.heads.forEach(function (x) { x.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+    var rows = Array.prototype.slice.call(this.tbody.rows);
+    rows.sort(function (a, b) {
+      var x = sortValue(a.cells[i], type), y = sortValue(b.cells[i], type);
+      if (x === null && y === null) return 0;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+    });
+    var tb = this.tbody;
+    rows.forEach(function (r) { tb.appendChild(r); });
+  };
+  Leaderboard.prototype.filter = function (f) {
+    Array.prototype.forEach.call(this.tbody.rows, function (r) {
+      var p = parseFloat(r.getAttribute("data-params"));
+      var ok = (!f.kind || r.getAttribute("data-kind") === f.kind) &&
+        (!f.family || r.getAttribute("data-family") === f.family) &&
+        (f.min === "" || (!isNaN(p) && p >= +f.min)) && (f.max === "" || (!isNaN(p) && p <= +f.max)) &&
+        (!f.q || r.cells[1].textContent.toLowerCase().indexOf(f.q.toLowerCase()) >= 0);
+      r.hidden = !ok;
+    });
+    this.table.querySelectorAll("[data-protocol]").forEach(function (c) {
+      c.hidden = !!f.protocol && c.getAttribute("data-protocol") !== f.protocol;
+    });
+    var shown = Array.prototype.filter.call(this.tbody.rows, function (r) { return !r.hidden; }).length;
+    return shown;
+  };
+
+  function initLeaderboard() {
+    var table = document.getElementById("podium-leaderboard"), box = document.getElementById("podium-filters");
+    if (!table || table.getAttribute("data-done")) return;
+    table.setAttribute("data-done", "1");
+    var lb = new Leaderboard(table);
+    if (!box) return;
+    var st = { kind: "", family: "", min: "", max: "", protocol: "", q: "" };
+    function sel(label, key, options) {
+      var s = h("select", { "aria-label": label });
+      options.forEach(function (o) { s.appendChild(h("option", { value: o[0], text: o[1] })); });
+      s.addEventListener("change", function () { st[key] = s.value; apply(); });
+      return h("label", {}, [label + " ", s]);
+    }
+    function num(label, key) {
+      var i = h("input", { type: "number", min: "0", step: "any", "aria-label": label, placeholder: label, size: "6" });
+      i.addEventListener("input", function () { st[key] = i.value; apply(); });
+      return h("label", {}, [i]);
+    }
+    var fams = (box.getAttribute("data-families") || "").split("|").filter(Boolean);
+    var q = h("input", { type: "search", placeholder: "model name", "aria-label": "filter by model name" });
+    q.addEventListener("input", function () { st.q = q.value; apply(); });
+    var count = h("span", { "class": "podium-count", "aria-live": "polite" });
+    box.textContent = "";
+    [q, sel("weights", "kind", [["", "open + API"], ["open", "open weights"], ["api", "API"]]),
+      sel("family", "family", [["", "all families"]].concat(fams.map(function (f) { return [f, f]; }))),
+      h("span", {}, ["size (B) ", num("min B", "min"), " – ", num("max B", "max")]),
+      sel("protocol", "protocol", [["", "all protocols"], ["loglikelihood", "loglikelihood"], ["generative", "generative"]]),
+      count].forEach(function (c) { box.appendChild(c); });
+    function apply() { count.textContent = lb.filter(st) + " models"; }
+    apply();
+  }
+
+  // ------------------------------------------------------------------ gallery
   var PAGE = 10;
 
   function Gallery(root) {
     this.root = root;
     this.base = new URL(root.getAttribute("data-index"), document.baseURI);
-    this.shards = {};
+    this.cache = {};
   }
-
+  Gallery.prototype.get = function (rel) {
+    if (!this.cache[rel]) this.cache[rel] = getJSON(new URL(rel, this.base));
+    return this.cache[rel];
+  };
   Gallery.prototype.start = function () {
     var self = this;
-    fetch(this.base).then(function (r) { return r.json(); }).then(function (index) {
+    this.get("index.json").then(function (index) {
       self.index = index;
-      var st = parseHash();
-      self.state = { suite: st.suite, models: st.models, filter: st.filter || "all", page: +(st.page || 0), q: st.q || "" };
-      self.draw();
+      var p = hashParams();
+      self.state = { suite: p.get("suite") || "", models: p.get("models") || "", filter: p.get("filter") || "all",
+        page: +(p.get("page") || 0), q: p.get("q") || "", item: p.get("item") || "" };
+      self.loadSuite();
     }).catch(function (err) { self.root.textContent = "Gallery index failed to load: " + err.message; });
   };
-
-  Gallery.prototype.suite = function () {
-    var s = this.index.suites, id = this.state.suite;
-    for (var i = 0; i < s.length; i++) if (s[i].id === id) return s[i];
-    this.state.suite = s.length ? s[0].id : undefined;
-    return s[0];
+  Gallery.prototype.loadSuite = function () {
+    var self = this, st = this.state, suites = this.index.suites;
+    if (!suites.length) { this.root.textContent = "No runs yet."; return; }
+    if (!suites.some(function (s) { return s.id === st.suite; })) st.suite = suites[0].id;
+    this.get(st.suite + "/index.json").then(function (si) {
+      self.si = si;
+      var want = st.models.split(",").filter(Boolean);
+      var ms = si.models.filter(function (m) { return want.indexOf(m.id) >= 0; });
+      if (!ms.length) ms = si.models.slice().sort(function (a, b) { return (b.value || 0) - (a.value || 0); }).slice(0, 3);
+      self.models = ms;
+      return Promise.all(ms.map(function (m) { return self.get(st.suite + "/m/" + m.id + ".json"); }));
+    }).then(function (status) {
+      self.status = status;
+      self.draw();
+    }).catch(function (err) { self.root.textContent = "Gallery data failed to load: " + err.message; });
   };
-
-  Gallery.prototype.selectedModels = function (suite) {
-    var want = (this.state.models || "").split(",").filter(Boolean);
-    var ms = suite.models.filter(function (m) { return !want.length || want.indexOf(m.id) >= 0; });
-    return ms.length ? ms : suite.models;
+  Gallery.prototype.shardOf = function (pos) {
+    var s = this.si.starts, lo = 0, hi = s.length - 1;
+    while (lo < hi) { var mid = (lo + hi + 1) >> 1; if (s[mid] <= pos) lo = mid; else hi = mid - 1; }
+    return lo;
   };
-
-  Gallery.prototype.rows = function (suite, models) {
-    var ids = [], seen = {};
-    models.forEach(function (m) { m.items.forEach(function (id) { if (!seen[id]) { seen[id] = 1; ids.push(id); } }); });
-    var pos = models.map(function (m) { var p = {}; m.items.forEach(function (id, i) { p[id] = i; }); return p; });
-    var f = this.state.filter, q = this.state.q.toLowerCase();
-    return ids.filter(function (id) {
-      if (q && id.toLowerCase().indexOf(q) < 0) return false;
-      var sc = models.map(function (m, k) { var i = pos[k][id]; return i === undefined ? null : m.scores[i]; })
-        .filter(function (x) { return x !== null && x !== undefined; });
-      if (f === "pass") return sc.length && sc.every(function (x) { return x >= 1; });
-      if (f === "fail") return sc.length && sc.every(function (x) { return x <= 0; });
-      if (f === "disagree") return sc.some(function (x) { return x >= 1; }) && sc.some(function (x) { return x < 1; });
-      if (f === "ungraded") return models.some(function (m, k) { var i = pos[k][id]; return i !== undefined && (m.scores[i] === null || m.scores[i] === undefined); });
-      return true;
-    }).map(function (id) { return { id: id, pos: pos.map(function (p) { return p[id]; }) }; });
+  Gallery.prototype.loadedItem = function (pos) {  // the item if its shard is already here (for text search)
+    var k = this.shardOf(pos), rel = this.state.suite + "/shard-" + ("000" + k).slice(-4) + ".json";
+    var p = this.cache[rel];
+    return p && p.value ? p.value[pos - this.si.starts[k]] : null;
   };
-
-  Gallery.prototype.shard = function (suiteId, model, idx) {
-    var k = Math.floor(idx / model.shard_items), key = suiteId + "/" + model.id + "/" + k;
-    if (!this.shards[key]) {
-      this.shards[key] = fetch(new URL(model.shards[k], this.base)).then(function (r) { return r.json(); });
+  Gallery.prototype.item = function (pos) {
+    var k = this.shardOf(pos), rel = this.state.suite + "/shard-" + ("000" + k).slice(-4) + ".json", start = this.si.starts[k];
+    var p = this.get(rel);
+    return p.then(function (items) { p.value = items; return items[pos - start]; });
+  };
+  Gallery.prototype.rows = function () {
+    var st = this.state, ids = this.si.ids, status = this.status, q = st.q.toLowerCase(), self = this;
+    var out = [];
+    for (var pos = 0; pos < ids.length; pos++) {
+      if (st.item) { if (ids[pos] === st.item) out.push(pos); continue; }
+      var marks = status.map(function (s) { return s.s.charAt(pos); });
+      if (marks.every(function (c) { return c === "-"; })) continue;
+      var graded = marks.filter(function (c) { return c === "1" || c === "0" || c === "p"; });
+      var f = st.filter;
+      if (f === "pass" && !(graded.length && graded.every(function (c) { return c === "1"; }))) continue;
+      if (f === "fail" && !(graded.length && graded.every(function (c) { return c === "0"; }))) continue;
+      if (f === "disagree" && !(graded.length > 1 && graded.some(function (c) { return c !== graded[0]; }))) continue;
+      if (f === "ungraded" && marks.indexOf("?") < 0) continue;
+      if (q) {
+        if (ids[pos].toLowerCase().indexOf(q) < 0) {
+          var it = self.loadedItem(pos);
+          if (!it || JSON.stringify(it).toLowerCase().indexOf(q) < 0) continue;
+        }
+      }
+      out.push(pos);
     }
-    return this.shards[key].then(function (items) { return items[idx % model.shard_items]; });
+    return out;
   };
-
-  Gallery.prototype.controls = function (suite, models, total) {
-    var self = this, st = this.state;
+  Gallery.prototype.controls = function (total) {
+    var self = this, st = this.state, si = this.si;
     var suiteSel = h("select", { "aria-label": "suite" });
     this.index.suites.forEach(function (s) {
-      var o = h("option", { value: s.id, text: s.id }); if (s.id === suite.id) o.selected = true; suiteSel.appendChild(o);
+      var o = h("option", { value: s.id, text: s.name + " (" + s.items + " items)" }); if (s.id === st.suite) o.selected = true; suiteSel.appendChild(o);
     });
-    suiteSel.onchange = function () { st.suite = suiteSel.value; st.models = ""; st.page = 0; self.draw(); };
-    var boxes = h("span", {}, suite.models.map(function (m) {
-      var cb = h("input", { type: "checkbox", value: m.id }); cb.checked = models.indexOf(m) >= 0;
+    suiteSel.onchange = function () { st.suite = suiteSel.value; st.models = ""; st.page = 0; st.item = ""; self.loadSuite(); };
+    var picked = this.models.map(function (m) { return m.id; });
+    var boxes = h("details", { "class": "podium-models" }, [h("summary", { text: "models (" + picked.length + " of " + si.models.length + ")" })]);
+    si.models.forEach(function (m) {
+      var cb = h("input", { type: "checkbox", value: m.id }); cb.checked = picked.indexOf(m.id) >= 0;
       cb.onchange = function () {
-        var on = Array.prototype.slice.call(boxes.querySelectorAll("input:checked")).map(function (x) { return x.value; });
-        st.models = on.join(","); st.page = 0; self.draw();
+        st.models = Array.prototype.slice.call(boxes.querySelectorAll("input:checked")).map(function (x) { return x.value; }).join(",");
+        st.page = 0; self.loadSuite();
       };
-      return h("label", {}, [cb, document.createTextNode(" " + m.name + " ")]);
-    }));
-    var filters = [["all", "all items"], ["pass", "all correct"], ["fail", "all wrong"], ["disagree", "models disagree"]];
+      boxes.appendChild(h("label", {}, [cb, " " + m.name + (m.partial ? " (first " + m.n + " of " + m.total + ")" : "")]));
+    });
+    var filters = [["all", "all items"], ["pass", "all correct"], ["fail", "all wrong"], ["disagree", "models disagree"], ["ungraded", "ungraded"]];
+    var filt = h("select", { "aria-label": "filter" });
+    filters.forEach(function (p) { var o = h("option", { value: p[0], text: p[1] }); if (p[0] === st.filter) o.selected = true; filt.appendChild(o); });
+    filt.onchange = function () { st.filter = filt.value; st.page = 0; self.draw(); };
     var picker = null;
-    if (suite.scenarios) {  // scenario suites: pick one scenario (its trials), filter ungraded trials
-      filters = [["all", "all trials"], ["pass", "passed (all models)"], ["fail", "failed (all models)"],
-                 ["disagree", "models disagree"], ["ungraded", "ungraded"]];
+    if (si.scenarios && si.scenarios.length) {
       picker = h("select", { "aria-label": "scenario" });
       picker.appendChild(h("option", { value: "", text: "all scenarios" }));
-      suite.scenarios.forEach(function (sc) {
-        var o = h("option", { value: sc.id + "/", text: sc.title + " (" + sc.id + ")" });
-        if (st.q === sc.id + "/") o.selected = true;
-        picker.appendChild(o);
+      si.scenarios.forEach(function (sc) {
+        var o = h("option", { value: sc.id + "/", text: sc.title + " (" + sc.id + ")" }); if (st.q === sc.id + "/") o.selected = true; picker.appendChild(o);
       });
       picker.onchange = function () { st.q = picker.value; st.page = 0; self.draw(); };
     }
-    var filt = h("select", { "aria-label": "filter" });
-    filters.forEach(function (p) {
-      var o = h("option", { value: p[0], text: p[1] }); if (p[0] === st.filter) o.selected = true; filt.appendChild(o);
-    });
-    filt.onchange = function () { st.filter = filt.value; st.page = 0; self.draw(); };
-    var search = h("input", { type: "search", placeholder: "item id", value: st.q, "aria-label": "item id filter" });
+    var search = h("input", { type: "search", placeholder: "search ids (and text of loaded pages)", value: st.q, "aria-label": "search" });
     search.onchange = function () { st.q = search.value; st.page = 0; self.draw(); };
     var pages = Math.max(1, Math.ceil(total / PAGE));
-    var prev = h("button", { text: "‹ prev" }), next = h("button", { text: "next ›" });
+    var prev = h("button", { type: "button", text: "‹ prev" }), next = h("button", { type: "button", text: "next ›" });
     prev.disabled = st.page <= 0; next.disabled = st.page >= pages - 1;
     prev.onclick = function () { st.page -= 1; self.draw(); };
     next.onclick = function () { st.page += 1; self.draw(); };
-    var info = h("span", { text: total + " items · page " + (st.page + 1) + " / " + pages });
-    return h("div", { "class": "podium-gallery-controls" },
-      [suiteSel, picker, boxes, filt, search, h("span", { "class": "podium-pager" }, [prev, info, next])]);
+    var info = h("span", { "class": "podium-pageinfo", text: total + " items · page " + (st.page + 1) + " / " + pages });
+    var all = null;
+    if (st.item) { all = h("button", { type: "button", text: "show all items" }); all.onclick = function () { st.item = ""; self.draw(); }; }
+    return h("div", { "class": "podium-gallery-controls" }, [suiteSel, picker, boxes, filt, search, all, h("span", { "class": "podium-pager" }, [prev, info, next])]);
   };
 
-  Gallery.prototype.card = function (suite, models, row) {
-    var self = this, card = h("div", { "class": "podium-item", id: "item-" + row.id });
-    var cols = h("div", { "class": "podium-cols" });
-    var first = true;
-    models.forEach(function (m, k) {
-      var idx = row.pos[k];
-      var col = h("div", { "class": "podium-col" }, [h("strong", { text: m.name })]);
-      cols.appendChild(col);
-      if (idx === undefined) { col.appendChild(h("p", { text: "not evaluated on this item" })); return; }
-      self.shard(suite.id, m, idx).then(function (item) {
-        if (item.turns) { self.trialColumn(card, cols, col, suite, item, first); first = false; return; }
-        if (first) {
-          first = false;
-          card.insertBefore(h("div", {}, [
-            h("pre", { "class": "podium-out", text: item.input || item.prompt }),
-            h("p", { "class": "podium-reference", text: "Reference: " + item.reference + (item.choices.length ? " · choices: " + item.choices.join(" | ") : "") }),
-            h("details", {}, [h("summary", { text: "full prompt" }), h("pre", { "class": "podium-out", text: item.prompt })])
-          ]), cols);
-        }
-        var score = item.scores[suite.variant];
-        col.className = "podium-col " + (score >= 1 ? "pass" : "fail");
-        col.appendChild(h("span", { "class": "podium-mark", text: (score >= 1 ? " ✓ " : " ✗ ") + suite.variant + " " + (score === undefined ? "–" : score.toFixed(2)) }));
-        if (item.scores.n !== undefined) {
-          col.appendChild(h("div", { "class": "podium-n", text: "solved " + item.scores.c + " / " + item.scores.n +
-            " samples (" + (100 * item.scores.pass_rate).toFixed(0) + "%)" }));
-        }
-        item.outputs.forEach(function (o, j) {
-          var verdict = o.extracted && o.extracted.verdict;
-          var label = (item.outputs.length > 1 ? "sample " + (j + 1) : "") + (verdict ? " · " + verdict : "");
-          if (label) col.appendChild(h("div", { "class": "podium-mark", text: label }));
-          if (o.extracted && o.extracted.code !== undefined && !o.error) {
-            var code = h("code", { "class": "language-python", text: o.extracted.code });
-            col.appendChild(h("pre", { "class": "podium-out" }, [code]));
-            if (window.hljs) window.hljs.highlightElement(code);  // highlight.js escapes the text it colours
-          } else {
-            col.appendChild(h("pre", { "class": "podium-out", text: o.error ? "[request failed] " + o.error : o.text }));
-          }
-          if (o.detail) col.appendChild(h("pre", { "class": "podium-n podium-detail", text: o.detail }));
-        });
-      }).catch(function (err) { col.appendChild(h("p", { text: "failed to load: " + err.message })); });
-    });
-    card.appendChild(h("h3", { text: row.id }));
-    card.appendChild(cols);
-    return card;
-  };
-
-  // ---- scenario trials: the whole conversation, tool calls and results, and every grader's verdict (all as text)
+  function outputBlock(o, many) {
+    var box = h("div", { "class": "podium-output" });
+    var d = o.detail || {};
+    var label = [];
+    if (many) label.push("sample " + (o.i + 1));
+    if (d.kind === "code") label.push(d.verdict);
+    if (label.length) box.appendChild(h("div", { "class": "podium-mark", text: label.join(" · ") }));
+    if (o.error) box.appendChild(h("pre", { "class": "podium-out", text: "[request failed] " + o.error }));
+    if (d.kind === "code" && !o.error) {
+      var code = h("code", { "class": "language-python", text: d.code });
+      box.appendChild(h("pre", { "class": "podium-out" }, [code]));
+      if (window.hljs) window.hljs.highlightElement(code);  // highlight.js escapes the text it colours
+      if (d.error_line) box.appendChild(h("div", { "class": "podium-n", text: d.error_line }));
+    } else if (!o.transcript) {
+      box.appendChild(h("pre", { "class": "podium-out", text: o.text }));
+    }
+    if (d.kind === "choice") box.appendChild(h("div", { "class": "podium-n", text: "picked " + "ABCDEFGH".charAt(d.picked) +
+      (d.picked_norm !== null && d.picked_norm !== undefined ? " (length-normalised: " + "ABCDEFGH".charAt(d.picked_norm) + ")" : "") +
+      " · log-likelihoods " + d.ll.join(", ") }));
+    if (d.kind === "parsed_choice") box.appendChild(h("div", { "class": "podium-n", text: "parsed: " + (d.parsed === null ? "nothing" : d.parsed) }));
+    if (d.kind === "numeric") box.appendChild(h("div", { "class": "podium-n", text: "strict: " + (d.strict === null ? "–" : d.strict) + " · flexible: " + (d.flexible === null ? "–" : d.flexible) }));
+    if (d.kind === "scenario") box.appendChild(h("div", { "class": "podium-n", text: [d.protocol, d.trial === 0 ? "greedy" : "trial " + d.trial, d.sampling, d.turns + " request(s)"].join(" · ") }));
+    if (o.transcript) box.appendChild(renderTurns(o.transcript));
+    if (o.grades && o.grades.length) box.appendChild(renderGrades(o.grades));
+    if (o.explanation) box.appendChild(h("details", {}, [h("summary", { text: "grader explanation" }), h("pre", { "class": "podium-n podium-detail", text: o.explanation })]));
+    return box;
+  }
 
   function turnLabel(t) {
     if (t.role === "tool") return "tool result" + (t.name ? " · " + t.name : "") + (t.tool_call_id ? " (" + t.tool_call_id + ")" : "");
     if (t.role === "user" && t.name === "tool_results") return "user · tool results fed back";
     return t.role + (t.name ? " · " + t.name : "");
   }
-
   function renderTurns(turns) {
     var box = h("div", { "class": "podium-transcript" });
     turns.forEach(function (t) {
@@ -214,7 +301,6 @@
     });
     return box;
   }
-
   function renderGrades(grades) {
     var list = h("ul", { "class": "podium-grades" });
     grades.forEach(function (g) {
@@ -228,44 +314,147 @@
     return list;
   }
 
-  Gallery.prototype.trialColumn = function (card, cols, col, suite, item, first) {
-    if (first) {
-      card.insertBefore(h("div", {}, [renderTurns(item.turns), h("p", { text: "Reference: " + item.reference })]), cols);
-    }
-    var score = item.scores[suite.variant], graded = score !== undefined && score !== null;
-    col.className = "podium-col " + (!graded ? "ungraded" : score >= 1 ? "pass" : "fail");
-    col.appendChild(h("span", { "class": "podium-mark", text: !graded ? " ? ungraded" : (score >= 1 ? " ✓ passed" : " ✗ failed") +
-      (item.scores.score !== undefined ? " · score " + item.scores.score.toFixed(2) : "") }));
-    item.outputs.forEach(function (o) {
-      var x = o.extracted || {};
-      col.appendChild(h("div", { "class": "podium-n", text: [x.protocol, x.trial, x.sampling, x.turns ? x.turns + " model turn(s)" : ""].filter(Boolean).join(" · ") }));
-      if (o.error) col.appendChild(h("pre", { "class": "podium-out", text: "[request failed] " + o.error }));
-      col.appendChild(renderTurns(o.transcript || [{ role: "assistant", content: o.text, tool_calls: [] }]));
-      if (o.grades && o.grades.length) col.appendChild(renderGrades(o.grades));
-      if (o.detail) col.appendChild(h("details", {}, [h("summary", { text: "grader explanation" }), h("pre", { "class": "podium-n podium-detail", text: o.detail })]));
-    });
+  Gallery.prototype.card = function (pos) {
+    var self = this, id = this.si.ids[pos], card = h("div", { "class": "podium-item", id: "item-" + id });
+    var link = h("a", { href: "#" + new URLSearchParams({ suite: this.state.suite, models: this.models.map(function (m) { return m.id; }).join(","), item: id }).toString(), text: "¶", title: "link to this item" });
+    card.appendChild(h("h3", {}, [id + " ", link]));
+    var head = h("div", { "class": "podium-question" });
+    card.appendChild(head);
+    var cols = h("div", { "class": "podium-cols" });
+    card.appendChild(cols);
+    this.item(pos).then(function (item) {
+      if (item.text) {
+        head.appendChild(h("pre", { "class": "podium-out podium-q", text: item.text.question }));
+        if (item.text.choices.length) {
+          var ol = h("ol", { "class": "podium-choices", type: "A" });
+          item.text.choices.forEach(function (c, i) { ol.appendChild(h("li", { "class": i === item.text.gold ? "gold" : "", text: c + (i === item.text.gold ? "  ✓ (reference)" : "") })); });
+          head.appendChild(ol);
+        }
+        head.appendChild(h("p", { "class": "podium-reference", text: "Reference: " + item.text.reference }));
+      } else if (item.prompt) {
+        if (typeof item.prompt === "string") head.appendChild(h("pre", { "class": "podium-out podium-q", text: item.prompt }));
+        else head.appendChild(renderTurns(item.prompt));
+      } else if (self.si.hint) {
+        head.appendChild(h("p", { "class": "podium-hint", text: self.si.hint }));
+      }
+      self.models.forEach(function (m, k) {
+        var mark = self.status[k].s.charAt(pos);
+        var col = h("div", { "class": "podium-col " + ({ "1": "pass", "0": "fail", "p": "partly", "?": "ungraded" }[mark] || "") }, [h("strong", { text: m.name })]);
+        cols.appendChild(col);
+        var e = item.models[m.id];
+        if (!e) { col.appendChild(h("p", { text: "not evaluated on this item" })); return; }
+        var sc = Object.keys(e.scores).map(function (key) { return key + " " + (+e.scores[key]).toFixed(2); }).join(" · ");
+        col.appendChild(h("div", { "class": "podium-mark", text: ({ "1": "✓ ", "0": "✗ ", "p": "◐ ", "?": "? " }[mark] || "") + sc }));
+        if (e.n !== undefined) col.appendChild(h("div", { "class": "podium-n", text: "solved by " + e.c + " of " + e.n + " samples; showing " + e.outputs.length + " (the first few and passing ones)" }));
+        e.outputs.forEach(function (o) { col.appendChild(outputBlock(o, e.outputs.length > 1 || e.n !== undefined)); });
+      });
+    }).catch(function (err) { cols.appendChild(h("p", { text: "failed to load: " + err.message })); });
+    return card;
   };
-
   Gallery.prototype.draw = function () {
-    var suite = this.suite();
-    this.root.textContent = "";
-    if (!suite) { this.root.appendChild(h("p", { text: "No runs yet." })); return; }
-    var models = this.selectedModels(suite), rows = this.rows(suite, models);
+    var st = this.state, rows = this.rows();
     var pages = Math.max(1, Math.ceil(rows.length / PAGE));
-    this.state.page = Math.min(Math.max(0, this.state.page), pages - 1);
-    setHash(this.state);
-    this.root.appendChild(this.controls(suite, models, rows.length));
+    st.page = Math.min(Math.max(0, st.page), pages - 1);
+    st.models = this.models.map(function (m) { return m.id; }).join(",");
+    setHash(st);
+    this.root.textContent = "";
+    this.root.appendChild(this.controls(rows.length));
     var self = this;
-    rows.slice(this.state.page * PAGE, (this.state.page + 1) * PAGE).forEach(function (row) {
-      self.root.appendChild(self.card(suite, models, row));
-    });
+    rows.slice(st.page * PAGE, (st.page + 1) * PAGE).forEach(function (pos) { self.root.appendChild(self.card(pos)); });
   };
 
+  // ------------------------------------------------------------------ compare
+  function mcnemar(b, c) {  // exact two-sided: 2 · P(X ≤ min(b, c)), X ~ Binomial(b + c, 1/2), in log space
+    var n = b + c;
+    if (n === 0) return 1;
+    var k = Math.min(b, c), lt = -n * Math.LN2, terms = [lt];
+    for (var i = 0; i < k; i++) { lt += Math.log(n - i) - Math.log(i + 1); terms.push(lt); }
+    var mx = Math.max.apply(null, terms), s = 0;
+    terms.forEach(function (t) { s += Math.exp(t - mx); });
+    return Math.min(1, 2 * Math.exp(mx + Math.log(s)));
+  }
+  function rng(seed) { return function () { seed |= 0; seed = seed + 0x6D2B79F5 | 0; var t = Math.imul(seed ^ seed >>> 15, 1 | seed); t = t + Math.imul(t ^ t >>> 7, 61 | t) ^ t; return ((t ^ t >>> 14) >>> 0) / 4294967296; }; }
+  function bootstrap(d, iters) {  // paired bootstrap of the mean difference: [mean, lo, hi, p]
+    var n = d.length, mean = d.reduce(function (a, x) { return a + x; }, 0) / n, r = rng(12345), means = [];
+    for (var it = 0; it < iters; it++) { var s = 0; for (var j = 0; j < n; j++) s += d[Math.floor(r() * n)]; means.push(s / n); }
+    means.sort(function (a, b) { return a - b; });
+    var extreme = means.filter(function (m) { return Math.abs(m - mean) >= Math.abs(mean) - 1e-12; }).length;
+    return [mean, means[Math.floor(0.025 * iters)], means[Math.floor(0.975 * iters) - 1], Math.min(1, (extreme + 1) / (iters + 1))];
+  }
+  function fmtP(p) { return p < 0.001 ? p.toExponential(1) : p.toFixed(3); }
+
+  function Compare(root) {
+    this.root = root; this.base = new URL(root.getAttribute("data-base"), document.baseURI);
+    this.out = root.querySelector(".podium-compare-out");
+    this.form = root.querySelector("form");
+  }
+  Compare.prototype.start = function () {
+    var self = this, p = hashParams(), def = (this.root.getAttribute("data-default") || "").split(",");
+    var a = this.form.elements.a, b = this.form.elements.b;
+    a.value = p.get("a") || def[0] || a.value; b.value = p.get("b") || def[1] || b.value;
+    a.onchange = b.onchange = function () { self.run(); };
+    getJSON(new URL("index.json", this.base)).then(function (idx) { self.index = idx; self.run(); })
+      .catch(function (err) { self.out.textContent = "Comparison data failed to load: " + err.message; });
+  };
+  Compare.prototype.run = function () {
+    var self = this, a = this.form.elements.a.value, b = this.form.elements.b.value;
+    setHash({ a: a, b: b });
+    this.out.textContent = "computing…";
+    var jobs = this.index.suites.map(function (s) {
+      return getJSON(new URL(s.id + "/index.json", self.base)).then(function (si) {
+        var ma = si.models.filter(function (m) { return m.id === a; })[0], mb = si.models.filter(function (m) { return m.id === b; })[0];
+        if (!ma || !mb) return null;
+        return Promise.all([getJSON(new URL(s.id + "/m/" + a + ".json", self.base)), getJSON(new URL(s.id + "/m/" + b + ".json", self.base))])
+          .then(function (v) { return self.suiteRow(s, si, ma, mb, v[0], v[1]); });
+      });
+    });
+    Promise.all(jobs).then(function (rows) {
+      rows = rows.filter(Boolean);
+      self.out.textContent = "";
+      if (a === b) { self.out.appendChild(h("p", { text: "Pick two different models." })); }
+      var table = h("table", { "class": "podium-table", id: "podium-compare-table" });
+      table.appendChild(h("thead", {}, [h("tr", {}, ["Suite", "A", "B", "A − B", "shared items", "A better / B better / tie", "test", "p-value", ""].map(function (t) { return h("th", { text: t }); }))]));
+      var tb = h("tbody");
+      rows.forEach(function (r) { tb.appendChild(r); });
+      table.appendChild(tb);
+      self.out.appendChild(table);
+      if (!rows.length) self.out.appendChild(h("p", { text: "These two models share no suite." }));
+    }).catch(function (err) { self.out.textContent = "Comparison failed: " + err.message; });
+  };
+  Compare.prototype.suiteRow = function (s, si, ma, mb, va, vb) {
+    var wins = 0, losses = 0, ties = 0, d = [], n = va.s.length;
+    for (var i = 0; i < n; i++) {
+      var x = va.s.charAt(i), y = vb.s.charAt(i);
+      if (x === "-" || y === "-" || x === "?" || y === "?") continue;
+      var xa = va.v ? va.v[i] : (x === "1" ? 1 : 0), yb = vb.v ? vb.v[i] : (y === "1" ? 1 : 0);
+      if (xa === null || yb === null) continue;
+      if (xa > yb) wins++; else if (xa < yb) losses++; else ties++;
+      d.push(xa - yb);
+    }
+    var test, p;
+    if (!d.length) { test = "no shared items"; p = null; }
+    else if (va.v) { var bs = bootstrap(d, 2000); test = "paired bootstrap (Δ " + pct(bs[0]) + " [" + pct(bs[1]) + ", " + pct(bs[2]) + "])"; p = bs[3]; }
+    else { test = "exact McNemar"; p = mcnemar(wins, losses); }
+    var delta = ma.value !== null && mb.value !== null ? ma.value - mb.value : null;
+    var link = h("a", { href: "../gallery/#" + new URLSearchParams({ suite: s.id, models: ma.id + "," + mb.id, filter: "disagree" }).toString(), text: "disagreeing items" });
+    function ci(m) { return m.value === null ? "–" : pct(m.value) + " [" + pct(m.ci[0]) + "–" + pct(m.ci[1]) + "]"; }
+    return h("tr", { "data-suite": s.id }, [h("td", { text: s.name }), h("td", { text: ci(ma) }), h("td", { text: ci(mb) }),
+      h("td", { text: delta === null ? "–" : (delta >= 0 ? "+" : "") + (100 * delta).toFixed(1) + " pts" }),
+      h("td", { text: String(d.length) }), h("td", { text: wins + " / " + losses + " / " + ties }), h("td", { text: test }),
+      h("td", { "class": "podium-p" + (p !== null && p < 0.05 ? " podium-sig" : ""), text: p === null ? "–" : fmtP(p) }), h("td", {}, [link])]);
+  };
+
+  // ------------------------------------------------------------------ boot
   function init() {
-    renderCharts();
+    renderCharts(false);
+    watchPalette();
+    initLeaderboard();
     var g = document.getElementById("podium-gallery");
     if (g && !g.getAttribute("data-done")) { g.setAttribute("data-done", "1"); new Gallery(g).start(); }
+    var c = document.getElementById("podium-compare");
+    if (c && !c.getAttribute("data-done")) { c.setAttribute("data-done", "1"); new Compare(c).start(); }
   }
+  window.podiumMcNemar = mcnemar;  // exposed for the browser test (compared with the Python implementation)
 
   if (window.document$ && typeof window.document$.subscribe === "function") window.document$.subscribe(init);
   else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

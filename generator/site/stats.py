@@ -1,0 +1,79 @@
+"""Statistics the site shows: normalised scores, exact McNemar, paired bootstrap, statistical tiers. Pure."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+
+CHANCE = {"mmlu": 0.25, "hellaswag": 0.25, "boolq": 0.5, "winogrande": 0.5}  # generative answers: 0
+Z95 = 1.959963984540054
+
+
+def base_suite(suite_id: str) -> str:
+    return suite_id.removesuffix("-generative").removesuffix("-chat")
+
+
+def chance(suite_id: str) -> float:
+    """Score of guessing: 1/choices for multiple choice (also its generative variant), 0 for free answers."""
+    return CHANCE.get(base_suite(suite_id), 0.0)
+
+
+def above_chance(score: float, suite_id: str) -> float:
+    """(score − chance) / (1 − chance): 0 = guessing, 1 = perfect; may be negative below chance."""
+    c = chance(suite_id)
+    return (score - c) / (1 - c)
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant counts (b: only A right, c: only B right).
+
+    Under H0 the b of the b + c discordant items follow Binomial(b + c, 1/2); exact with integers (math.comb).
+    """
+    n = b + c
+    if n == 0:
+        return 1.0
+    lo = min(b, c)
+    term, total = 1, 0
+    for i in range(lo + 1):  # C(n, i) built incrementally
+        total += term
+        term = term * (n - i) // (i + 1)
+    p: float = 2 * total / 2**n
+    return min(1.0, p)
+
+
+def paired_bootstrap(a: Sequence[float], b: Sequence[float], iters: int = 2000,
+                     seed: int = 0) -> tuple[float, float, float, float]:
+    """Mean difference a − b over paired items, its 95% percentile interval and a two-sided bootstrap p-value."""
+    n = len(a)
+    if n == 0:
+        return (0.0, 0.0, 0.0, 1.0)
+    d = [x - y for x, y in zip(a, b, strict=True)]
+    mean = sum(d) / n
+    rng = random.Random(seed)
+    means = sorted(sum(d[rng.randrange(n)] for _ in range(n)) / n for _ in range(iters))
+    lo, hi = means[int(0.025 * iters)], means[int(0.975 * iters) - 1]
+    # p: how often the recentred bootstrap mean is at least as extreme as the observed one
+    extreme = sum(1 for m in means if abs(m - mean) >= abs(mean) - 1e-12)
+    return (mean, lo, hi, min(1.0, (extreme + 1) / (iters + 1)))
+
+
+def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def tiers(n: int, same: Callable[[int, int], bool]) -> list[int]:
+    """Tier numbers for rows 0..n-1 (already sorted best first): a row shares the tier of the row above unless
+    ``same(above, row)`` says the two differ significantly."""
+    out: list[int] = []
+    for i in range(n):
+        out.append(1 if i == 0 else out[-1] if same(i - 1, i) else out[-1] + 1)
+    return out
+
+
+def normal_ci(value: float, halfwidths: Sequence[float]) -> tuple[float, float]:
+    """CI of a mean of independent estimates from their 95% half-widths (normal approximation)."""
+    if not halfwidths:
+        return (value, value)
+    se = math.sqrt(sum((h / Z95) ** 2 for h in halfwidths)) / len(halfwidths)
+    return (value - Z95 * se, value + Z95 * se)

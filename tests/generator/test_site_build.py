@@ -1,0 +1,151 @@
+"""The site from synthetic schema-v2 data: which run is shown, the statistics, the gallery layout, downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.records import MetricRef
+from generator.site.build import build_site
+from generator.site.gallery import score_key, shown_outputs
+from generator.site.leaderboard import pareto
+from generator.site.load import load_site_data
+from generator.site.stats import above_chance, mcnemar_exact, paired_bootstrap, tiers
+from tests.support.servers import REPO
+from tools.synth_site_data import SUITES, all_texts, generate, size
+
+SCALE = 0.004  # MMLU 10 subjects × 5, GSM8K 5, HumanEval 4 problems ... small and fast
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("synth") / "site_data"
+    generate(root, models=4, scale=SCALE, samples=12, trials=2, hostile=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def site(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    build_site(data, out / "site", mkdocs_yml=REPO / "mkdocs.yml", work=out / "work", texts=all_texts(SCALE))
+    return out / "site"
+
+
+def test_mcnemar_exact_matches_the_binomial_by_hand() -> None:
+    assert mcnemar_exact(10, 2) == pytest.approx(2 * (1 + 12 + 66) / 4096)
+    assert mcnemar_exact(0, 0) == 1.0 and mcnemar_exact(3, 3) == 1.0
+    assert mcnemar_exact(7000, 7300) < 0.02  # large counts stay exact (integers), no overflow
+
+
+def test_paired_bootstrap_and_tiers_and_pareto() -> None:
+    mean, lo, hi, p = paired_bootstrap([1.0] * 40 + [0.0] * 10, [0.0] * 40 + [1.0] * 10, iters=500)
+    assert mean == pytest.approx(0.6) and lo > 0 and p < 0.01
+    _, lo, hi, p = paired_bootstrap([0.5] * 20, [0.5] * 20, iters=200)
+    assert lo == hi == 0 and p == 1.0
+    assert tiers(4, lambda i, j: j != 2) == [1, 1, 2, 2]
+    assert pareto([("a", 1.0, 0.5), ("b", 2.0, 0.9), ("c", 3.0, 0.8), ("d", 0.5, 0.1)]) == {"a", "b", "d"}
+    assert above_chance(0.25, "mmlu") == 0 and above_chance(1.0, "boolq") == 1 and above_chance(0.4, "gsm8k") == 0.4
+
+
+def test_score_key_of_each_suite_main_metric() -> None:
+    # issue 13: multiple choice looked up the variant 'loglikelihood' and found nothing
+    assert score_key(MetricRef(name="acc", variant="loglikelihood"), {"acc": 1.0}) == "acc"
+    assert score_key(MetricRef(name="acc_norm", variant="loglikelihood"), {"acc": 0.0, "acc_norm": 1.0}) == "acc_norm"
+    assert score_key(MetricRef(name="exact_match", variant="strict"), {"strict": 1.0, "flexible": 1.0}) == "strict"
+    assert score_key(MetricRef(name="pass@k", variant="completion", k=1), {"pass_rate": 0.3}) == "pass_rate"
+    assert score_key(MetricRef(name="success_rate", variant="pass"), {"pass": 1.0, "score": 1.0}) == "pass"
+
+
+def test_run_selection(data: Path) -> None:
+    sel = load_site_data(data).selection()
+    # model 1: a newer partial gsm8k run never displaces the full one
+    full = sel.shown[("synth-001", "gsm8k")].run
+    assert not full.partial and full.n_items == size(SUITES[0], SCALE)
+    # model 2 has only a partial gsm8k run: shown, as partial
+    assert sel.shown[("synth-002", "gsm8k")].run.partial
+    # model 0: shard runs are never shown; the older boolq suite version is listed, not mixed in
+    assert all(lr.run.shard is None for lr in sel.shown.values())
+    other = sel.other["synth-000"]
+    assert any(lr.run.shard is not None for lr in other)
+    old = [lr for lr in other if lr.run.suite.id == "boolq" and lr.run.suite.version != sel.versions["boolq"]]
+    assert len(old) == 1 and sel.shown[("synth-000", "boolq")].run.suite.version == sel.versions["boolq"]
+
+
+def test_pages_and_leaderboard(site: Path) -> None:
+    for page in ("index.html", "compare/index.html", "quality-vs-cost/index.html", "scaling/index.html",
+                 "small-vs-large/index.html", "suites/mmlu/index.html", "models/synth-000/index.html",
+                 "gallery/index.html", "scenarios/index.html"):
+        assert (site / page).is_file(), page
+    home = (site / "index.html").read_text()
+    assert home.count('<tr data-kind=') == 5  # one line per model
+    assert "first 2 of 5" in home  # model 2's partial GSM8K run, as partial
+    assert 'class="podium-reported"' in home and "Tier" in home
+    assert "Evil &lt;b&gt;Model&lt;/b&gt;" in home and "<b>Model</b>" not in home
+    model0 = (site / "models/synth-000/index.html").read_text()
+    assert "other suite version" in model0 and "not merged" in model0 and "podium run --model synth-000" in model0
+    mmlu = (site / "suites/mmlu/index.html").read_text()
+    assert "McNemar (exact)" in mmlu
+
+
+def test_downloads_one_main_row_per_model_and_suite_and_valid_json(site: Path) -> None:
+    import pandas as pd
+
+    csv = pd.read_csv(site / "downloads/scores.csv")
+    mains = csv[csv["main"]]
+    assert not mains.duplicated(["model_id", "suite"]).any()  # MMLU micro + macro: only micro is main
+    assert set(mains[mains["suite"] == "mmlu"]["aggregation"]) == {"micro"}
+
+    def no_nan(x: str) -> None:
+        raise AssertionError(f"bare {x} in scores.json")
+
+    rows = json.loads((site / "downloads/scores.json").read_text(), parse_constant=no_nan)
+    assert rows and any(r["parameters_b"] is None for r in rows)  # API models: null, never NaN
+
+
+def test_gallery_layout(site: Path) -> None:
+    gal = site / "gallery/data"
+    files = list(gal.rglob("*.json"))
+    assert max(f.stat().st_size for f in files) < 1_000_000
+    idx = json.loads((gal / "mmlu/index.json").read_text())
+    status = json.loads((gal / "mmlu/m/synth-003.json").read_text())["s"]
+    assert len(status) == len(idx["ids"]) and set(status) <= {"0", "1"} and "1" in status  # MC scores found
+    shard = json.loads((gal / "mmlu/shard-0000.json").read_text())
+    first = shard[0]
+    assert first["text"]["question"].startswith("Synthetic question 0")  # question text once per item ...
+    assert set(first["models"]) == {m["id"] for m in idx["models"]}  # ... with every model's output
+    he = json.loads((gal / "humaneval/shard-0000.json").read_text())[0]["models"]["synth-003"]
+    assert he["n"] == 12 and len(he["outputs"]) <= 8 and 0 <= he["c"] <= 12  # bounded, counts complete
+    assert idx["texts"] is True and idx["hint"] is None
+
+
+def test_shown_outputs_first_few_plus_passing() -> None:
+    from evals.records import OutputRecord
+
+    outs = [OutputRecord(text=f"t{i % 4 if i > 10 else i}", finish="stop", scores={"pass": float(i % 2)})
+            for i in range(30)]
+    keep = shown_outputs(outs)
+    assert keep[:3] == [0, 1, 2] and len(keep) <= 8 and all(outs[i].scores["pass"] == 1 for i in keep[3:])
+    assert len({outs[i].text for i in keep[3:]}) == len(keep[3:])
+
+
+def test_without_texts_gallery_says_how_to_get_them(data: Path, tmp_path: Path) -> None:
+    hint = "question text not shown: benchmark data directory not found — run `podium data fetch`"
+    build_site(data, tmp_path / "site", mkdocs_yml=REPO / "mkdocs.yml", work=tmp_path / "work", texts_hint=hint)
+    idx = json.loads((tmp_path / "site/gallery/data/gsm8k/index.json").read_text())
+    assert idx["texts"] is False and idx["hint"] == hint
+    assert "podium data fetch" in (tmp_path / "site/gallery/index.html").read_text()
+    shard = json.loads((tmp_path / "site/gallery/data/gsm8k/shard-0000.json").read_text())
+    assert shard[0]["text"] is None and shard[0]["models"]
+    # deterministic: the same data builds the same gallery bytes
+    build_site(data, tmp_path / "site2", mkdocs_yml=REPO / "mkdocs.yml", work=tmp_path / "work2", texts_hint=hint)
+
+    def digest(root: Path) -> dict[str, str]:
+        return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(root.rglob("*")) if p.is_file() and p.name != "sitemap.xml.gz"}
+
+    a, b = digest(tmp_path / "site"), digest(tmp_path / "site2")
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
