@@ -17,10 +17,12 @@ from evals.validation.records import check_records
 __all__ = ["Limits", "Problem", "validate_tree"]
 
 
-def validate_tree(root: Path, limits: Limits | None = None) -> tuple[list[Problem], dict[str, int]]:
-    """All problems under ``root`` (sorted by file and line) and counts of what was checked."""
+def validate_tree(root: Path, limits: Limits | None = None,
+                  data_dir: Path | None = None) -> tuple[list[Problem], dict[str, int]]:
+    """All problems under ``root`` (sorted by file and line) and counts of what was checked. With the benchmark
+    ``data_dir``, prompts are rebuilt and hashed and scores re-graded too (:mod:`evals.verify`)."""
     scan = check_files(root, limits or Limits())
     problems = list(scan.problems)
-    problems += check_records(root, scan)
+    problems += check_records(root, scan, data_dir)
     counts = {"files": len(scan.seen), "models": len(scan.models), "runs": len(scan.runs)}
     return sorted(set(problems), key=Problem.sort_key), counts

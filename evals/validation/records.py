@@ -14,6 +14,7 @@ from evals.errors import PodiumError
 from evals.records import FILE_TYPES, SCHEMA_VERSION, ModelEntry, RunRecord, SampleRecord
 from evals.store import read_run, read_samples
 from evals.validation.files import Scan
+from evals.verify import verify_run
 from evals.validation.layout import RUN_FILES
 from evals.validation.problems import Problem
 from evals.validation.reported import check_reported
@@ -21,13 +22,13 @@ from evals.validation.strict import looks_numeric
 from evals.yamlio import load_yaml_model
 
 
-def check_records(root: Path, scan: Scan) -> list[Problem]:
+def check_records(root: Path, scan: Scan, data_dir: Path | None = None) -> list[Problem]:
     problems: list[Problem] = []
     # a model whose file is broken is still known (its own problem is reported once, at the model file)
     models = {p.stem for p in scan.seen if p.parent == root / "models" and p.suffix == ".yaml" and not p.is_symlink()}
     for path in scan.models:
         problems += _check_model(path, scan.clean[path])
-    problems += _check_runs(root, scan, models)
+    problems += _check_runs(root, scan, models, data_dir)
     for path, content in scan.clean.items():
         if path.parent == root / "schema":
             problems += _check_schema_file(path, content)
@@ -94,7 +95,7 @@ def _json_key_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def _check_runs(root: Path, scan: Scan, models: set[str]) -> list[Problem]:
+def _check_runs(root: Path, scan: Scan, models: set[str], data_dir: Path | None) -> list[Problem]:
     problems: list[Problem] = []
     by_id: dict[str, list[Path]] = defaultdict(list)
     run_dirs = {p.parent for p in scan.seen if p.name in RUN_FILES and len(p.relative_to(root).parts) == 5}
@@ -107,7 +108,7 @@ def _check_runs(root: Path, scan: Scan, models: set[str]) -> list[Problem]:
         if isinstance(raw, dict) and isinstance(raw.get("run_id"), str):
             by_id[raw["run_id"]].append(d / "run.json")
         if d in scan.runs:
-            problems += _check_run(root, d, raw, models, (d / "samples.jsonl.gz") in scan.clean)
+            problems += _check_run(root, d, raw, models, (d / "samples.jsonl.gz") in scan.clean, data_dir)
     for run_id, paths in by_id.items():
         for p in paths[1:]:
             problems.append(Problem.at(p, _json_key_lines(p.read_text(encoding="utf-8")).get("run_id"),
@@ -116,7 +117,8 @@ def _check_runs(root: Path, scan: Scan, models: set[str]) -> list[Problem]:
     return problems
 
 
-def _check_run(root: Path, d: Path, raw: Any, models: set[str], samples_ok: bool) -> list[Problem]:
+def _check_run(root: Path, d: Path, raw: Any, models: set[str], samples_ok: bool,
+               data_dir: Path | None) -> list[Problem]:
     path = d / "run.json"
     try:
         run = read_run(path)
@@ -136,11 +138,14 @@ def _check_run(root: Path, d: Path, raw: Any, models: set[str], samples_ok: bool
     if not (d / "samples.jsonl.gz").exists():
         out.append(Problem.at(d, None, "samples.jsonl.gz missing", "every run ships its samples"))
     elif samples_ok:
-        out += _check_samples(d / "samples.jsonl.gz", run, strict=current)
+        out += _check_samples(d / "samples.jsonl.gz", run, strict=current, data_dir=data_dir)
+    if not current:
+        out.append(Problem.at(path, None, f"schema v{raw.get('schema_version', 1) if isinstance(raw, dict) else '?'}"
+                              f" (read upgraded in memory)", f"rewrite it: podium upgrade {d}"))
     return out
 
 
-def _check_samples(path: Path, run: RunRecord, strict: bool) -> list[Problem]:
+def _check_samples(path: Path, run: RunRecord, strict: bool, data_dir: Path | None) -> list[Problem]:
     try:
         samples = read_samples(path)
     except PodiumError as exc:
@@ -160,6 +165,12 @@ def _check_samples(path: Path, run: RunRecord, strict: bool) -> list[Problem]:
         dup = next(i for i in ids if ids.count(i) > 1)
         out.append(Problem.at(path, ids.index(dup, ids.index(dup) + 1) + 1, f"duplicate item id '{dup}'",
                               "each item appears once per run"))
+        return out
+    try:  # the numbers follow from the samples: metrics recomputed, prompts rebuilt, scores re-graded
+        out += [Problem.from_where(f.where, f.what, f.fix, path) for f in verify_run(run, samples, path.parent,
+                                                                                     data_dir)]
+    except PodiumError as exc:
+        out.append(_podium_problem(exc, path.parent / "run.json"))
     return out
 
 

@@ -8,20 +8,24 @@ import click
 
 from evals.errors import DataError
 from evals.validation import validate_tree
+from generator.cli.options import data_dir_option, resolve_data_dir
 
 
 @click.command()
 @click.argument("root", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"))
 @click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
               help="text: 'file:line: what — how to fix'; github: workflow annotations (::error file=…,line=…::).")
-def validate(root: Path, fmt: str) -> None:
+@data_dir_option
+def validate(root: Path, fmt: str, data_dir: Path | None) -> None:
     """Validate every file under ROOT; list all problems, exit 1 if there is any.
 
     \b
     Checks: layout (no stray or misplaced files), no symlinks, size limits (also decompressed samples),
     UTF-8 without BOM, no merge-conflict markers, no secret-looking strings, strict JSON/YAML (no duplicate
     keys, NaN/Infinity, anchors/aliases, numbers in quotes), the record schemas, model id = file name, run ids
-    unique, run folder = its model/suite/run id, samples complete, reported rows (known model, source, date).
+    unique, run folder = its model/suite/run id, samples complete, reported rows (known model, source, date);
+    every metric recomputed from the samples; with the benchmark data: every prompt rebuilt and its sha256
+    compared, every score re-graded from the stored outputs.
 
     \b
     Example:
@@ -30,7 +34,11 @@ def validate(root: Path, fmt: str) -> None:
     """
     if not root.is_dir():
         raise DataError("directory not found", where=str(root), fix="pass the site_data directory")
-    problems, counts = validate_tree(root)
+    data = resolve_data_dir(data_dir)
+    problems, counts = validate_tree(root, data_dir=data if data.is_dir() else None)
+    if not data.is_dir():
+        click.secho(f"note: benchmark data not found ({data}): prompts and re-graded scores not checked — "
+                    "`podium data fetch` or --data-dir", fg="yellow", err=True)
     for p in problems:
         if fmt == "github":
             click.echo(p.github())
