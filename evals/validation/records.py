@@ -14,11 +14,11 @@ from evals.errors import PodiumError
 from evals.records import FILE_TYPES, SCHEMA_VERSION, ModelEntry, RunRecord, SampleRecord
 from evals.store import read_run, read_samples
 from evals.validation.files import Scan
-from evals.verify import verify_run
 from evals.validation.layout import RUN_FILES
 from evals.validation.problems import Problem
 from evals.validation.reported import check_reported
 from evals.validation.strict import looks_numeric
+from evals.verify import verify_run
 from evals.yamlio import load_yaml_model
 
 
