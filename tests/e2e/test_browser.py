@@ -1,7 +1,12 @@
-"""Headless Chromium (Debian package) loads the built site from a local HTTP server with no network."""
+"""Headless Chromium (Debian package) against the site built from synthetic schema-v2 data, served on 127.0.0.1
+with every other host unresolvable: sorting, filters, tiers, compare with a p-value, the gallery (paging,
+filters, deep links), charts on every chart page, instant navigation, dark mode, and a corpus of hostile
+outputs, names and notes that must stay text. Screenshots go to $PODIUM_SHOTS (default /tmp/podium-shots)."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,33 +14,34 @@ from urllib.parse import urlparse
 
 import pytest
 
-from evals.store import read_run, read_samples, write_run
+from evals.records import ItemText
 from generator.site.build import build_site
+from generator.site.stats import mcnemar_exact
 from tests.support.servers import REPO, static_server
+from tools.synth_site_data import HOSTILE, all_texts, generate
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> The answer is 18.'
+SCALE = 0.004
+SHOTS = Path(os.environ.get("PODIUM_SHOTS", "/tmp/podium-shots"))
+CHART_PAGES = ["/", "/suites/mmlu/", "/suites/humaneval/", "/quality-vs-cost/", "/scaling/"]
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A site built from a real run plus a copy of it whose first output is hostile HTML."""
-    from tests.conftest import copy_site_data, podium
-
+    """5 synthetic models + one whose outputs, name and reported note are hostile; question text joined."""
     root = tmp_path_factory.mktemp("browser")
-    data = copy_site_data(root)
-    r = podium("run", "--suite", "gsm8k", "--limit", "3", "--out", str(data), cwd=root)
-    assert r.returncode == 0, r.stderr
-    (run_json,) = data.glob("runs/*/gsm8k/*/run.json")
-    run, samples = read_run(run_json), read_samples(run_json.parent / "samples.jsonl.gz")
-    evil = samples[0].model_copy(update={"outputs": [samples[0].outputs[0].model_copy(update={"text": HOSTILE})]})
-    (data / "models" / "evil-model.yaml").write_text(
-        "id: evil-model\nname: Evil <b>Model</b>\nfamily: test\nlicense: MIT\nopen_weights: true\nsource: test\n")
-    write_run(data, run.model_copy(update={"model_id": "evil-model", "run_id": run.run_id[:-6] + "eeeeee"}),
-              [evil, *samples[1:]])
-    build_site(data, root / "site", mkdocs_yml=REPO / "mkdocs.yml", work=root / "work")
+    generate(root / "site_data", models=5, scale=SCALE, samples=12, trials=2, hostile=True)
+    texts = dict(all_texts(SCALE))
+    texts["gsm8k/test/0000"] = ItemText(item_id="gsm8k/test/0000", question=" ".join(HOSTILE), reference="0")
+    build_site(root / "site_data", root / "site", mkdocs_yml=REPO / "mkdocs.yml", work=root / "work", texts=texts)
     return root / "site"
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    with static_server(site) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -50,60 +56,158 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def open_page(browser, url: str):  # type: ignore[no-untyped-def]
-    page = browser.new_page()
-    errors: list[str] = []
-    offhost: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: offhost.append(r.url) if urlparse(r.url).hostname not in ("127.0.0.1",) and
-            not r.url.startswith("data:") else None)
-    page.goto(url)
-    return page, errors, offhost
+class Page:
+    def __init__(self, browser, url: str) -> None:  # type: ignore[no-untyped-def]
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.errors: list[str] = []
+        self.offhost: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.offhost.append(r.url) if urlparse(r.url).hostname != "127.0.0.1"
+                     and not r.url.startswith("data:") else None)
+        self.page.goto(url)
+
+    def clean(self) -> None:
+        assert self.errors == [] and self.offhost == []
+        assert self.page.evaluate("window.__pwned") is None  # nothing hostile ever ran
+        self.page.close()
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def test_leaderboard_chart_renders_offline(site: Path, browser) -> None:  # type: ignore[no-untyped-def]
-    with static_server(site) as base:
-        page, errors, offhost = open_page(browser, base + "/")
-        page.wait_for_selector(".vega-chart svg", timeout=20_000)
-        assert page.locator(".vega-chart svg .mark-rect path, .vega-chart svg .mark-rect").count() > 0
-        assert "SmolLM2 135M Instruct" in page.inner_text("#podium-leaderboard")
-        assert errors == [] and offhost == []
-        page.close()
+def names(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.eval_on_selector_all("#podium-leaderboard tbody tr:not([hidden]) th", "els => els.map(e => e.textContent)")
 
 
-def test_gallery_shows_outputs_as_text(site: Path, browser) -> None:  # type: ignore[no-untyped-def]
-    with static_server(site) as base:
-        page, errors, offhost = open_page(browser, base + "/gallery/#suite=gsm8k")
-        page.wait_for_selector(".podium-item .podium-col .podium-out", timeout=20_000)
-        page.wait_for_function("document.querySelectorAll('.podium-col .podium-out').length >= 6")
-        text = page.inner_text("#podium-gallery")
-        assert "Janet" in text and "Reference: 18" in text
-        assert "<script>window.__pwned = 1</script>" in text  # shown literally
-        assert page.evaluate("window.__pwned") is None  # never executed
-        assert page.locator("#podium-gallery img").count() == 0
-        page.select_option("select[aria-label=filter]", "disagree")
-        page.wait_for_function("location.hash.includes('filter=disagree')")
-        assert errors == [] and offhost == []
-        page.close()
+def test_leaderboard_sorts_filters_and_shows_tiers(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    p = Page(browser, server + "/")
+    page = p.page
+    page.wait_for_selector(".vega-chart svg", timeout=20_000)
+    assert page.locator("#podium-leaderboard tbody tr").count() == 6
+    tiers = page.eval_on_selector_all("#podium-leaderboard tbody tr td:first-child", "els => els.map(e => +e.textContent)")
+    assert tiers[0] == 1 and tiers == sorted(tiers)
+    p.shot("home")
+    # sort by model name with the keyboard: focus the header's button, press Enter
+    page.focus("#podium-leaderboard thead th:nth-child(2) button")
+    page.keyboard.press("Enter")
+    assert names(page) == sorted(names(page), key=str.lower)
+    assert page.get_attribute("#podium-leaderboard thead th:nth-child(2)", "aria-sort") == "ascending"
+    page.keyboard.press("Enter")
+    assert names(page) == sorted(names(page), key=str.lower, reverse=True)
+    # filters: API only, then protocol generative hides the loglikelihood columns
+    page.select_option("select[aria-label=weights]", "api")
+    kinds = page.eval_on_selector_all("#podium-leaderboard tbody tr:not([hidden])", "els => els.map(e => e.dataset.kind)")
+    assert kinds and set(kinds) == {"api"}
+    page.select_option("select[aria-label=weights]", "")
+    page.select_option("select[aria-label=protocol]", "generative")
+    assert page.locator("#podium-leaderboard thead th[data-protocol=loglikelihood]:not([hidden])").count() == 0
+    assert page.locator("#podium-leaderboard thead th[data-protocol=generative]:not([hidden])").count() >= 2
+    page.fill("input[aria-label='min B']", "5")
+    params = page.eval_on_selector_all("#podium-leaderboard tbody tr:not([hidden])", "els => els.map(e => +e.dataset.params)")
+    assert all(x >= 5 for x in params)
+    p.clean()
 
 
-def test_model_name_is_escaped_on_pages(site: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_table_works_without_javascript(site: Path) -> None:
     html = (site / "index.html").read_text()
-    assert "Evil &lt;b&gt;Model&lt;/b&gt;" in html and "Evil <b>Model</b>" not in html
-    with static_server(site) as base:
-        page, errors, _ = open_page(browser, base + "/models/evil-model/")
-        assert page.locator("article b", has_text="Model").count() == 0
-        assert errors == []
-        page.close()
+    assert html.count("<tr data-kind=") == 6 and "podium-ci" in html and 'href="models/synth-000/#reproduce"' in html
 
 
-def test_instant_navigation_keeps_charts_working(site: Path, browser) -> None:  # type: ignore[no-untyped-def]
-    with static_server(site) as base:
-        page, errors, offhost = open_page(browser, base + "/")
-        page.wait_for_selector(".vega-chart svg", timeout=20_000)
-        page.click("nav a[href*='suites/gsm8k']")
-        page.wait_for_url("**/suites/gsm8k/")
-        page.wait_for_selector(".vega-chart svg", timeout=20_000)
-        assert errors == [] and offhost == []
-        page.close()
+def test_compare_shows_mcnemar_p_value(server: str, site: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    p = Page(browser, server + "/compare/#a=synth-004&b=synth-000")
+    page = p.page
+    page.wait_for_selector("#podium-compare-table tr[data-suite=mmlu]", timeout=20_000)
+    row = page.locator("#podium-compare-table tr[data-suite=mmlu] td")
+    a = json.loads((site / "gallery/data/mmlu/m/synth-004.json").read_text())["s"]
+    b = json.loads((site / "gallery/data/mmlu/m/synth-000.json").read_text())["s"]
+    wins = sum(1 for x, y in zip(a, b, strict=True) if x == "1" and y == "0")
+    losses = sum(1 for x, y in zip(a, b, strict=True) if x == "0" and y == "1")
+    assert row.nth(5).inner_text().startswith(f"{wins} / {losses} / ")
+    assert row.nth(6).inner_text() == "exact McNemar"
+    shown = float(row.nth(7).inner_text())
+    assert shown == pytest.approx(mcnemar_exact(wins, losses), rel=0.01, abs=0.001)
+    js = page.evaluate(f"window.podiumMcNemar({wins + 500}, {losses + 520})")
+    assert js == pytest.approx(mcnemar_exact(wins + 500, losses + 520), rel=1e-6)
+    assert "bootstrap" in page.locator("#podium-compare-table tr[data-suite=humaneval] td").nth(6).inner_text()
+    p.shot("compare")
+    page.click("#podium-compare-table tr[data-suite=mmlu] a")
+    page.wait_for_selector(".podium-item", timeout=20_000)
+    assert "filter=disagree" in page.url
+    p.clean()
+
+
+def test_gallery_text_paging_filters_and_deep_link(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    p = Page(browser, server + "/gallery/#suite=gsm8k&models=evil-model,synth-004")
+    page = p.page
+    page.wait_for_selector(".podium-item .podium-col .podium-out", timeout=20_000)
+    page.wait_for_function("document.querySelectorAll('.podium-col').length >= 4")
+    text = page.text_content("#podium-gallery") or ""
+    assert "<script>window.__pwned = 1</script>" in text and "javascript:window.__pwned=3" in text  # literally
+    assert page.locator("#podium-gallery img, #podium-gallery script, #podium-gallery a[href^=javascript]").count() == 0
+    assert page.locator(".podium-q").first.inner_text().startswith("<script>")  # hostile question text too
+    p.shot("gallery")
+    page.select_option("select[aria-label=suite]", "mmlu")
+    page.wait_for_selector(".podium-item h3:has-text('mmlu/')", timeout=20_000)
+    assert "Synthetic question 0 of MMLU" in (page.text_content("#podium-gallery") or "")
+    assert page.locator(".podium-col.pass, .podium-col.fail").count() > 0  # MC items carry their grade
+    page.click("button:has-text('next ›')")
+    page.wait_for_function("location.hash.includes('page=1')")
+    page.select_option("select[aria-label=filter]", "fail")
+    page.wait_for_function("location.hash.includes('filter=fail')")
+    assert page.locator(".podium-col.pass").count() == 0
+    p.clean()
+    q = Page(browser, server + "/gallery/#suite=mmlu&item=mmlu%2Fanatomy%2F0001")
+    q.page.wait_for_selector(".podium-item", timeout=20_000)
+    assert q.page.locator(".podium-item").count() == 1
+    assert q.page.inner_text(".podium-item h3").startswith("mmlu/anatomy/0001")
+    q.clean()
+
+
+def test_humaneval_gallery_bounded_samples(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    p = Page(browser, server + "/gallery/#suite=humaneval&models=synth-004")
+    p.page.wait_for_selector(".podium-col .podium-n", timeout=20_000)
+    assert "of 12 samples" in (p.page.text_content("#podium-gallery") or "")
+    p.clean()
+
+
+@pytest.mark.parametrize("path", CHART_PAGES)
+def test_every_chart_renders(server: str, browser, path: str) -> None:  # type: ignore[no-untyped-def]
+    p = Page(browser, server + path)
+    n = p.page.locator(".vega-chart").count()
+    assert n > 0
+    p.page.wait_for_function(f"document.querySelectorAll('.vega-chart svg').length >= {n}", timeout=30_000)
+    p.shot("chart-" + (path.strip("/").replace("/", "-") or "home"))
+    p.clean()
+
+
+def test_instant_navigation_and_dark_mode(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    p = Page(browser, server + "/")
+    page = p.page
+    page.wait_for_selector(".vega-chart svg", timeout=20_000)
+    page.click("#podium-leaderboard thead a[href*='suites/mmlu']")  # the home page hides the sidebar
+    page.wait_for_url("**/suites/mmlu/")
+    page.wait_for_selector(".vega-chart svg", timeout=20_000)
+    page.click("nav a[href*='compare']")
+    page.wait_for_selector("#podium-compare-table", timeout=20_000)  # scripts re-run after instant navigation
+    page.click("nav a[href$='quality-vs-cost/']")
+    page.wait_for_selector(".vega-chart svg", timeout=20_000)
+    page.click("label[for='__palette_1']")
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    page.wait_for_function("[...document.querySelectorAll('.vega-chart')].every(e => e.dataset.done === 'dark' && e.querySelector('svg'))",
+                           timeout=30_000)
+    p.shot("quality-vs-cost-dark")
+    p.clean()
+
+
+def test_hostile_names_and_notes_stay_text(site: Path, server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    for page_path in ("index.html", "models/evil-model/index.html", "suites/gsm8k/index.html",
+                      "small-vs-large/index.html"):
+        html = (site / page_path).read_text()
+        assert "<img src=x" not in html and "<script>window.__pwned" not in html, page_path
+    for path in ("/models/evil-model/", "/suites/gsm8k/", "/small-vs-large/", "/scenarios/"):
+        p = Page(browser, server + path)
+        p.page.wait_for_load_state("load")
+        assert p.page.locator("article img, article b:has-text('Model'), article b:has-text('note')").count() == 0
+        p.clean()

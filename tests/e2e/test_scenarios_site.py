@@ -61,7 +61,7 @@ def test_run_records_transcripts_grades_and_the_judge(built: Path) -> None:
                             "tool-factorials/action/greedy", "writing-alps-sunrise/plain/greedy"}
     writing = samples["writing-alps-sunrise/plain/greedy"].outputs[0]
     assert writing.grades[0].judge_model and writing.grades[0].judge_raw is not None
-    assert writing.extracted["words"] is not None
+    assert writing.detail is not None and writing.detail.kind == "scenario" and writing.detail.stats is not None
     action = samples["tool-factorials/action/greedy"]
     assert isinstance(action.prompt, list) and action.prompt[0].content.startswith('Write "Action:"')
 
@@ -78,12 +78,14 @@ def test_scenarios_page_and_gallery_data(built: Path) -> None:
     assert 'href="scenarios/"' in (site / "index.html").read_text() or "Scenarios" in (site / "index.html").read_text()
     data = site / "gallery" / "data"
     index = json.loads((data / "index.json").read_text())
-    entry = next(s for s in index["suites"] if s["id"] == "scenarios")
-    assert [s["id"] for s in entry["scenarios"]] == list(SCENARIOS)
-    shard = json.loads((data / "scenarios" / "smollm2-135m-instruct" / "0000.json").read_text())
+    assert any(s["id"] == "scenarios" for s in index["suites"])
+    suite = json.loads((data / "scenarios" / "index.json").read_text())
+    assert [s["id"] for s in suite["scenarios"]] == sorted(SCENARIOS)
+    shard = [i for f in sorted((data / "scenarios").glob("shard-*.json")) for i in json.loads(f.read_text())]
     tool = next(i for i in shard if i["id"] == "tool-factorials/native/greedy")
-    assert tool["turns"][0]["role"] == "user" and tool["outputs"][0]["transcript"]
-    assert tool["outputs"][0]["grades"][0]["grader"] == "tool_trace"
+    out = tool["models"]["smollm2-135m-instruct"]["outputs"][0]
+    assert tool["prompt"][0]["role"] == "user" and out["transcript"]
+    assert out["grades"][0]["grader"] == "tool_trace"
 
 
 @pytest.mark.browser
