@@ -23,6 +23,8 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "openai": ("evals.backends.openai_compat", "pip install openai"),
     # imported lazily: the module itself needs no vLLM; constructing the backend does
     "vllm": ("evals.backends.vllm", "pip install -e '.[vllm]' (GPU) or bash tools/setup_vllm_cpu.sh (CPU)"),
+    # deterministic, no model: fast tests and documentation examples
+    "fake": ("evals.backends.fake", "part of Podium"),
 }
 
 

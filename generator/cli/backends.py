@@ -33,6 +33,7 @@ class BackendOptions:
     max_model_len: int | None = None
     enforce_eager: bool = False
     executor: str | None = None  # "ray" for multi-node
+    fake_script: Path | None = None  # fake: JSON replies/logprobs per request key
 
     def command_args(self) -> list[str]:
         """The options that change results, for the run's reproducing command line."""
@@ -44,6 +45,8 @@ class BackendOptions:
             out += ["--base-url", self.base_url]
         if self.api_model:
             out += ["--api-model", self.api_model]
+        if self.name == "fake" and self.fake_script:
+            out += ["--fake-script", str(self.fake_script)]
         if self.name == "vllm":
             out += ["--tensor-parallel", str(self.tensor_parallel), "--pipeline-parallel", str(self.pipeline_parallel),
                     "--dtype", self.dtype]
@@ -85,8 +88,14 @@ def make_backend(opts: BackendOptions, model: ModelEntry) -> Backend:
             enforce_eager=opts.enforce_eager,
             distributed_executor_backend=opts.executor,  # type: ignore[arg-type]
         ))
+    elif opts.name == "fake":
+        from evals.backends.fake import FakeBackend, FakeConfig
+
+        backend = FakeBackend(FakeConfig.from_file(opts.fake_script, model.id) if opts.fake_script
+                              else FakeConfig(model=model.id))
     else:
-        raise ConfigError(f"backend '{opts.name}' is not available in `podium run`", where="--backend")
+        raise ConfigError(f"backend '{opts.name}' is not available in `podium run`", where="--backend",
+                          fix="choose one of: embedded, openai, vllm, fake")
     if opts.cache is not None:
         from evals.backends.cached import CachedBackend
 

@@ -75,7 +75,8 @@ def print_scenarios(console: Console, run: RunRecord) -> None:
               help="gsm8k | mmlu | hellaswag | boolq | winogrande | humaneval | scenarios | scenario:<id>; "
                    "multiple-choice suites also as <id>:generative for chat-only APIs.")
 @click.option("--backend", "backend_name", default="embedded", show_default=True,
-              help="embedded (llama.cpp, offline) | openai (any OpenAI-compatible server) | vllm (in-process).")
+              help="embedded (llama.cpp, offline) | openai (any OpenAI-compatible server) | vllm (in-process) | "
+                   "fake (deterministic, no model: tests and examples).")
 @click.option("--base-url", envvar="OPENAI_BASE_URL", default=None,
               help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 [env OPENAI_BASE_URL].")
 @click.option("--api-model", default=None, help="Model name to send to the API (default: the model entry's).")
@@ -109,6 +110,8 @@ def print_scenarios(console: Console, run: RunRecord) -> None:
 @click.option("--enforce-eager", is_flag=True, help="vllm: no graph capture (CPU, quick start).")
 @click.option("--executor", type=click.Choice(["mp", "ray"]), default=None,
               help="vllm: distributed executor; ray for models spanning several nodes.")
+@click.option("--fake-script", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help='fake backend: JSON {"replies": {"<item id>": "text"}, "logprobs": {"<key>": -1.5}}.')
 @click.option("--rpm", type=float, default=None, help="Client-side limit: requests per minute (openai).")
 @click.option("--tpm", type=float, default=None, help="Client-side limit: tokens per minute (openai).")
 @click.option("--judge-model", default=None,
@@ -134,7 +137,7 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
         temperature: float | None, top_p: float | None, max_tokens: int | None, seed: int | None,
         concurrency: int, parallel: int, threads: int, prompt_cache: bool, model_path: str | None, tensor_parallel: int,
         pipeline_parallel: int, dtype: str, quantization: str | None, max_model_len: int | None,
-        enforce_eager: bool, executor: str | None, rpm: float | None, tpm: float | None,
+        enforce_eager: bool, executor: str | None, fake_script: Path | None, rpm: float | None, tpm: float | None,
         judge_model: str | None, judge_backend: str | None, judge_base_url: str | None,
         judge_max_tokens: int | None, scenarios_dir: Path | None,
         use_cache: bool, repeat: bool, data_dir: Path | None, site_data: Path) -> None:
@@ -169,7 +172,7 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
                            parallel=parallel, threads=threads, prompt_cache=prompt_cache, rpm=rpm, tpm=tpm, model_path=model_path,
                            tensor_parallel=tensor_parallel, pipeline_parallel=pipeline_parallel, dtype=dtype,
                            quantization=quantization, max_model_len=max_model_len, enforce_eager=enforce_eager,
-                           executor=executor,
+                           executor=executor, fake_script=fake_script,
                            cache=cache_dir / "cache" / "requests.sqlite" if use_cache else None)
     parts = ["podium", "run", "--model", model_id, "--suite", suite_id, *bopts.command_args()]
     for flag, value in (("--limit", limit), ("--subjects", subjects), ("--shard", shard), ("--samples", samples),
