@@ -199,8 +199,9 @@ class RunRecord(Strict):
     n_items: int
     n_errors: int = Field(description="Items whose request failed (scored 0, kept in samples).")
     prompt_tokens: int = Field(description="Prompt tokens the engine evaluated (cache hits excluded).")
-    prompt_tokens_cached: int = Field(0, description="Prompt tokens served from the engine's prefix cache.")
     completion_tokens: int
+    prompt_tokens_cached: int = Field(0, description="Prompt tokens served from the engine's prompt cache (a shared "
+                                      "few-shot prefix evaluated once); prompt_tokens counts those evaluated.")
     gpu_count: int = 0
     cost: CostRecord
     shard: ShardRecord | None = Field(None, description="Set when this run is one shard of a larger run.")
@@ -340,6 +341,7 @@ class SampleRecord(Strict):
     outputs: list[OutputRecord]
     scores: dict[str, float] = Field(description="Item-level scores (e.g. mean over outputs).")
     prompt_tokens: int = 0
+    prompt_tokens_cached: int = Field(0, description="Prompt tokens served from the engine's cache for this item.")
 
 
 class ItemText(Strict):

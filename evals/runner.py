@@ -194,6 +194,7 @@ def build_record(suite: Suite, model: ModelEntry, opts: RunOptions, suite_rec: S
         started_at=started, finished_at=now, wall_seconds=round(wall, 3), n_items=len(samples),
         n_errors=sum(1 for s in samples if any(o.error for o in s.outputs)),
         prompt_tokens=ptoks, completion_tokens=ctoks, gpu_count=info.gpu_count,
+        prompt_tokens_cached=sum(s.prompt_tokens_cached for s in samples),
         cost=compute_cost(model, ptoks, ctoks, wall, info.gpu_count, _int(info.parameters.get("threads"), 1)),
         shard=opts.shard.record() if opts.shard else None, metrics=suite.metrics(samples),
     )

@@ -48,6 +48,9 @@ class GenerateRequest:
     prompt: Prompt  # str → text completion; messages → chat completion (the model's chat template)
     sampling: Sampling
     tools: tuple[Mapping[str, Any], ...] = ()  # OpenAI function specs for native tool calling (chat only)
+    # Text prompts: the leading part shared by many items (a few-shot block), which backends may evaluate
+    # once and reuse (evals.backends.prefix). Must be a prefix of ``prompt``; never changes what is asked.
+    prefix: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class Completion:
     seconds: float = 0.0
     error: str | None = None  # per-item failure is data; the result list never shrinks
     tool_calls: tuple[tuple[ToolCallMsg, ...], ...] = ()  # per choice, when the model called tools
+    cached_tokens: int = 0  # prompt tokens served from the engine's cache (prompt_tokens = those evaluated)
 
     @staticmethod
     def failed(req: GenerateRequest, error: str, seconds: float = 0.0) -> Completion:
@@ -74,6 +78,7 @@ class LoglikelihoodRequest:
     key: str
     context: str
     continuation: str  # the leading space belongs to the continuation (lm-eval contract)
+    prefix: str = ""  # leading part of ``context`` shared by many items (see GenerateRequest.prefix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,8 @@ class Loglikelihood:
     is_greedy: bool
     n_tokens: int
     error: str | None = None
+    prompt_tokens: int = 0  # prompt tokens the engine evaluated for this request (an item's first choice
+    cached_tokens: int = 0  # carries the shared work of the item) and those served from its cache
 
 
 @dataclass(frozen=True)

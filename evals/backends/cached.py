@@ -25,6 +25,8 @@ class CachedBackend(Backend):
         self.info = inner.info
         self.cache = RequestCache(path)
         self._scope = f"{inner.info.name}|{inner.info.base_url or ''}|{inner.info.engine}"
+        if inner.info.parameters.get("prefix_reuse"):  # other numerics than the old path: cached apart
+            self._scope += "|prefix-reuse"
 
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Completion]:
         keys = [request_key(self._scope, self.info.model, r) for r in requests]

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from evals.backends.base import Loglikelihood, LoglikelihoodRequest
+from evals.backends.prefix import PrefixSlot, PromptUsage, usage_of
 
 Tokenize = Callable[[str], list[int]]
 Complete = Callable[[dict[str, Any]], dict[str, Any]]
@@ -54,12 +55,12 @@ def encode_pair(tokenize: Tokenize, context: str, continuation: str) -> tuple[li
 
 
 def forced_token_loglikelihood(complete: Complete, ctx: Sequence[int], cont: Sequence[int],
-                                fresh: bool = True) -> tuple[float, bool]:
+                                fresh: bool = True) -> tuple[float, bool, PromptUsage]:
     """``fresh``: evaluate the context from scratch on the first token. Reusing whatever the engine cached from
     an earlier, unrelated prompt changes how the rest is batched and moves log-probs by up to ~0.1 on a Q4
     model — so the first request of a new context never reuses the cache; later tokens (and the other choices
     of the same item, when requests run in order) extend the context just evaluated, which is deterministic."""
-    total, greedy = 0.0, True
+    total, greedy, used = 0.0, True, PromptUsage()
     for i, tok in enumerate(cont):
         resp = complete({"prompt": [*ctx, *cont[:i]], "max_tokens": 1, "temperature": 0.0, "logprobs": 1,
                          "logit_bias": [[tok, 100.0]], "cache_prompt": not (fresh and i == 0), "n_probs": 1})
@@ -72,7 +73,8 @@ def forced_token_loglikelihood(complete: Complete, ctx: Sequence[int], cont: Seq
         total += float(entry["logprob"])
         top = entry.get("top_logprobs") or []
         greedy = greedy and bool(top) and top[0]["id"] == tok
-    return total, greedy
+        used += usage_of(resp)
+    return total, greedy, used
 
 
 def run_forced(requests: Sequence[LoglikelihoodRequest], tokenize: Tokenize, complete: Complete,
@@ -98,9 +100,65 @@ def run_forced(requests: Sequence[LoglikelihoodRequest], tokenize: Tokenize, com
             ctx, cont = encode_pair(tok, req.context, req.continuation)
             if not cont:
                 raise RuntimeError("continuation is empty after tokenisation")
-            lp, greedy = forced_token_loglikelihood(complete, ctx, cont, fresh)
-            return Loglikelihood(req.key, lp, greedy, len(cont))
+            lp, greedy, used = forced_token_loglikelihood(complete, ctx, cont, fresh)
+            return Loglikelihood(req.key, lp, greedy, len(cont), prompt_tokens=used.evaluated,
+                                 cached_tokens=used.cached)
         except Exception as exc:  # noqa: BLE001 - per-item failure is data
             return Loglikelihood(req.key, float("-inf"), False, 0, error=f"{type(exc).__name__}: {exc}"[:300])
 
     return map_fn(one, requests) if map_fn else [one(r) for r in requests]
+
+
+def _errored(req: LoglikelihoodRequest, exc: Exception) -> Loglikelihood:
+    return Loglikelihood(req.key, float("-inf"), False, 0, error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _prefixed_group(group: Sequence[LoglikelihoodRequest], tokenize: Tokenize,
+                    slot: PrefixSlot) -> list[Loglikelihood] | None:
+    """The requests of one context (an item's choices) through the prefix slot; None if the prefix is unusable
+    (its ids are not the first ids of the tokenised context, or nothing is left after it)."""
+    prefix = tokenize(group[0].prefix)
+    pairs = [encode_pair(tokenize, r.context, r.continuation) for r in group]
+    if not prefix or any(len(c) <= len(prefix) or c[: len(prefix)] != prefix or not k for c, k in pairs):
+        return None
+    out: list[Loglikelihood] = []
+    rests: dict[tuple[int, ...], list[int]] = {}  # lm-eval's split may differ per choice: one pass per split
+    for i, (ctx, _) in enumerate(pairs):
+        rests.setdefault(tuple(ctx[len(prefix):]), []).append(i)
+    results: dict[int, Loglikelihood] = {}
+    for rest, idx in rests.items():
+        try:
+            scores, used = slot.loglikelihoods(prefix, rest, [pairs[i][1] for i in idx])
+        except Exception as exc:  # noqa: BLE001 - per-item failure is data
+            results.update({i: _errored(group[i], exc) for i in idx})
+            continue
+        for n, (i, (lp, greedy)) in enumerate(zip(idx, scores, strict=True)):
+            results[i] = Loglikelihood(group[i].key, lp, greedy, len(pairs[i][1]),
+                                       prompt_tokens=used.evaluated if n == 0 else 0,
+                                       cached_tokens=used.cached if n == 0 else 0)
+    out = [results[i] for i in range(len(group))]
+    return out
+
+
+def run_prefixed(requests: Sequence[LoglikelihoodRequest], tokenize: Tokenize, slot: PrefixSlot,
+                 fallback: Callable[[Sequence[LoglikelihoodRequest]], list[Loglikelihood]]) -> list[Loglikelihood]:
+    """Consecutive requests with one context and a declared prefix go through ``slot`` (the prefix computed once,
+    in one fixed way); the rest, and any group whose prefix is unusable, through ``fallback`` (the old path)."""
+    tok = memo_tokens(tokenize)
+    out: list[Loglikelihood] = []
+    i = 0
+    while i < len(requests):
+        j = i + 1
+        while j < len(requests) and (requests[j].context, requests[j].prefix) == (requests[i].context,
+                                                                                  requests[i].prefix):
+            j += 1
+        group = requests[i:j]
+        done = None
+        if group[0].prefix:
+            try:
+                done = _prefixed_group(group, tok, slot)
+            except Exception as exc:  # noqa: BLE001 - a tokeniser failure is a per-item failure
+                done = [_errored(r, exc) for r in group]
+        out.extend(done if done is not None else fallback(group))
+        i = j
+    return out

@@ -32,7 +32,8 @@ from evals.backends.base import (
     messages_json,
     parse_tool_calls,
 )
-from evals.backends.loglik import encode_pair, memo_tokens, run_forced
+from evals.backends.loglik import encode_pair, memo_tokens, run_forced, run_prefixed
+from evals.backends.prefix import PrefixSlot, PromptUsage, sampling_body, split_at_prefix
 from evals.backends.ratelimit import RateLimiter
 from evals.backends.retry import RETRY_STATUS, RetryPolicy
 from evals.errors import BackendError, Unsupported
@@ -50,6 +51,9 @@ class OpenAIConfig:
     seed: int = 0  # seeds the backoff jitter (deterministic retry schedule)
     requests_per_minute: float | None = None  # client-side rate limits (None = unlimited)
     tokens_per_minute: float | None = None
+    # llama.cpp servers (detected by /tokenize): reuse each suite-declared few-shot prefix, computed in one fixed
+    # way on slot 0 (evals.backends.prefix), with requests that carry a prefix sent one at a time.
+    prefix_reuse: bool = True
 
 
 class _Retryable(Exception):
@@ -70,6 +74,8 @@ class OpenAICompatBackend(Backend):
         self._native_n = config.native_n
         self._calls: dict[tuple[str, int | None], tuple[Any, ...]] = {}  # tool calls by (request, seed)
         self._ll_method: str | None = None  # probed lazily: "echo" | "forced" | "" (none)
+        self._prefix_slot: PrefixSlot | None = None  # llama.cpp servers: the pinned prefix of slot 0
+        self._prefix_http: httpx.Client | None = None
         self._rng = random.Random(config.seed)
         self.retries = 0  # observed retries, for the run summary and tests
         self._limits = (config.requests_per_minute, config.tokens_per_minute)
@@ -84,7 +90,74 @@ class OpenAICompatBackend(Backend):
 
     # ------------------------------------------------------------------ public
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Completion]:
-        return asyncio.run(self._generate_all(requests, on_result))
+        pinned = self._pinned_splits(requests)
+        done: dict[int, Completion] = {}
+        for i, split in pinned.items():
+            done[i] = comp = self._generate_pinned(requests[i], split)
+            if on_result:
+                on_result(comp)
+        rest = [i for i in range(len(requests)) if i not in pinned]
+        if rest:
+            if pinned:
+                self._slot().invalidate()  # unpinned requests may land on slot 0 too
+            comps = asyncio.run(self._generate_all([requests[i] for i in rest], on_result))
+            done.update(zip(rest, comps, strict=True))
+        return [done[i] for i in range(len(requests))]
+
+    # ------------------------------------------------------------------ prefix reuse (llama.cpp servers)
+    def _root(self) -> str:
+        return self.base_url.rstrip("/").removesuffix("/v1")
+
+    def _slot(self) -> PrefixSlot:
+        if self._prefix_slot is None:
+            http = httpx.Client(headers={"Authorization": f"Bearer {self._api_key}"}, timeout=self.config.timeout)
+            url = f"{self.base_url.rstrip('/')}/completions"
+            self._prefix_slot = PrefixSlot(lambda body: self._post_with_retry(http, url, body), {"id_slot": 0})
+            self._prefix_http = http
+        return self._prefix_slot
+
+    def _tokens(self, text: str, special: bool) -> list[int]:
+        r = self._probe_post(f"{self._root()}/tokenize", {"content": text, "add_special": special},
+                             {"Authorization": f"Bearer {self._api_key}"}, self.config.timeout)
+        r.raise_for_status()
+        return [int(t) for t in r.json()["tokens"]]
+
+    def _pinned_splits(self, requests: Sequence[GenerateRequest]) -> dict[int, tuple[list[int], list[int]]]:
+        """Text requests with a usable prefix, when the server is llama.cpp: index → (prefix ids, suffix ids)."""
+        wanted = [i for i, r in enumerate(requests) if r.prefix and isinstance(r.prompt, str)]
+        if not (self.config.prefix_reuse and wanted and self.probe_loglikelihood() == "forced"):
+            return {}
+        tok = memo_tokens(lambda text: self._tokens(text, True))
+        out = {}
+        for i in wanted:
+            prompt = requests[i].prompt
+            try:
+                split = split_at_prefix(tok, requests[i].prefix, prompt) if isinstance(prompt, str) else None
+            except (httpx.HTTPError, ValueError, KeyError):  # tokeniser unreachable: the request's own path
+                split = None
+            if split is not None:
+                out[i] = split
+        return out
+
+    def _generate_pinned(self, req: GenerateRequest, split: tuple[list[int], list[int]]) -> Completion:
+        t0, s = time.perf_counter(), req.sampling
+        texts: list[str] = []
+        finish: list[FinishReason] = []
+        used, ctoks = PromptUsage(), 0
+        try:
+            for i in range(s.n):
+                seed = None if s.seed is None else s.seed + i
+                body = sampling_body(s.max_tokens, s.temperature, s.top_p, s.stop, seed)
+                resp, use = self._slot().generate(split[0], split[1], body)
+                choice = resp["choices"][0]
+                texts.append(choice.get("text") or "")
+                finish.append(_finish(choice.get("finish_reason")))
+                used += use
+                ctoks += int((resp.get("usage") or {}).get("completion_tokens", 0))
+        except Exception as exc:  # noqa: BLE001 - after retries: the failure becomes data
+            return Completion.failed(req, f"{type(exc).__name__}: {exc}"[:500], time.perf_counter() - t0)
+        return Completion(req.key, tuple(texts), tuple(finish), used.evaluated, ctoks, time.perf_counter() - t0,
+                          cached_tokens=used.cached)
 
     # ------------------------------------------------------------------ loglikelihood
     def can_loglikelihood(self) -> bool:
@@ -98,12 +171,11 @@ class OpenAICompatBackend(Backend):
         headers = {"Authorization": f"Bearer {self._api_key}"}
         method = ""
         try:
-            r = httpx.post(f"{root}/tokenize", json={"content": "Hi", "add_special": False}, headers=headers,
-                           timeout=10)
+            r = self._probe_post(f"{root}/tokenize", {"content": "Hi", "add_special": False}, headers, 10)
             if r.status_code == 200 and "tokens" in r.json():
                 method = "forced"
             else:
-                r = httpx.post(f"{self.base_url.rstrip('/')}/completions", headers=headers, timeout=30, json={
+                r = self._probe_post(f"{self.base_url.rstrip('/')}/completions", headers=headers, timeout=30, body={
                     "model": self.config.model, "prompt": "Hello world", "max_tokens": 1, "echo": True,
                     "logprobs": 1, "temperature": 0})
                 lp = r.json()["choices"][0].get("logprobs") or {} if r.status_code == 200 else {}
@@ -113,6 +185,17 @@ class OpenAICompatBackend(Backend):
             method = ""
         self._ll_method = method
         return method or None
+
+    def _probe_post(self, url: str, body: dict[str, Any], headers: dict[str, str], timeout: float) -> httpx.Response:
+        """A probe that retries 429/5xx like any request: a transient failure must not settle the method."""
+        policy = self.config.retry
+        for attempt in range(policy.max_retries + 1):
+            r = httpx.post(url, json=body, headers=headers, timeout=timeout)
+            if r.status_code not in RETRY_STATUS or attempt == policy.max_retries:
+                break
+            self.retries += 1
+            time.sleep(policy.delay(attempt, r.headers.get("retry-after"), self._rng))
+        return r
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
         method = self.probe_loglikelihood()
@@ -134,7 +217,18 @@ class OpenAICompatBackend(Backend):
                     return self._post_with_retry(http, f"{self.base_url.rstrip('/')}/completions", body)
 
                 with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
-                    return run_forced(requests, tokenize, complete, map_fn=lambda f, rs: list(pool.map(f, rs)))
+                    def unpinned(reqs: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+                        return run_forced(reqs, tokenize, complete, map_fn=lambda f, rs: list(pool.map(f, rs)))
+
+                    if self.config.prefix_reuse and any(r.prefix for r in requests):
+                        slot = self._slot()
+
+                        def fallback(reqs: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+                            slot.invalidate()
+                            return unpinned(reqs)
+
+                        return run_prefixed(requests, tokenize, slot, fallback)
+                    return unpinned(requests)
             return self._echo_loglikelihood(http, requests)
 
     def _post_with_retry(self, http: httpx.Client, url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -182,6 +276,11 @@ class OpenAICompatBackend(Backend):
 
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
             return list(pool.map(one, requests))
+
+    def close(self) -> None:
+        if self._prefix_http is not None:
+            self._prefix_http.close()
+            self._prefix_http, self._prefix_slot = None, None
 
     def check_reachable(self) -> None:
         """Fail fast with one clear line when nothing answers at the base URL."""

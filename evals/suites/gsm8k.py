@@ -56,9 +56,14 @@ IGNORE = (",", r"\$", r"(?s).*#### ", r"\.$")
 INVALID = "[invalid]"
 
 
+def fewshot_prefix() -> str:
+    """The 8-shot block every prompt starts with, cut before the blank line that follows it (the cut must be a
+    token boundary: a trailing "\n\n" would tokenise differently alone than before "Q:")."""
+    return "\n\n".join(f"Q: {q}\nA: {a}" for q, a in FEWSHOT)
+
+
 def build_prompt(question: str) -> str:
-    shots = [f"Q: {q}\nA: {a}" for q, a in FEWSHOT]
-    return "\n\n".join([*shots, f"Q: {question}\nA:"])
+    return fewshot_prefix() + f"\n\nQ: {question}\nA:"
 
 
 def reference_answer(answer_field: str) -> str:
@@ -114,7 +119,8 @@ class GSM8K(GenerativeSuite):
         return Sampling(max_tokens=256, temperature=0.0, top_p=1.0, n=1, stop=STOP, seed=0)
 
     def request(self, item: Item, sampling: Sampling) -> GenerateRequest:
-        return GenerateRequest(key=item.id, prompt=build_prompt(item.fields["question"]), sampling=sampling)
+        return GenerateRequest(key=item.id, prompt=build_prompt(item.fields["question"]), sampling=sampling,
+                               prefix=fewshot_prefix())
 
     def grade(self, item: Item, request: GenerateRequest, completion: Completion) -> SampleRecord:
         outputs = []
@@ -127,7 +133,8 @@ class GSM8K(GenerativeSuite):
                 scores=scores, error=completion.error, detail=NumericDetail(strict=strict, flexible=flexible)))
         item_scores = {k: sum(o.scores[k] for o in outputs) / len(outputs) for k in ("strict", "flexible")}
         return SampleRecord(item_id=item.id, prompt_sha256=prompt_sha256(request.prompt), outputs=outputs,
-                            scores=item_scores, prompt_tokens=completion.prompt_tokens)
+                            scores=item_scores, prompt_tokens=completion.prompt_tokens,
+                            prompt_tokens_cached=completion.cached_tokens)
 
     def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
         outs = []

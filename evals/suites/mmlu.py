@@ -40,9 +40,15 @@ def format_row(row: Sequence[str], with_answer: bool) -> str:
     return text + (f" {ans}" if with_answer else "")
 
 
+def fewshot_prefix(subject: str, shots: Sequence[Sequence[str]]) -> str:
+    """The subject's description and 5-shot block, cut before the blank line that precedes the question (a
+    token boundary: "\n\n" before a word tokenises differently than at the end of a text)."""
+    desc = f"The following are multiple choice questions (with answers) about {subject.replace('_', ' ')}."
+    return desc + "".join("\n\n" + format_row(s, True) for s in shots)
+
+
 def build_context(subject: str, shots: Sequence[Sequence[str]], row: Sequence[str]) -> str:
-    desc = f"The following are multiple choice questions (with answers) about {subject.replace('_', ' ')}.\n\n"
-    return desc + "".join(format_row(s, True) + "\n\n" for s in shots) + format_row(row, False)
+    return fewshot_prefix(subject, shots) + "\n\n" + format_row(row, False)
 
 
 class MMLU(MultipleChoiceSuite):
@@ -83,7 +89,8 @@ class MMLU(MultipleChoiceSuite):
                 items.append(MCItem(id=f"mmlu/{subj}/{i:04d}", fields={"subject": subj}, reference=row[5].strip(),
                                     choices=tuple(row[1:5]), group=Group(kind="subject", id=subj), contexts=(ctx,) * 4,
                                     continuations=tuple(f" {L}" for L in LETTERS[:4]), gold=gold,
-                                    question=format_row(row, False).removesuffix("\nAnswer:")))
+                                    question=format_row(row, False).removesuffix("\nAnswer:"),
+                                    prefix=fewshot_prefix(subj, shots)))
         self._cats = cats
         return items
 

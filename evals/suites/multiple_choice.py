@@ -46,6 +46,7 @@ class MCItem(Item):
     continuations: tuple[str, ...] = ()  # scored text, leading space included
     gold: int = 0
     question: str = ""  # zero-shot question text shown in the gallery and used by the generative variant
+    prefix: str = ""  # leading part of every context shared with other items (few-shot block), reused by backends
 
 
 def argmax(values: Sequence[float]) -> int:
@@ -89,13 +90,15 @@ class MultipleChoiceSuite(Suite):
         mc = [it for it in items if isinstance(it, MCItem)]
         if self.protocol == "generative":
             return self._execute_generative(mc, backend, sampling, on_sample)
-        reqs = [LoglikelihoodRequest(f"{it.id}#{k}", ctx, cont)
+        reqs = [LoglikelihoodRequest(f"{it.id}#{k}", ctx, cont, it.prefix)
                 for it in mc for k, (ctx, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))]
         results = iter(backend.loglikelihood(reqs))
         for it in mc:
             lls = [next(results) for _ in it.continuations]
-            on_sample(self._grade_ll(it, [r.logprob for r in lls], [r.is_greedy for r in lls],
-                                     [r.error for r in lls if r.error]))
+            rec = self._grade_ll(it, [r.logprob for r in lls], [r.is_greedy for r in lls],
+                                 [r.error for r in lls if r.error])
+            on_sample(rec.model_copy(update={"prompt_tokens": sum(r.prompt_tokens for r in lls),
+                                             "prompt_tokens_cached": sum(r.cached_tokens for r in lls)}))
         return None
 
     def _grade_ll(self, it: MCItem, lls: list[float], greedy: list[bool], errors: list[str | None]) -> SampleRecord:
@@ -166,7 +169,8 @@ class MultipleChoiceSuite(Suite):
                                scores={"acc": score}, error=c.error,
                                detail=ParsedChoiceDetail(parsed=parsed, picked=picked))
             on_sample(SampleRecord(item_id=it.id, prompt_sha256=self.prompt_sha256(it), group=it.group,
-                                   outputs=[out], scores={"acc": score}, prompt_tokens=c.prompt_tokens))
+                                   outputs=[out], scores={"acc": score}, prompt_tokens=c.prompt_tokens,
+                                   prompt_tokens_cached=c.cached_tokens))
 
         backend.generate(list(reqs.values()), on_result=grade)
 

@@ -1,0 +1,168 @@
+"""Reuse a shared prompt prefix on a llama.cpp server, computed in ONE fixed way (bit-for-bit reproducible).
+
+llama.cpp's ``cache_prompt`` reuses whatever the slot's previous prompt had in common with the new one, so the
+part evaluated afresh — and with it the float summation order — depends on which item ran before. Here the
+reuse is pinned to a prefix boundary the suite declares (the few-shot block):
+
+1. the prefix token ids are evaluated once with caching off: a fresh computation that does not depend on
+   anything that ran before;
+2. before every item the slot is cut back to exactly the prefix: a one-token request ``prefix + [sentinel]``
+   (caching on, the sentinel chosen to differ from the item's first token) removes everything after the
+   prefix from the KV cache — the prefix itself is never re-evaluated;
+3. the item is sent as ``prefix + suffix`` token ids with caching on: the engine reuses exactly the prefix and
+   evaluates exactly the suffix, always as the same batch at the same positions.
+
+Every step checks the engine's ``timings`` (``cache_n``/``prompt_n``): if the slot was disturbed (another
+client, an old-path request) the prefix is evaluated afresh again, and an item that would not reuse exactly
+the prefix fails loudly instead of silently changing numerics. Needs one slot (``--parallel 1``).
+
+Tokenisation: the prefix and the whole prompt are tokenised separately; the prefix is used only when its ids
+are exactly the first ids of the whole prompt (suites cut before a "\\n\\n" so this holds), so the engine sees
+the same ids as without reuse. Otherwise the item takes the old path.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Tokenize = Callable[[str], list[int]]
+Complete = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class PrefixCacheError(RuntimeError):
+    """The engine did not reuse exactly the prefix (the slot was disturbed or the engine behaves differently)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromptUsage:
+    evaluated: int = 0  # prompt tokens the engine computed
+    cached: int = 0  # prompt tokens served from its KV cache
+
+    def __add__(self, other: PromptUsage) -> PromptUsage:
+        return PromptUsage(self.evaluated + other.evaluated, self.cached + other.cached)
+
+
+def usage_of(resp: dict[str, Any]) -> PromptUsage:
+    """Prompt tokens evaluated and reused, from llama.cpp's ``timings`` (else the OpenAI ``usage`` block)."""
+    t = resp.get("timings") or {}
+    if "prompt_n" in t:
+        return PromptUsage(int(t.get("prompt_n", 0)), int(t.get("cache_n", 0)))
+    usage = resp.get("usage") or {}
+    cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+    return PromptUsage(int(usage.get("prompt_tokens", 0)) - cached, cached)
+
+
+def split_at_prefix(tokenize: Tokenize, prefix: str, text: str) -> tuple[list[int], list[int]] | None:
+    """(prefix ids, suffix ids) when tokenising ``text`` whole starts with the prefix's own ids, else None."""
+    if not prefix or not text.startswith(prefix):
+        return None
+    pre, whole = tokenize(prefix), tokenize(text)
+    if not pre or len(whole) <= len(pre) or whole[: len(pre)] != pre:
+        return None
+    return pre, whole[len(pre):]
+
+
+def _check(resp: dict[str, Any]) -> dict[str, Any]:
+    if "error" in resp:
+        err = resp["error"]
+        raise RuntimeError(err.get("message", str(err)) if isinstance(err, dict) else str(err))
+    return resp
+
+
+class PrefixSlot:
+    """One engine slot whose KV cache starts with a prefix computed fresh. Not thread-safe on its own: the lock
+    serialises callers (the whole point is one fixed order of computation per item)."""
+
+    def __init__(self, complete: Complete, extra: dict[str, Any] | None = None) -> None:
+        self._complete = complete
+        self._extra = dict(extra or {})  # e.g. {"id_slot": 0} for a multi-slot HTTP server
+        self._prefix: tuple[int, ...] | None = None
+        self.lock = threading.RLock()
+        self.fresh_evaluations = 0  # how often a prefix was computed from scratch (tests, benchmark)
+
+    def invalidate(self) -> None:
+        """Something else used the slot: the next item evaluates its prefix afresh."""
+        self._prefix = None
+
+    def _call(self, body: dict[str, Any]) -> dict[str, Any]:
+        return _check(self._complete({**body, **self._extra}))
+
+    def prime(self, prefix: Sequence[int], first: int) -> PromptUsage:
+        """Leave the slot holding exactly ``prefix`` (computed fresh once) + one sentinel token ≠ ``first``."""
+        used = PromptUsage()
+        for attempt in range(2):
+            if self._prefix != tuple(prefix):
+                self._prefix = None
+                used += usage_of(self._call({"prompt": list(prefix), "max_tokens": 1, "temperature": 0.0,
+                                             "cache_prompt": False}))
+                self._prefix = tuple(prefix)
+                self.fresh_evaluations += 1
+            sentinel = 0 if first != 0 else 1
+            use = usage_of(self._call({"prompt": [*prefix, sentinel], "max_tokens": 1, "temperature": 0.0,
+                                       "cache_prompt": True}))
+            used += PromptUsage(use.evaluated, 0)  # the cut costs one token; its reuse is not the item's
+            if use.cached == len(prefix) and use.evaluated == 1:
+                return used
+            self._prefix = None  # disturbed: recompute the prefix from scratch once
+            if attempt:
+                break
+        raise PrefixCacheError(f"the engine did not keep the {len(prefix)}-token prefix in its cache")
+
+    def _expect(self, resp: dict[str, Any], cached: int, evaluated: int) -> PromptUsage:
+        use = usage_of(resp)
+        if (use.cached, use.evaluated) != (cached, evaluated):
+            self._prefix = None
+            raise PrefixCacheError(f"expected {cached} cached + {evaluated} evaluated prompt tokens, the engine "
+                                   f"reported {use.cached} + {use.evaluated}")
+        return use
+
+    def generate(self, prefix: Sequence[int], suffix: Sequence[int],
+                 body: dict[str, Any]) -> tuple[dict[str, Any], PromptUsage]:
+        """One completion of ``prefix + suffix`` (``body`` without a prompt) that reuses exactly the prefix."""
+        with self.lock:
+            used = self.prime(prefix, suffix[0])
+            resp = self._call({**body, "prompt": [*prefix, *suffix], "cache_prompt": True})
+            return resp, used + self._expect(resp, len(prefix), len(suffix))
+
+    def loglikelihoods(self, prefix: Sequence[int], rest: Sequence[int],
+                       continuations: Sequence[Sequence[int]]) -> tuple[list[tuple[float, bool]], PromptUsage]:
+        """Summed log P(continuation | prefix + rest) and is_greedy, for each continuation of one context.
+
+        Fixed computation per item: ``rest[:-1]`` as one batch after the prefix, then every scored position
+        (the last context token and each continuation token but the last) as a single-token step on top of
+        exactly the same cached tokens — whatever ran before, and in whatever order the choices come."""
+        with self.lock:
+            used = self.prime(prefix, rest[0])
+            ctx = [*prefix, *rest]
+            if len(rest) > 1:
+                resp = self._call({"prompt": ctx[:-1], "max_tokens": 1, "temperature": 0.0, "cache_prompt": True})
+                used += self._expect(resp, len(prefix), len(rest) - 1)
+            out = []
+            for cont in continuations:
+                total, greedy = 0.0, True
+                for i, tok in enumerate(cont):
+                    prompt = [*ctx, *cont[:i]]
+                    resp = self._call({"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "logprobs": 1,
+                                       "n_probs": 1, "logit_bias": [[tok, 100.0]], "cache_prompt": True})
+                    used += self._expect(resp, len(prompt) - 1, 1)
+                    entry = resp["choices"][0]["logprobs"]["content"][0]
+                    if entry["id"] != tok:
+                        raise RuntimeError(f"engine did not honour logit_bias (got token {entry['id']}, forced {tok})")
+                    total += float(entry["logprob"])
+                    top = entry.get("top_logprobs") or []
+                    greedy = greedy and bool(top) and top[0]["id"] == tok
+                out.append((total, greedy))
+            return out, used
+
+
+def sampling_body(max_tokens: int, temperature: float, top_p: float, stop: Sequence[str],
+                  seed: int | None) -> dict[str, Any]:
+    """The sampling part of a llama.cpp completion request (one choice)."""
+    body: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature, "top_p": top_p,
+                            "stop": list(stop), "n": 1}
+    if seed is not None:
+        body["seed"] = seed
+    return body
