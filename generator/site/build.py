@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,7 @@ class BuildResult:
     runs: int
     problems: list[str]
     seconds: float
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per build phase
 
 
 def node_modules() -> Path:
@@ -105,9 +106,10 @@ def _mkdocs_config(base: Path, docs_dir: Path, site_dir: Path, nav: list[Any]) -
         raise ConfigError(f"cannot read MkDocs config ({exc})", where=str(base)) from None
     cfg.update(docs_dir=str(docs_dir), site_dir=str(site_dir.resolve()), nav=nav, use_directory_urls=True)
     cfg.setdefault("extra_javascript", [])
-    cfg["extra_javascript"] = [f"assets/vendor/{Path(r).name}" for r in VENDOR.values() if r.endswith(".js")] + [
+    cfg["extra_javascript"] = [f"assets/vendor/{Path(r).name}" for r in VENDOR.values()
+                               if r.endswith(".js") and "highlight" not in r] + [
         "assets/podium.js"] + [j for j in cfg["extra_javascript"] if "podium" not in j and "vendor" not in j]
-    cfg["extra_css"] = ["assets/vendor/github.min.css", "assets/podium.css"] + [c for c in cfg.get("extra_css", []) if "podium" not in c]
+    cfg["extra_css"] = ["assets/podium.css"] + [c for c in cfg.get("extra_css", []) if "podium" not in c]
     cfg["not_in_nav"] = "/gallery/\n"
     path = docs_dir.parent / "mkdocs.yml"
     write_text(path, yaml.safe_dump(cfg, sort_keys=False))
@@ -147,7 +149,9 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     # gallery data first (its per-item vectors feed the paired tests); moved into the site after MkDocs
     gallery_tmp = work / "gallery-data"
     hint = texts_hint or "question text not shown: build with the benchmark data directory to join it"
+    phases = {"load": time.perf_counter() - t0}
     vectors = write_gallery(data, gallery_tmp, texts, hint, {sid: m.name for sid, m in metas.items()})
+    phases["gallery"] = time.perf_counter() - t0 - sum(phases.values())
     pages = render_all(data, metas, vectors, docs, texts is not None, None if texts is not None else hint)
     has_scenarios = render_scenarios(data, docs)
     pages += has_scenarios
@@ -169,6 +173,7 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     nav.append({"Models": "models/index.md"})
     nav += [p for p in hand if p != "index.md"]
     config = _mkdocs_config(mkdocs_yml, docs.resolve(), site_dir, nav)
+    phases["pages"] = time.perf_counter() - t0 - sum(phases.values())
 
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -184,7 +189,8 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(gallery_tmp), str(target))
-    return BuildResult(site_dir, pages, len(data.runs), data.problems, time.perf_counter() - t0)
+    phases["mkdocs"] = time.perf_counter() - t0 - sum(phases.values())
+    return BuildResult(site_dir, pages, len(data.runs), data.problems, time.perf_counter() - t0, phases)
 
 
 def _usd(x: float | None) -> str:
@@ -258,7 +264,7 @@ def render_all(data: SiteData, metas: dict[str, SuiteMeta], vectors: dict[str, S
     downloads.mkdir(parents=True, exist_ok=True)
     frame.to_csv(downloads / "scores.csv", index=False)
     records = [{k: leaderboard.finite(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
-    write_text(downloads / "scores.json", json.dumps(records, indent=1, allow_nan=False, default=str))
+    write_text(downloads / "scores.json", json.dumps(records, separators=(",", ":"), allow_nan=False, default=str))
     return count
 
 

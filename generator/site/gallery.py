@@ -210,20 +210,23 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: di
                             "value": main.value if main else None, "ci": [main.ci_low, main.ci_high] if main else None,
                             "metric": main.label if main else None})
     sdir = dest / sid
+    sdir.mkdir(parents=True, exist_ok=True)
     for mid, vals in statuses.items():
         rec: dict[str, Any] = {"s": "".join(status(vals[i]) if i in vals else "-" for i in ids)}
         if fractional:
             rec["v"] = [None if vals.get(i) is None else round(float(vals[i] or 0.0), 4) for i in ids]
         write(sdir / "m" / f"{mid}.json", rec)
     starts: list[int] = []
-    shard: list[dict[str, Any]] = []
+    shard: list[str] = []  # items already encoded: each is serialised once
     size = 0
     nbytes = 0
 
     def flush() -> None:
         nonlocal shard, size, nbytes
         if shard:
-            nbytes += write(sdir / f"shard-{len(starts) - 1:04d}.json", shard)
+            data = ("[" + ",".join(shard) + "]").encode("utf-8")
+            (sdir / f"shard-{len(starts) - 1:04d}.json").write_bytes(data)
+            nbytes += len(data)
             shard, size = [], 0
 
     for pos, iid in enumerate(ids):
@@ -232,8 +235,9 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: di
         item: dict[str, Any] = {"id": iid, "group": groups.get(iid), "text": _text(texts.get(iid) if texts else None),
                                 "prompt": prompts.get(iid),
                                 "models": {mid: per_model[mid][iid] for mid in sorted(per_model) if iid in per_model[mid]}}
-        shard.append(item)
-        size += len(dumps(item))
+        encoded = dumps(item)
+        shard.append(encoded)
+        size += len(encoded)
         if size >= SHARD_BYTES or len(shard) >= SHARD_ITEMS:
             flush()
     flush()

@@ -169,6 +169,8 @@ def test_humaneval_gallery_bounded_samples(server: str, browser) -> None:  # typ
     p = Page(browser, server + "/gallery/#suite=humaneval&models=synth-004")
     p.page.wait_for_selector(".podium-col .podium-n", timeout=20_000)
     assert "of 12 samples" in (p.page.text_content("#podium-gallery") or "")
+    p.page.wait_for_function("window.hljs !== undefined", timeout=20_000)  # loaded only now, from the host
+    p.page.wait_for_selector("code.hljs", timeout=20_000)
     p.clean()
 
 

@@ -3,6 +3,7 @@
  * string goes through textContent or setAttribute. */
 (function () {
   "use strict";
+  var SELF = document.currentScript ? document.currentScript.src : null;  // resolved once, before any navigation
 
   // ------------------------------------------------------------------ helpers
   function h(tag, attrs, children) {
@@ -266,7 +267,7 @@
     if (d.kind === "code" && !o.error) {
       var code = h("code", { "class": "language-python", text: d.code });
       box.appendChild(h("pre", { "class": "podium-out" }, [code]));
-      if (window.hljs) window.hljs.highlightElement(code);  // highlight.js escapes the text it colours
+      highlight(code);
       if (d.error_line) box.appendChild(h("div", { "class": "podium-n", text: d.error_line }));
     } else if (!o.transcript) {
       box.appendChild(h("pre", { "class": "podium-out", text: o.text }));
@@ -288,6 +289,21 @@
     if (t.role === "user" && t.name === "tool_results") return "user · tool results fed back";
     return t.role + (t.name ? " · " + t.name : "");
   }
+  // highlight.js (escapes the text it colours) is loaded only when the gallery first shows code
+  var hljsLoad = null;
+  function highlight(code) {
+    if (!hljsLoad) {
+      var base = new URL(SELF || "assets/podium.js", document.baseURI);
+      hljsLoad = new Promise(function (resolve) {
+        var css = h("link", { rel: "stylesheet", href: new URL("vendor/github.min.css", base).href });
+        var s = h("script", { src: new URL("vendor/highlight.min.js", base).href });
+        s.onload = resolve; s.onerror = resolve;
+        document.head.appendChild(css); document.head.appendChild(s);
+      });
+    }
+    hljsLoad.then(function () { if (window.hljs && code.isConnected) window.hljs.highlightElement(code); });
+  }
+
   function renderTurns(turns) {
     var box = h("div", { "class": "podium-transcript" });
     turns.forEach(function (t) {
