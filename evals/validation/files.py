@@ -17,7 +17,7 @@ from evals.validation.secrets import find_secrets
 from evals.validation.strict import StrictError, loads_json, loads_yaml
 
 MiB = 1024 * 1024
-CONFLICT_MARKERS = ("<<<<<<< ", "<<<<<<<\n", "=======\n", ">>>>>>> ", ">>>>>>>\n", "||||||| ")
+CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,10 @@ def _check_text(path: Path, kind: str, problems: list[Problem]) -> Any:
     text = _decode(path.read_bytes(), path, problems)
     if text is None:
         return None
-    for lineno, line in enumerate(text.splitlines(keepends=True), 1):
-        if line.startswith(CONFLICT_MARKERS) or line.rstrip("\r\n") in ("<<<<<<<", "=======", ">>>>>>>"):
+    lines = text.splitlines()
+    conflicted = any(ln.startswith(("<<<<<<<", ">>>>>>>")) for ln in lines)  # "=======" alone is a Markdown rule
+    for lineno, line in enumerate(lines, 1):
+        if conflicted and line.startswith(CONFLICT_MARKERS):
             problems.append(Problem.at(path, lineno, "merge-conflict marker",
                                        "resolve the conflict (keep one side) and remove the marker lines"))
     problems += [Problem.at(path, line, what, SECRET_FIX) for line, what in find_secrets(text)]

@@ -170,3 +170,11 @@ def test_all_problems_listed_and_cli_formats(root: Path) -> None:
     assert any(ln.startswith("::error file=") and f"{MODEL}.yaml,line=2::not UTF-8" in ln for ln in g.stdout.splitlines())
     ok = podium("validate", str(REPO / "site_data"))
     assert ok.returncode == 0 and ok.stdout.startswith("ok:"), ok.stderr
+
+
+def test_no_false_alarms(root: Path) -> None:
+    """A Markdown rule is not a conflict marker; 'sk-no-key-needed' and task-ids are not keys; .gitkeep is fine."""
+    (root / "README.md").write_text("Site data\n=======\n\nSee models/. Keys like sk-no-key-needed are fine.\n",
+                                    encoding="utf-8")
+    (root / "runs" / ".gitkeep").write_text("", encoding="utf-8")
+    assert validate_tree(root)[0] == []
