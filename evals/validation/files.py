@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import stat
 import zlib
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from evals.validation.secrets import find_secrets
 from evals.validation.strict import StrictError, loads_json, loads_yaml
 
 MiB = 1024 * 1024
+SAFE_NAME = re.compile(r"^[A-Za-z0-9._:+@=-]+$")
 CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 
 
@@ -67,6 +69,11 @@ def _check_path(root: Path, path: Path, limits: Limits, scan: Scan) -> None:
         scan.problems.append(Problem.at(path, None, "not a regular file", "remove it"))
         return
     parts = path.relative_to(root).parts
+    odd = next((p for p in parts if not SAFE_NAME.match(p)), None)
+    if odd is not None:
+        scan.problems.append(Problem.at(path, None, f"file or folder name {odd!r} has characters other than "
+                                        "ASCII letters, digits and . _ - : + @ =", "rename it"))
+        return
     kind = kind_of(parts)
     if kind is None:
         scan.problems.append(Problem.at(path, None, "stray or misplaced file", misplaced_fix(parts)))

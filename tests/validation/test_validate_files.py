@@ -73,6 +73,8 @@ FAULTS: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "run folder too deep": (lambda r: shutil.move(run_dir(r), run_dir(r).parent / "extra" / run_dir(r).name),
                             "1 level too deep", "run.json"),
     "stray file": (lambda r: (r / "notes.txt").write_text("hi\n", encoding="utf-8"), "stray or misplaced", "notes.txt"),
+    "odd file name": (lambda r: (r / "models" / "caf\u00e9 x.yaml").write_text("id: x\n", encoding="utf-8"),
+                      "has characters other than", "models/caf"),
     "model .yml": (lambda r: shutil.copy(model_file(r), r / "models" / "m.yml"), "rename it to .yaml", "m.yml"),
     "model id != file name": (lambda r: edit(model_file(r), f"id: {MODEL}", "id: other-model"),
                               "differs from the file name", f"{MODEL}.yaml:1"),
