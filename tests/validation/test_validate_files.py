@@ -100,6 +100,8 @@ FAULTS: dict[str, tuple[Callable[[Path], None], str, str]] = {
                          "unknown or repeated columns", "published.csv:1"),
     "csv more fields than header": (lambda r: edit(r / "reported" / "published.csv", "2024-08-06,\n", "2024-08-06,,extra\n"),
                                     "more fields than the header", "published.csv:2"),
+    "reported unknown suite": (lambda r: edit(r / "reported" / "published.csv", ",humaneval,pass@1,0.902", ",humaneval+,pass@1,0.902"),
+                               "unknown suite 'humaneval+'", "published.csv:2"),
     "csv date as words": (lambda r: edit(r / "reported" / "published.csv", "2024-08-06,", "August 2024,"),
                           "is not YYYY-MM-DD", "published.csv:2"),
     "model .yml": (lambda r: shutil.copy(model_file(r), r / "models" / "m.yml"), "rename it to .yaml", "m.yml"),
