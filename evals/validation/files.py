@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import stat
 import zlib
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from evals.validation.secrets import find_secrets
 from evals.validation.strict import StrictError, loads_json, loads_yaml
 
 MiB = 1024 * 1024
-CONFLICT_MARKERS = ("<<<<<<< ", "<<<<<<<\n", "=======\n", ">>>>>>> ", ">>>>>>>\n", "||||||| ")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9._:+@=-]+$")
+CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,11 @@ def _check_path(root: Path, path: Path, limits: Limits, scan: Scan) -> None:
         scan.problems.append(Problem.at(path, None, "not a regular file", "remove it"))
         return
     parts = path.relative_to(root).parts
+    odd = next((p for p in parts if not SAFE_NAME.match(p)), None)
+    if odd is not None:
+        scan.problems.append(Problem.at(path, None, f"file or folder name {odd!r} has characters other than "
+                                        "ASCII letters, digits and . _ - : + @ =", "rename it"))
+        return
     kind = kind_of(parts)
     if kind is None:
         scan.problems.append(Problem.at(path, None, "stray or misplaced file", misplaced_fix(parts)))
@@ -110,8 +117,10 @@ def _check_text(path: Path, kind: str, problems: list[Problem]) -> Any:
     text = _decode(path.read_bytes(), path, problems)
     if text is None:
         return None
-    for lineno, line in enumerate(text.splitlines(keepends=True), 1):
-        if line.startswith(CONFLICT_MARKERS) or line.rstrip("\r\n") in ("<<<<<<<", "=======", ">>>>>>>"):
+    lines = text.splitlines()
+    conflicted = any(ln.startswith(("<<<<<<<", ">>>>>>>")) for ln in lines)  # "=======" alone is a Markdown rule
+    for lineno, line in enumerate(lines, 1):
+        if conflicted and line.startswith(CONFLICT_MARKERS):
             problems.append(Problem.at(path, lineno, "merge-conflict marker",
                                        "resolve the conflict (keep one side) and remove the marker lines"))
     problems += [Problem.at(path, line, what, SECRET_FIX) for line, what in find_secrets(text)]

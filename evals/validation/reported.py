@@ -11,6 +11,7 @@ import re
 from pydantic import ValidationError
 
 from evals.records import ReportedResult
+from evals.suites import SUITES
 from evals.validation.problems import Problem
 
 FIX = "see site_data/schema/reported.schema.json"
@@ -50,6 +51,8 @@ def _check_row(path: str, line: int, row: dict[str | None, str | None], models: 
         out.append(Problem.at(path, line, f"model_id '{result.model_id}' has no site_data/models/"
                               f"{result.model_id}.yaml", f"add it (podium add-model {result.model_id}) or leave "
                               "model_id empty"))
+    if result.suite not in SUITES:
+        out.append(Problem.at(path, line, f"unknown suite '{result.suite}'", f"use one of: {', '.join(SUITES)}"))
     if len(result.source) < 4:
         out.append(Problem.at(path, line, f"source '{result.source}' does not say where the number comes from",
                               "name the document and its version: URL, paper, model card at a commit"))

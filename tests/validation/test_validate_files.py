@@ -73,6 +73,37 @@ FAULTS: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "run folder too deep": (lambda r: shutil.move(run_dir(r), run_dir(r).parent / "extra" / run_dir(r).name),
                             "1 level too deep", "run.json"),
     "stray file": (lambda r: (r / "notes.txt").write_text("hi\n", encoding="utf-8"), "stray or misplaced", "notes.txt"),
+    "odd file name": (lambda r: (r / "models" / "caf\u00e9 x.yaml").write_text("id: x\n", encoding="utf-8"),
+                      "has characters other than", "models/caf"),
+    "missing field": (lambda r: edit(run_json(r), '"n_errors": 0,', ''), "field 'n_errors'", "run.json"),
+    "wrong type": (lambda r: edit(run_json(r), '"n_items": 2', '"n_items": true'), "n_items", "run.json"),
+    "wrong place (suite)": (lambda r: shutil.copytree(run_dir(r), r / "runs" / MODEL / "mmlu" / run_dir(r).name) and
+                            shutil.rmtree(run_dir(r).parent.parent / "gsm8k"), "stored under runs/", "mmlu"),
+    "unknown model": (lambda r: shutil.move(r / "runs" / MODEL, r / "runs" / "nobody"), "stored under runs/nobody", "run.json"),
+    "run folder too shallow": (lambda r: shutil.move(run_json(r), run_dir(r).parent / "run.json"), "too shallow", "gsm8k/run.json"),
+    "nan in sample": (lambda r: samples_edit(r, lambda b: b.replace(b'"prompt_tokens": ', b'"prompt_tokens": NaN, "x": ', 1)
+                                             if b'"prompt_tokens": ' in b else b.replace(b'"prompt_tokens":', b'"prompt_tokens":NaN,"x":', 1)),
+                      "non-finite number 'NaN'", "samples.jsonl.gz:1"),
+    "non-utf8 in sample": (lambda r: samples_edit(r, lambda b: b.replace(b'{"item_id"', b'{"\xc3\x28": 1, "item_id"', 1)),
+                           "not UTF-8 (byte 0xc3", "samples.jsonl.gz:1"),
+    "sample not an object": (lambda r: samples_edit(r, lambda b: b"[1, 2]\n" + b), "not a JSON object", "samples.jsonl.gz:1"),
+    "empty sample line": (lambda r: samples_edit(r, lambda b: b"\n" + b), "empty line in samples", "samples.jsonl.gz:1"),
+    "yaml two documents": (lambda r: edit(model_file(r), "family: SmolLM2\n", "family: SmolLM2\n---\nid: x\n"),
+                           "malformed YAML", MODEL),
+    "yaml python tag": (lambda r: edit(model_file(r), "family: SmolLM2", "family: !!python/object:os.system ls"),
+                        "malformed YAML", f"{MODEL}.yaml:3"),
+    "yaml not a mapping": (lambda r: model_file(r).write_text("- a\n- b\n", encoding="utf-8"), "expected a mapping", MODEL),
+    "yaml norway bool": (lambda r: edit(model_file(r), "family: SmolLM2", "family: no"), "field 'family'", f"{MODEL}.yaml:3"),
+    "unknown schema file": (lambda r: (r / "schema" / "extra.schema.json").write_text("{}\n", encoding="utf-8"),
+                            "unknown schema 'extra'", "extra.schema.json"),
+    "csv extra column": (lambda r: edit(r / "reported" / "published.csv", ",notes\n", ",notes,score\n"),
+                         "unknown or repeated columns", "published.csv:1"),
+    "csv more fields than header": (lambda r: edit(r / "reported" / "published.csv", "2024-08-06,\n", "2024-08-06,,extra\n"),
+                                    "more fields than the header", "published.csv:2"),
+    "reported unknown suite": (lambda r: edit(r / "reported" / "published.csv", ",humaneval,pass@1,0.902", ",humaneval+,pass@1,0.902"),
+                               "unknown suite 'humaneval+'", "published.csv:2"),
+    "csv date as words": (lambda r: edit(r / "reported" / "published.csv", "2024-08-06,", "August 2024,"),
+                          "is not YYYY-MM-DD", "published.csv:2"),
     "model .yml": (lambda r: shutil.copy(model_file(r), r / "models" / "m.yml"), "rename it to .yaml", "m.yml"),
     "model id != file name": (lambda r: edit(model_file(r), f"id: {MODEL}", "id: other-model"),
                               "differs from the file name", f"{MODEL}.yaml:1"),
@@ -170,3 +201,11 @@ def test_all_problems_listed_and_cli_formats(root: Path) -> None:
     assert any(ln.startswith("::error file=") and f"{MODEL}.yaml,line=2::not UTF-8" in ln for ln in g.stdout.splitlines())
     ok = podium("validate", str(REPO / "site_data"))
     assert ok.returncode == 0 and ok.stdout.startswith("ok:"), ok.stderr
+
+
+def test_no_false_alarms(root: Path) -> None:
+    """A Markdown rule is not a conflict marker; 'sk-no-key-needed' and task-ids are not keys; .gitkeep is fine."""
+    (root / "README.md").write_text("Site data\n=======\n\nSee models/. Keys like sk-no-key-needed are fine.\n",
+                                    encoding="utf-8")
+    (root / "runs" / ".gitkeep").write_text("", encoding="utf-8")
+    assert validate_tree(root)[0] == []
