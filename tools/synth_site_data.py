@@ -176,8 +176,8 @@ class Writer:
 
     def write(self, model: ModelEntry, spec: SuiteSpec, skill: float, *, n: int | None = None, when: datetime = T0,
               version: str = "v1", shard: ShardRecord | None = None) -> RunRecord:
-        full = size(spec, self.scale)
-        ids = item_ids(spec, full)
+        ids = item_ids(spec, size(spec, self.scale))
+        full = len(ids)
         n = len(ids) if n is None else min(n, len(ids))
         ids = ids[:n]
         hostile = model.id == "evil-model"
@@ -354,7 +354,7 @@ def generate(out: Path, *, models: int = 5, scale: float = 0.01, samples: int = 
         (out / "models" / f"{m.id}.yaml").write_text(_yaml(m), encoding="utf-8")
         skill = -1.5 + 4.0 * i / max(1, models - 1) if m.id != "evil-model" else 0.0
         for spec in specs:
-            partial = max(1, min(20, size(spec, scale) // 2))
+            partial = max(1, min(20, len(item_ids(spec, size(spec, scale))) // 2))
             if extras and i == 1 and spec.id == "gsm8k":
                 w.write(m, spec, skill, n=partial, when=T0 + timedelta(days=1))  # newer but partial: must not win
             if extras and i == 2 and spec.id == "gsm8k":

@@ -29,6 +29,7 @@ from generator.site.gallery import SuiteVectors, write_gallery
 from generator.site.load import LoadedRun, SiteData, load_site_data
 from generator.site.pages import render
 from generator.site.scenario_pages import render_scenarios
+from generator.site.stats import base_suite
 from generator.site.suite_pages import render_suite
 from generator.site.tables import scores_frame
 from generator.site.views import RunView, metric_cell, pct
@@ -217,7 +218,9 @@ def render_all(data: SiteData, metas: dict[str, SuiteMeta], vectors: dict[str, S
     qc_points = [(r.model.name, r.cost, r.average) for r in rows if r.cost is not None and r.average is not None
                  and not r.missing]
     front = leaderboard.pareto([(n, c, q) for n, c, q in qc_points if c is not None and q is not None])
-    qc = pd.DataFrame([{"model": n, "cost": c, "value": q, "frontier": n in front} for n, c, q in qc_points])
+    method = {r.model.name: ", ".join(sorted({c.run.cost.method for c in r.cells.values()})) for r in rows}
+    qc = pd.DataFrame([{"model": n, "cost": c, "value": q, "frontier": n in front, "method": method.get(n, "")}
+                       for n, c, q in qc_points])
     write_json(docs / "charts" / "qc-average.json", charts.pareto_scatter(
         qc, "Normalised average vs cost of all suites", "normalised average above chance", "cost of all runs (USD)"))
     per_suite_front = {}
@@ -227,7 +230,9 @@ def render_all(data: SiteData, metas: dict[str, SuiteMeta], vectors: dict[str, S
                zip(sub["model"], sub["cost_usd"], sub["value"], strict=True)]
         f = leaderboard.pareto(pts)
         per_suite_front[c.id] = sorted(f)
-        df = pd.DataFrame([{"model": n, "cost": x, "value": y, "frontier": n in f} for n, x, y in pts])
+        how = dict(zip(sub["model"].astype(str), sub["cost_method"].astype(str), strict=True))
+        df = pd.DataFrame([{"model": n, "cost": x, "value": y, "frontier": n in f, "method": how.get(n, "")}
+                           for n, x, y in pts])
         if len(df):
             write_json(docs / "charts" / f"qc-{c.id}.json", charts.pareto_scatter(
                 df, f"{c.name}: {c.metric} vs cost of the run", c.metric, "cost of the run (USD)"))
@@ -248,7 +253,9 @@ def render_all(data: SiteData, metas: dict[str, SuiteMeta], vectors: dict[str, S
     for mid in sorted({lr.run.model_id for lr in data.runs}):
         shown_here = sorted((lr for (m, _), lr in shown.items() if m == mid), key=lambda lr: lr.run.suite.id)
         others = sel.other.get(mid, [])
-        render("model.md.j2", f"models/{mid}.md", docs, model=data.models[mid],
+        mains = {base_suite(lr.run.suite.id): lr.run.main() for lr in shown_here}
+        published = [(r, mains.get(base_suite(r.suite))) for r in data.reported if r.model_id == mid]
+        render("model.md.j2", f"models/{mid}.md", docs, model=data.models[mid], published=published,
                runs=[_run_view(lr, data, mid, sel.versions) for lr in shown_here],
                others=[_run_view(lr, data, mid, sel.versions) for lr in others], pct=pct)
         model_links.append(data.models[mid])

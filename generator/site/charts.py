@@ -127,13 +127,13 @@ def faceted_scores(frame: pd.DataFrame, title: str) -> dict[str, Any]:
 def pareto_scatter(df: pd.DataFrame, title: str, y_title: str, x_title: str) -> dict[str, Any]:
     """Quality against cost (symlog x); the Pareto frontier drawn as a step line and its models named."""
     if not len(df):
-        df = pd.DataFrame(columns=["model", "cost", "value", "frontier"])
+        df = pd.DataFrame(columns=["model", "cost", "value", "frontier", "method"])
     base = alt.Chart(df).encode(x=alt.X("cost:Q", title=x_title + ", symlog", scale=alt.Scale(type="symlog")),
                                 y=alt.Y("value:Q", title=y_title))
     points = base.mark_point(filled=True, size=60).encode(
         color=alt.condition("datum.frontier", alt.value("#e65100"), alt.value("#7986cb")),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("cost:Q", format="$.4f"),
-                 alt.Tooltip("frontier:N", title="on the frontier")])
+                 alt.Tooltip("method:N", title="cost from"), alt.Tooltip("frontier:N", title="on the frontier")])
     front = base.transform_filter("datum.frontier").mark_line(interpolate="step-after", color="#e65100")
     labels = base.transform_filter("datum.frontier").mark_text(align="left", dx=6, dy=-6, fontSize=10).encode(
         text="model:N")

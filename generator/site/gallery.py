@@ -172,7 +172,7 @@ class SuiteVectors:
 def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: dict[str, str], dest: Path,
                 texts: Mapping[str, ItemText] | None, hint: str | None) -> tuple[dict[str, Any], SuiteVectors]:
     """Write one suite's index, per-model status files and shards; return its site-index entry and vectors."""
-    per_model: dict[str, dict[str, dict[str, Any]]] = {}
+    per_model: dict[str, dict[str, str]] = {}  # model → item → its outputs, already JSON (compact in memory)
     ids: list[str] = []
     seen: set[str] = set()
     groups: dict[str, str] = {}
@@ -184,7 +184,7 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: di
     for mid in sorted(runs):
         lr = runs[mid]
         ref = lr.run.suite.main_metric
-        items: dict[str, dict[str, Any]] = {}
+        items: dict[str, str] = {}
         vals: dict[str, float | None] = {}
         for s in lr.samples():
             if s.item_id not in seen:
@@ -198,7 +198,7 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: di
             v = s.scores.get(key) if key else None
             vals[s.item_id] = v
             fractional = fractional or (v is not None and 0 < v < 1)
-            items[s.item_id] = _model_item(s)
+            items[s.item_id] = dumps(_model_item(s))
         per_model[mid] = items
         statuses[mid] = vals
         for sc in lr.run.suite.scenarios:
@@ -232,10 +232,10 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: di
     for pos, iid in enumerate(ids):
         if not shard:
             starts.append(pos)
-        item: dict[str, Any] = {"id": iid, "group": groups.get(iid), "text": _text(texts.get(iid) if texts else None),
-                                "prompt": prompts.get(iid),
-                                "models": {mid: per_model[mid][iid] for mid in sorted(per_model) if iid in per_model[mid]}}
-        encoded = dumps(item)
+        head = dumps({"id": iid, "group": groups.get(iid), "text": _text(texts.get(iid) if texts else None),
+                      "prompt": prompts.get(iid)})
+        models = ",".join(f"{dumps(mid)}:{per_model[mid][iid]}" for mid in sorted(per_model) if iid in per_model[mid])
+        encoded = head[:-1] + ',"models":{' + models + "}}"
         shard.append(encoded)
         size += len(encoded)
         if size >= SHARD_BYTES or len(shard) >= SHARD_ITEMS:

@@ -15,7 +15,7 @@ from generator.site.leaderboard import pareto
 from generator.site.load import load_site_data
 from generator.site.stats import above_chance, mcnemar_exact, paired_bootstrap, tiers
 from tests.support.servers import REPO
-from tools.synth_site_data import SUITES, all_texts, generate, size
+from tools.synth_site_data import SUITES, all_texts, generate, item_ids, size
 
 SCALE = 0.004  # MMLU 10 subjects × 5, GSM8K 5, HumanEval 4 problems ... small and fast
 
@@ -63,7 +63,7 @@ def test_run_selection(data: Path) -> None:
     sel = load_site_data(data).selection()
     # model 1: a newer partial gsm8k run never displaces the full one
     full = sel.shown[("synth-001", "gsm8k")].run
-    assert not full.partial and full.n_items == size(SUITES[0], SCALE)
+    assert not full.partial and full.n_items == len(item_ids(SUITES[0], size(SUITES[0], SCALE)))
     # model 2 has only a partial gsm8k run: shown, as partial
     assert sel.shown[("synth-002", "gsm8k")].run.partial
     # model 0: shard runs are never shown; the older boolq suite version is listed, not mixed in
@@ -86,6 +86,7 @@ def test_pages_and_leaderboard(site: Path) -> None:
     assert "Evil &lt;b&gt;Model&lt;/b&gt;" in home and "<b>Model</b>" not in home
     model0 = (site / "models/synth-000/index.html").read_text()
     assert "other suite version" in model0 and "not merged" in model0 and "podium run --model synth-000" in model0
+    assert "Reported vs reproduced" in model0
     mmlu = (site / "suites/mmlu/index.html").read_text()
     assert "McNemar (exact)" in mmlu
 

@@ -40,7 +40,7 @@
       getJSON(url).then(function (spec) {
         el.textContent = "";
         var opts = { actions: false, renderer: "svg" };
-        if (scheme === "dark") { opts.theme = "dark"; spec.background = "transparent"; }
+        if (scheme === "dark") { opts.theme = "dark"; opts.config = { text: { color: "#e0e0e0" } }; spec.background = "transparent"; }
         return vegaEmbed(el, spec, opts);
       }).catch(function (err) { el.textContent = "Chart failed to load: " + err.message; });
     });
