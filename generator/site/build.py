@@ -253,8 +253,8 @@ def render_all(data: SiteData, metas: dict[str, SuiteMeta], vectors: dict[str, S
     for mid in sorted({lr.run.model_id for lr in data.runs}):
         shown_here = sorted((lr for (m, _), lr in shown.items() if m == mid), key=lambda lr: lr.run.suite.id)
         others = sel.other.get(mid, [])
-        mains = {base_suite(lr.run.suite.id): lr.run.main() for lr in shown_here}
-        published = [(r, mains.get(base_suite(r.suite))) for r in data.reported if r.model_id == mid]
+        heads = {base_suite(lr.run.suite.id): lr.run.main() for lr in shown_here}
+        published = [(r, heads.get(base_suite(r.suite))) for r in data.reported if r.model_id == mid]
         render("model.md.j2", f"models/{mid}.md", docs, model=data.models[mid], published=published,
                runs=[_run_view(lr, data, mid, sel.versions) for lr in shown_here],
                others=[_run_view(lr, data, mid, sel.versions) for lr in others], pct=pct)
