@@ -20,30 +20,32 @@ from evals.suites import get_suite
 
 
 @dataclass(frozen=True)
-class Shard:
+class ShardRun:
+    """One shard's finished run, as read from its folder."""
+
     run: RunRecord
     samples: list[SampleRecord]
     dir: Path
 
 
-def _same(shards: Sequence[Shard], what: str, values: Sequence[object]) -> None:
+def _same(shards: Sequence[ShardRun], what: str, values: Sequence[object]) -> None:
     distinct = {repr(v) for v in values}
     if len(distinct) > 1:
         raise DataError(f"shards differ in {what}: {sorted(distinct)[:3]}", where=str(shards[0].dir.parent),
                         fix="merge only shards of one run (same model, suite version, backend, sampling)")
 
 
-def load_shards(dirs: Sequence[Path]) -> list[Shard]:
+def load_shards(dirs: Sequence[Path]) -> list[ShardRun]:
     out = []
     for d in dirs:
         run = read_run(d / "run.json")
         if run.shard is None:
             raise DataError("not a shard (run.json has no 'shard')", where=str(d), fix="pass shard runs only")
-        out.append(Shard(run, read_samples(d / "samples.jsonl.gz"), d))
+        out.append(ShardRun(run, read_samples(d / "samples.jsonl.gz"), d))
     return out
 
 
-def merge(shards: Sequence[Shard], data_dir: Path) -> tuple[RunRecord, list[SampleRecord]]:
+def merge(shards: Sequence[ShardRun], data_dir: Path) -> tuple[RunRecord, list[SampleRecord]]:
     if not shards:
         raise DataError("no shard runs given", fix="pass the shard run directories (or their parent)")
     for what, key in (("model", [s.run.model_id for s in shards]),
