@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import re
 import resource
 import shutil
@@ -27,14 +28,15 @@ sys.path.insert(0, str(REPO))
 from tools.synth_site_data import add_model, generate  # noqa: E402
 
 BUILD = """
-import sys, time
+import json, sys, time
 sys.path.insert(0, {repo!r})
 from pathlib import Path
 from tools.synth_site_data import all_texts
 from generator.site.build import build_site
 texts = all_texts({scale!r})
 t = time.perf_counter()
-build_site(Path({data!r}), Path({site!r}), mkdocs_yml=Path({repo!r}) / "mkdocs.yml", work=Path({work!r}), texts=texts)
+r = build_site(Path({data!r}), Path({site!r}), mkdocs_yml=Path({repo!r}) / "mkdocs.yml", work=Path({work!r}), texts=texts)
+print(json.dumps(r.phases))
 print(time.perf_counter() - t)
 """
 
@@ -49,10 +51,15 @@ def build(data: Path, site: Path, work: Path, scale: float) -> tuple[float, floa
     code = BUILD.format(repo=str(REPO), scale=scale, data=str(data), site=str(site), work=str(work))
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"build failed:\n{out.stderr[-3000:]}")
     wall = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    inner = float(out.stdout.strip().splitlines()[-1])
+    lines = out.stdout.strip().splitlines()
+    inner = float(lines[-1])
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in json.loads(lines[-2]).items())
+    print(f"  build phases: {phases}")
     return wall, inner, max(peak, before) / 1024
 
 

@@ -17,24 +17,17 @@ The page inserts every string with ``textContent`` — never as HTML.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evals.records import (
-    ChatTurn,
-    ChoiceDetail,
-    CodeDetail,
-    ItemText,
-    MetricRef,
-    NumericDetail,
-    OutputRecord,
-    ParsedChoiceDetail,
-    SampleRecord,
-    ScenarioDetail,
-)
+from evals.errors import DataError
+from evals.records import ItemText, MetricRef
 from generator.site.load import LoadedRun, SiteData
 
 MAX_TEXT = 4096  # characters of one output shown on the site
@@ -81,76 +74,111 @@ def status(score: float | None) -> str:
     return "1" if score >= 1 else "0" if score <= 0 else "p"
 
 
-def _turns(turns: list[ChatTurn]) -> list[dict[str, Any]]:
-    return [{"role": t.role, "content": cap(t.content), "name": t.name, "tool_call_id": t.tool_call_id,
-             "tool_calls": [{"id": c.id, "name": c.name, "arguments": cap(c.arguments), "error": c.error}
-                            for c in t.tool_calls]}
+def _turns(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"role": t["role"], "content": cap(t["content"]), "name": t.get("name"),
+             "tool_call_id": t.get("tool_call_id"),
+             "tool_calls": [{"id": c.get("id"), "name": c["name"], "arguments": cap(c["arguments"]),
+                             "error": c.get("error")} for c in t.get("tool_calls") or []]}
             for t in turns]
 
 
-def _detail(o: OutputRecord) -> dict[str, Any] | None:
-    d = o.detail
-    if isinstance(d, ChoiceDetail):
-        return {"kind": "choice", "ll": [round(x, 3) for x in d.loglikelihoods], "picked": d.picked,
-                "picked_norm": d.picked_norm}
-    if isinstance(d, ParsedChoiceDetail):
-        return {"kind": "parsed_choice", "parsed": d.parsed, "picked": d.picked}
-    if isinstance(d, NumericDetail):
-        return {"kind": "numeric", "strict": d.strict, "flexible": d.flexible}
-    if isinstance(d, CodeDetail):
-        return {"kind": "code", "code": cap(d.code), "verdict": d.verdict, "reason": cap(d.reason, 500),
-                "error_line": cap(d.error_line, 500) if d.error_line else None, "seconds": d.seconds}
-    if isinstance(d, ScenarioDetail):
-        s = d.sampling
-        return {"kind": "scenario", "protocol": d.protocol, "trial": d.trial, "turns": d.turns,
-                "sampling": f"temperature {s.temperature}, top_p {s.top_p}, max_tokens {s.max_tokens}"}
+def _detail(d: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The typed output detail (see ``evals.records.OutputDetail``), trimmed for the page."""
+    kind = d.get("kind") if d else None
+    if d is None or kind is None:
+        return None
+    if kind == "choice":
+        return {"kind": kind, "ll": [round(x, 3) for x in d["loglikelihoods"]], "picked": d["picked"],
+                "picked_norm": d.get("picked_norm")}
+    if kind == "parsed_choice":
+        return {"kind": kind, "parsed": d.get("parsed"), "picked": d.get("picked")}
+    if kind == "numeric":
+        return {"kind": kind, "strict": d.get("strict"), "flexible": d.get("flexible")}
+    if kind == "code":
+        err = d.get("error_line")
+        return {"kind": kind, "code": cap(d["code"]), "verdict": d["verdict"], "reason": cap(d.get("reason") or "", 500),
+                "error_line": cap(err, 500) if err else None, "seconds": d.get("seconds", 0.0)}
+    if kind == "scenario":
+        sp = d["sampling"]
+        return {"kind": kind, "protocol": d["protocol"], "trial": d["trial"], "turns": d["turns"],
+                "sampling": f"temperature {sp['temperature']}, top_p {sp['top_p']}, max_tokens {sp['max_tokens']}"}
     return None
 
 
-def _output(o: OutputRecord, index: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"i": index, "text": cap(o.text), "finish": o.finish, "scores": o.scores,
-                           "detail": _detail(o)}
-    if o.explanation:
-        out["explanation"] = cap(o.explanation, 2000)
-    if o.error:
-        out["error"] = cap(o.error, 1000)
-    if o.transcript is not None:
-        out["transcript"] = _turns(o.transcript)
-    if o.grades:
-        out["grades"] = [{"grader": g.grader, "score": g.score, "passed": g.passed, "explanation": cap(g.explanation),
-                          "judge_model": g.judge_model, "judge_raw": cap(g.judge_raw) if g.judge_raw else None}
-                         for g in o.grades]
+def _output(o: dict[str, Any], index: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"i": index, "text": cap(o["text"]), "finish": o["finish"], "scores": o.get("scores", {}),
+                           "detail": _detail(o.get("detail"))}
+    if o.get("explanation"):
+        out["explanation"] = cap(o["explanation"], 2000)
+    if o.get("error"):
+        out["error"] = cap(o["error"], 1000)
+    if o.get("transcript") is not None:
+        out["transcript"] = _turns(o["transcript"])
+    if o.get("grades"):
+        out["grades"] = [{"grader": g["grader"], "score": g.get("score"), "passed": g.get("passed"),
+                          "explanation": cap(g["explanation"]), "judge_model": g.get("judge_model"),
+                          "judge_raw": cap(g["judge_raw"]) if g.get("judge_raw") else None}
+                         for g in o["grades"]]
     return out
 
 
-def shown_outputs(outputs: list[OutputRecord]) -> list[int]:
+def _passed(o: dict[str, Any]) -> bool:
+    return bool((o.get("scores") or {}).get("pass", 0) >= 1)
+
+
+def shown_outputs(outputs: list[dict[str, Any]]) -> list[int]:
     """Indexes of the outputs shown: all when few; else the first few plus passing ones with distinct code."""
     if len(outputs) <= FIRST_SAMPLES + MAX_PASSING:
         return list(range(len(outputs)))
     keep = list(range(FIRST_SAMPLES))
-    seen = {outputs[i].text for i in keep}
+    seen = {outputs[i]["text"] for i in keep}
     for i, o in enumerate(outputs[FIRST_SAMPLES:], FIRST_SAMPLES):
         if len(keep) >= FIRST_SAMPLES + MAX_PASSING:
             break
-        if o.scores.get("pass", 0) >= 1 and o.text not in seen:
+        if _passed(o) and o["text"] not in seen:
             keep.append(i)
-            seen.add(o.text)
+            seen.add(o["text"])
     return keep
 
 
-def _model_item(s: SampleRecord) -> dict[str, Any]:
-    keep = shown_outputs(s.outputs)
-    entry: dict[str, Any] = {"scores": s.scores, "outputs": [_output(s.outputs[i], i) for i in keep]}
-    if len(keep) < len(s.outputs):
-        entry["n"] = len(s.outputs)
-        entry["c"] = int(sum(o.scores.get("pass", 0) for o in s.outputs))
+def _model_item(s: dict[str, Any]) -> dict[str, Any]:
+    outputs = s["outputs"]
+    keep = shown_outputs(outputs)
+    entry: dict[str, Any] = {"scores": s["scores"], "outputs": [_output(outputs[i], i) for i in keep]}
+    if len(keep) < len(outputs):
+        entry["n"] = len(outputs)
+        entry["c"] = sum(1 for o in outputs if _passed(o))
     return entry
 
 
-def _prompt(s: SampleRecord) -> Any:
-    if s.prompt is None:
+def _prompt(s: dict[str, Any]) -> Any:
+    p = s.get("prompt")
+    if p is None:
         return None
-    return cap(s.prompt, MAX_QUESTION) if isinstance(s.prompt, str) else _turns(s.prompt)
+    return cap(p, MAX_QUESTION) if isinstance(p, str) else _turns(p)
+
+
+def sample_dicts(lr: LoadedRun) -> Iterator[dict[str, Any]]:
+    """The run's samples as plain dicts in the schema-v2 layout of :class:`SampleRecord`.
+
+    The site reads ``samples.jsonl.gz`` with the C JSON parser — building typed records for a 50-model site
+    (1.5 M samples, HumanEval × 100 outputs) costs most of the build — and only for committed, validated data
+    (``podium validate`` checks every record in CI). Files of schema v1 go through the typed reader, which
+    upgrades them.
+    """
+    path = lr.dir / "samples.jsonl.gz"
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            first = fh.readline()
+            if first and '"prompt_sha256"' not in first:
+                for rec in lr.samples():  # v1: upgraded in memory by evals.store
+                    yield rec.model_dump(mode="json")
+                return
+            for line in itertools.chain([first], fh):
+                if line.strip():
+                    yield json.loads(line)
+    except (OSError, EOFError, ValueError) as exc:
+        raise DataError(f"cannot read samples ({exc})", where=str(path), fix="re-run the evaluation") from None
 
 
 def _text(t: ItemText | None) -> dict[str, Any] | None:
@@ -158,6 +186,68 @@ def _text(t: ItemText | None) -> dict[str, Any] | None:
         return None
     return {"question": cap(t.question, MAX_QUESTION), "choices": [cap(c, 1000) for c in t.choices],
             "reference": cap(t.reference, MAX_QUESTION), "gold": t.gold}
+
+
+CACHE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # this file's code
+
+
+@dataclass
+class RunProduct:
+    """What the gallery takes from one run: item order, main scores, groups, stored prompts, outputs as JSON."""
+
+    order: list[str]
+    vals: dict[str, float | None]
+    groups: dict[str, str]
+    prompts: dict[str, Any]
+    items: dict[str, str]
+
+
+def _read_run(lr: LoadedRun) -> RunProduct:
+    ref = lr.run.suite.main_metric
+    prod = RunProduct([], {}, {}, {}, {})
+    for lineno, s in enumerate(sample_dicts(lr), 1):
+        try:
+            iid, scores = s["item_id"], s["scores"]
+            prod.order.append(iid)
+            if s.get("group"):
+                prod.groups.setdefault(iid, s["group"]["id"])
+            if iid not in prod.prompts and s.get("prompt") is not None:
+                prod.prompts[iid] = _prompt(s)
+            key = score_key(ref, scores)
+            prod.vals[iid] = scores.get(key) if key else None
+            prod.items[iid] = dumps(_model_item(s))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"bad sample record ({exc!r})", where=f"{lr.dir / 'samples.jsonl.gz'}:{lineno}",
+                            fix="run `podium validate` and re-run the evaluation that produced it") from None
+    return prod
+
+
+def run_product(lr: LoadedRun, cache: Path | None) -> RunProduct:
+    """:func:`_read_run`, cached per run: a rebuild reads only runs that are new or changed (or all of them when
+    this module's code changed). The cache is a scratch directory next to the build's work directory."""
+    if cache is None:
+        return _read_run(lr)
+    st = (lr.dir / "samples.jsonl.gz").stat()
+    key = hashlib.sha256(f"{CACHE_VERSION}|{lr.dir.resolve()}|{lr.run.run_id}|{st.st_size}|{st.st_mtime_ns}|"
+                         f"{lr.run.suite.main_metric!r}".encode()).hexdigest()[:24]
+    path = cache / f"{key}.jsonl"
+    if path.is_file():
+        with path.open(encoding="utf-8") as fh:
+            head = json.loads(fh.readline())
+            items = {}
+            for line in fh:
+                key_json, _, js = line.rstrip("\n").partition("\t")
+                items[json.loads(key_json)] = js
+        return RunProduct(head["order"], head["vals"], head["groups"], head["prompts"], items)
+    prod = _read_run(lr)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(dumps({"order": prod.order, "vals": prod.vals, "groups": prod.groups, "prompts": prod.prompts}) + "\n")
+        for iid, js in prod.items.items():
+            fh.write(f"{dumps(iid)}\t{js}\n")  # a JSON string holds no raw tab or newline
+    tmp.replace(path)
+    return prod
 
 
 @dataclass
@@ -170,7 +260,8 @@ class SuiteVectors:
 
 
 def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: dict[str, str], dest: Path,
-                texts: Mapping[str, ItemText] | None, hint: str | None) -> tuple[dict[str, Any], SuiteVectors]:
+                texts: Mapping[str, ItemText] | None, hint: str | None,
+                cache: Path | None = None) -> tuple[dict[str, Any], SuiteVectors]:
     """Write one suite's index, per-model status files and shards; return its site-index entry and vectors."""
     per_model: dict[str, dict[str, str]] = {}  # model → item → its outputs, already JSON (compact in memory)
     ids: list[str] = []
@@ -183,22 +274,18 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: di
     models_meta = []
     for mid in sorted(runs):
         lr = runs[mid]
-        ref = lr.run.suite.main_metric
-        items: dict[str, str] = {}
-        vals: dict[str, float | None] = {}
-        for s in lr.samples():
-            if s.item_id not in seen:
-                seen.add(s.item_id)
-                ids.append(s.item_id)
-            if s.group is not None:
-                groups.setdefault(s.item_id, s.group.id)
-            if s.item_id not in prompts and s.prompt is not None:
-                prompts[s.item_id] = _prompt(s)
-            key = score_key(ref, s.scores)
-            v = s.scores.get(key) if key else None
-            vals[s.item_id] = v
-            fractional = fractional or (v is not None and 0 < v < 1)
-            items[s.item_id] = dumps(_model_item(s))
+        prod = run_product(lr, cache)
+        for iid in prod.order:
+            if iid not in seen:
+                seen.add(iid)
+                ids.append(iid)
+        for iid, g in prod.groups.items():
+            groups.setdefault(iid, g)
+        for iid, pr in prod.prompts.items():
+            prompts.setdefault(iid, pr)
+        vals = prod.vals
+        items = prod.items
+        fractional = fractional or any(v is not None and 0 < v < 1 for v in vals.values())
         per_model[mid] = items
         statuses[mid] = vals
         for sc in lr.run.suite.scenarios:
@@ -252,7 +339,8 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: di
 
 
 def write_gallery(data: SiteData, dest: Path, texts: Mapping[str, ItemText] | None = None,
-                  hint: str | None = None, names: Mapping[str, str] | None = None) -> dict[str, SuiteVectors]:
+                  hint: str | None = None, names: Mapping[str, str] | None = None,
+                  cache: Path | None = None) -> dict[str, SuiteVectors]:
     """Write ``dest/index.json`` (the suites) and every suite's data; return each suite's score vectors."""
     by_suite: dict[str, dict[str, LoadedRun]] = {}
     for (mid, sid), lr in sorted(data.latest().items()):
@@ -261,7 +349,8 @@ def write_gallery(data: SiteData, dest: Path, texts: Mapping[str, ItemText] | No
     suites = []
     vectors: dict[str, SuiteVectors] = {}
     for sid, runs in sorted(by_suite.items()):
-        entry, vectors[sid] = write_suite(sid, (names or {}).get(sid, sid), runs, model_names, dest, texts, hint)
+        entry, vectors[sid] = write_suite(sid, (names or {}).get(sid, sid), runs, model_names, dest, texts, hint,
+                                          cache)
         suites.append(entry)
     write(dest / "index.json", {"suites": suites, "texts": texts is not None,
                                 "hint": None if texts is not None else hint})

@@ -10,7 +10,7 @@ import pytest
 
 from evals.records import MetricRef
 from generator.site.build import build_site
-from generator.site.gallery import score_key, shown_outputs
+from generator.site.gallery import _model_item, sample_dicts, score_key, shown_outputs
 from generator.site.leaderboard import pareto
 from generator.site.load import load_site_data
 from generator.site.stats import above_chance, mcnemar_exact, paired_bootstrap, tiers
@@ -123,13 +123,21 @@ def test_gallery_layout(site: Path) -> None:
 
 
 def test_shown_outputs_first_few_plus_passing() -> None:
-    from evals.records import OutputRecord
-
-    outs = [OutputRecord(text=f"t{i % 4 if i > 10 else i}", finish="stop", scores={"pass": float(i % 2)})
+    outs = [{"text": f"t{i % 4 if i > 10 else i}", "finish": "stop", "scores": {"pass": float(i % 2)}}
             for i in range(30)]
     keep = shown_outputs(outs)
-    assert keep[:3] == [0, 1, 2] and len(keep) <= 8 and all(outs[i].scores["pass"] == 1 for i in keep[3:])
-    assert len({outs[i].text for i in keep[3:]}) == len(keep[3:])
+    assert keep[:3] == [0, 1, 2] and len(keep) <= 8 and all(outs[i]["scores"]["pass"] == 1 for i in keep[3:])
+    assert len({outs[i]["text"] for i in keep[3:]}) == len(keep[3:])
+
+
+def test_fast_sample_reader_matches_the_typed_records(data: Path) -> None:
+    """The gallery reads samples as plain JSON; what it shows equals what the typed records give."""
+    site_data = load_site_data(data)
+    for lr in site_data.latest().values():
+        if lr.run.model_id != "evil-model":
+            continue
+        typed = [_model_item(s.model_dump(mode="json")) for s in lr.samples()]
+        assert [_model_item(d) for d in sample_dicts(lr)] == typed, lr.run.suite.id
 
 
 def test_without_texts_gallery_says_how_to_get_them(data: Path, tmp_path: Path) -> None:
