@@ -214,6 +214,8 @@ class Writer:
                 ok = rng.random() < p
                 ans = str(2 * j) if ok else str(2 * j + 1)
                 text = (evil + " " if evil else "") + f"Let me think step by step. The answer is {ans}."
+                if hostile and j == 1:
+                    text = "z" * 1_000_000 + " a 1 MB single line"
                 sc = {"strict": float(ok), "flexible": float(ok)}
                 outs = [OutputRecord(text=text, finish="stop", tokens=40, scores=sc,
                                      detail=NumericDetail(strict=ans, flexible=ans))]

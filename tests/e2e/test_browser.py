@@ -147,6 +147,7 @@ def test_gallery_text_paging_filters_and_deep_link(server: str, browser) -> None
     assert "<script>window.__pwned = 1</script>" in text and "javascript:window.__pwned=3" in text  # literally
     assert page.locator("#podium-gallery img, #podium-gallery script, #podium-gallery a[href^=javascript]").count() == 0
     assert page.locator(".podium-q").first.inner_text().startswith("<script>")  # hostile question text too
+    assert "more characters — full text in the run's samples" in text  # the 1 MB line, capped
     p.shot("gallery")
     page.select_option("select[aria-label=suite]", "mmlu")
     page.wait_for_selector(".podium-item h3:has-text('mmlu/')", timeout=20_000)
