@@ -31,6 +31,7 @@ class Column:
     protocol: str
     chance: float
     in_average: bool
+    n: int = 0  # items of the suite's full split (cells with fewer say so)
 
 
 @dataclass
@@ -80,8 +81,9 @@ def columns(shown: dict[tuple[str, str], LoadedRun]) -> list[Column]:
     seen: dict[str, Column] = {}
     for (_, sid), lr in sorted(shown.items(), key=lambda kv: kv[1].run.finished_at):
         s = lr.run.suite
+        m = lr.run.main()
         seen[sid] = Column(sid, s.display_name or sid, metric_label(lr.run), s.protocol,
-                           chance(sid), not sid.startswith("scenario"))
+                           chance(sid), not sid.startswith("scenario"), m.n if m and not lr.run.partial else 0)
     order = ["gsm8k", "mmlu", "hellaswag", "boolq", "winogrande", "humaneval"]
     return sorted(seen.values(), key=lambda c: (not c.in_average, order.index(base_suite(c.id))
                                                   if base_suite(c.id) in order else 99, c.id))
