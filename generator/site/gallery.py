@@ -2,8 +2,8 @@
 
 Per suite, under ``gallery/data/<suite>/``:
 
-- ``index.json``: the models (run, coverage), the item ids in one order shared by every model, where each shard
-  starts, whether question text is available — small;
+- ``index.json``: the models (run, coverage, main score), where each shard starts, whether question text is
+  available — small; ``ids.json``: the item ids in the one order every other file follows;
 - ``m/<model>.json``: the model's per-item status string (``1`` right, ``0`` wrong, ``p`` partly, ``?`` ungraded,
   ``-`` not run) and, for fractional scores (pass rates), the values — the gallery's filters and the compare
   page's paired tests read these, fetched only for the models on screen;
@@ -328,7 +328,8 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: di
         if size >= SHARD_BYTES or len(shard) >= SHARD_ITEMS:
             flush()
     flush()
-    index = {"id": sid, "name": name, "models": models_meta, "ids": ids, "starts": starts,
+    write(sdir / "ids.json", ids)  # item order (the gallery loads it; the compare page needs only the index)
+    index = {"id": sid, "name": name, "models": models_meta, "n_items": len(ids), "starts": starts,
              "fractional": fractional, "texts": texts is not None, "hint": None if texts is not None else hint,
              "scenarios": [{"id": k, "title": v} for k, v in sorted(scenarios.items())]}
     write(sdir / "index.json", index)

@@ -112,7 +112,7 @@ def test_gallery_layout(site: Path) -> None:
     assert max(f.stat().st_size for f in files) < 1_000_000
     idx = json.loads((gal / "mmlu/index.json").read_text())
     status = json.loads((gal / "mmlu/m/synth-003.json").read_text())["s"]
-    assert len(status) == len(idx["ids"]) and set(status) <= {"0", "1"} and "1" in status  # MC scores found
+    assert len(status) == idx["n_items"] == len(json.loads((gal / "mmlu/ids.json").read_text())) and set(status) <= {"0", "1"} and "1" in status  # MC scores found
     shard = json.loads((gal / "mmlu/shard-0000.json").read_text())
     first = shard[0]
     assert first["text"]["question"].startswith("Synthetic question 0")  # question text once per item ...

@@ -163,7 +163,9 @@
     var self = this, st = this.state, suites = this.index.suites;
     if (!suites.length) { this.root.textContent = "No runs yet."; return; }
     if (!suites.some(function (s) { return s.id === st.suite; })) st.suite = suites[0].id;
-    this.get(st.suite + "/index.json").then(function (si) {
+    Promise.all([this.get(st.suite + "/index.json"), this.get(st.suite + "/ids.json")]).then(function (got) {
+      var si = got[0];
+      si.ids = got[1];
       self.si = si;
       var want = st.models.split(",").filter(Boolean);
       var ms = si.models.filter(function (m) { return want.indexOf(m.id) >= 0; });
