@@ -83,6 +83,16 @@ def home_weight(site: Path) -> tuple[int, list[tuple[str, int]]]:
     return sum(n for _, n in parts), parts
 
 
+def compare_weight(site: Path) -> int:
+    """gzip bytes the compare page fetches for one pair: the site index, each suite's index, two status files."""
+    gal = site / "gallery" / "data"
+    total = gz((gal / "index.json").read_bytes())
+    for sdir in sorted(p for p in gal.iterdir() if p.is_dir()):
+        total += gz((sdir / "index.json").read_bytes())
+        total += sum(gz(p.read_bytes()) for p in sorted((sdir / "m").glob("*.json"))[:2])
+    return total
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", type=int, default=50)
@@ -113,6 +123,7 @@ def main() -> int:
     if jsons:
         print(f"largest JSON: {jsons[0][0] / 1e3:.1f} KB ({jsons[0][1].relative_to(site)})")
     print(f"search index: {search.stat().st_size / 1e6:.2f} MB" if search.exists() else "search index: none")
+    print(f"compare page data for one pair: {compare_weight(site) / 1e3:.1f} KB gzip")
     add_model(data, a.models, scale=a.scale, samples=a.samples, trials=a.trials)
     wall2, inner2, _ = build(data, site, work, a.scale)
     print(f"rebuild after adding one model: {wall2:.1f} s wall ({inner2:.1f} s in build_site; a full rebuild)")
