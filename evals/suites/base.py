@@ -49,6 +49,24 @@ class Suite(abc.ABC):
     @abc.abstractmethod
     def default_sampling(self) -> Sampling: ...
 
+    #: Sampling for repeated samples (n > 1) when the run names none: the Codex paper's T = 0.8, top_p = 0.95.
+    repeated_sampling: tuple[float, float] = (0.8, 0.95)
+
+    def sampling(self, samples: int | None = None, temperature: float | None = None, top_p: float | None = None,
+                 max_tokens: int | None = None, seed: int | None = None) -> Sampling:
+        """The run's sampling: the suite's protocol default, with the run's options on top. Repeated samples
+        (``samples`` > 1) are drawn at :attr:`repeated_sampling` unless the run sets temperature/top_p."""
+        import dataclasses
+
+        base = self.default_sampling()
+        n = samples if samples is not None else base.n
+        t_rep, p_rep = self.repeated_sampling
+        return dataclasses.replace(
+            base, n=n, max_tokens=max_tokens or base.max_tokens,
+            temperature=temperature if temperature is not None else (base.temperature if n == 1 else t_rep),
+            top_p=top_p if top_p is not None else (base.top_p if n == 1 else p_rep),
+            seed=seed if seed is not None else base.seed)
+
     @abc.abstractmethod
     def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
         """Evaluate ``items`` on ``backend``; call ``on_sample`` once per item as soon as it is graded."""

@@ -160,13 +160,7 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
     model = load_model(site_data, model_id)
     data = resolve_data_dir(data_dir)
     suite.load(data)  # fail on missing data before starting an engine
-    base = suite.default_sampling()
-    n = samples if samples is not None else base.n
-    sampling = dataclasses.replace(
-        base, n=n, max_tokens=max_tokens or base.max_tokens,
-        temperature=temperature if temperature is not None else (base.temperature if n == 1 else 0.8),
-        top_p=top_p if top_p is not None else (base.top_p if n == 1 else 0.95),
-        seed=seed if seed is not None else base.seed)
+    sampling = suite.sampling(samples, temperature, top_p, max_tokens, seed)
     cache_dir = default_cache_dir()
     bopts = BackendOptions(name=backend_name, base_url=base_url, api_model=api_model, concurrency=concurrency,
                            parallel=parallel, threads=threads, prompt_cache=prompt_cache, rpm=rpm, tpm=tpm, model_path=model_path,
