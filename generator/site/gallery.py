@@ -21,7 +21,10 @@ import gzip
 import hashlib
 import itertools
 import json
+import multiprocessing
+import os
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,15 +225,39 @@ def _read_run(lr: LoadedRun) -> RunProduct:
     return prod
 
 
+def cache_path(lr: LoadedRun, cache: Path) -> Path:
+    st = (lr.dir / "samples.jsonl.gz").stat()
+    key = hashlib.sha256(f"{CACHE_VERSION}|{lr.dir.resolve()}|{lr.run.run_id}|{st.st_size}|{st.st_mtime_ns}|"
+                         f"{lr.run.suite.main_metric!r}".encode()).hexdigest()[:24]
+    return cache / f"{key}.jsonl"
+
+
+def _warm(lr: LoadedRun, cache: Path) -> None:
+    run_product(lr, cache)
+
+
+def warm_cache(runs: list[LoadedRun], cache: Path, workers: int | None = None) -> int:
+    """Read the runs not cached yet in parallel worker processes (largest first); return how many were read.
+
+    Reading samples is most of a cold build and each run is independent; the suites are then assembled from
+    the cache in this process, so the output does not depend on the worker count."""
+    todo = [lr for lr in runs if not cache_path(lr, cache).is_file()]
+    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    if workers < 2 or len(todo) < 2:
+        return 0
+    todo.sort(key=lambda lr: -(lr.dir / "samples.jsonl.gz").stat().st_size)
+    cache.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as ex:
+        list(ex.map(_warm, todo, [cache] * len(todo)))
+    return len(todo)
+
+
 def run_product(lr: LoadedRun, cache: Path | None) -> RunProduct:
     """:func:`_read_run`, cached per run: a rebuild reads only runs that are new or changed (or all of them when
     this module's code changed). The cache is a scratch directory next to the build's work directory."""
     if cache is None:
         return _read_run(lr)
-    st = (lr.dir / "samples.jsonl.gz").stat()
-    key = hashlib.sha256(f"{CACHE_VERSION}|{lr.dir.resolve()}|{lr.run.run_id}|{st.st_size}|{st.st_mtime_ns}|"
-                         f"{lr.run.suite.main_metric!r}".encode()).hexdigest()[:24]
-    path = cache / f"{key}.jsonl"
+    path = cache_path(lr, cache)
     if path.is_file():
         with path.open(encoding="utf-8") as fh:
             head = json.loads(fh.readline())
@@ -241,7 +268,7 @@ def run_product(lr: LoadedRun, cache: Path | None) -> RunProduct:
         return RunProduct(head["order"], head["vals"], head["groups"], head["prompts"], items)
     prod = _read_run(lr)
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with tmp.open("w", encoding="utf-8") as fh:
         fh.write(dumps({"order": prod.order, "vals": prod.vals, "groups": prod.groups, "prompts": prod.prompts}) + "\n")
         for iid, js in prod.items.items():
@@ -347,6 +374,8 @@ def write_gallery(data: SiteData, dest: Path, texts: Mapping[str, ItemText] | No
     for (mid, sid), lr in sorted(data.latest().items()):
         by_suite.setdefault(sid, {})[mid] = lr
     model_names = {mid: m.name for mid, m in data.models.items()}
+    if cache is not None:
+        warm_cache([lr for runs in by_suite.values() for lr in runs.values()], cache)
     suites = []
     vectors: dict[str, SuiteVectors] = {}
     for sid, runs in sorted(by_suite.items()):
