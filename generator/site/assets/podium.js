@@ -133,7 +133,7 @@
       h("span", {}, ["size (B) ", num("min B", "min"), " – ", num("max B", "max")]),
       sel("protocol", "protocol", [["", "all protocols"], ["loglikelihood", "loglikelihood"], ["generative", "generative"]]),
       count].forEach(function (c) { box.appendChild(c); });
-    function apply() { count.textContent = lb.filter(st) + " models"; }
+    function apply() { var n = lb.filter(st); count.textContent = n + (n === 1 ? " model" : " models"); }
     apply();
   }
 
@@ -352,9 +352,7 @@
       } else if (item.prompt) {
         if (typeof item.prompt === "string") head.appendChild(h("pre", { "class": "podium-out podium-q", text: item.prompt }));
         else head.appendChild(renderTurns(item.prompt));
-      } else if (self.si.hint) {
-        head.appendChild(h("p", { "class": "podium-hint", text: self.si.hint }));
-      }
+      }  // without question text the page says once, at the top, how to get it (si.hint)
       self.models.forEach(function (m, k) {
         var mark = self.status[k].s.charAt(pos);
         var col = h("div", { "class": "podium-col " + ({ "1": "pass", "0": "fail", "p": "partly", "?": "ungraded" }[mark] || "") }, [h("strong", { text: m.name })]);
