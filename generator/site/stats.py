@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable, Sequence
+
+import numpy as np
 
 CHANCE = {"mmlu": 0.25, "hellaswag": 0.25, "boolq": 0.5, "winogrande": 0.5}  # generative answers: 0
 Z95 = 1.959963984540054
@@ -48,13 +49,13 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], iters: int = 2000,
     n = len(a)
     if n == 0:
         return (0.0, 0.0, 0.0, 1.0)
-    d = [x - y for x, y in zip(a, b, strict=True)]
-    mean = sum(d) / n
-    rng = random.Random(seed)
-    means = sorted(sum(d[rng.randrange(n)] for _ in range(n)) / n for _ in range(iters))
-    lo, hi = means[int(0.025 * iters)], means[int(0.975 * iters) - 1]
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean = float(d.mean())
+    rng = np.random.default_rng(seed)
+    means = np.sort(d[rng.integers(0, n, size=(iters, n))].mean(axis=1))
+    lo, hi = float(means[int(0.025 * iters)]), float(means[int(0.975 * iters) - 1])
     # p: how often the recentred bootstrap mean is at least as extreme as the observed one
-    extreme = sum(1 for m in means if abs(m - mean) >= abs(mean) - 1e-12)
+    extreme = int((np.abs(means - mean) >= abs(mean) - 1e-12).sum())
     return (mean, lo, hi, min(1.0, (extreme + 1) / (iters + 1)))
 
 
