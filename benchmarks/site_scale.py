@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import resource
 import shutil
@@ -47,19 +48,27 @@ def tree(root: Path) -> tuple[int, int]:
 
 
 def build(data: Path, site: Path, work: Path, scale: float) -> tuple[float, float, float]:
-    """(wall seconds of the whole child, seconds inside build_site, peak RSS MB of the child)."""
+    """(wall seconds of the whole child, seconds inside build_site, peak RSS MB of the largest process).
+
+    Also prints the CPU seconds of the build and its workers: on a shared machine wall time grows with the
+    load, CPU time much less (load average when it started is printed too)."""
     code = BUILD.format(repo=str(REPO), scale=scale, data=str(data), site=str(site), work=str(work))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = ru0.ru_maxrss
+    load = os.getloadavg()[0]
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(f"build failed:\n{out.stderr[-3000:]}")
     wall = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = ru1.ru_maxrss
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     lines = out.stdout.strip().splitlines()
     inner = float(lines[-1])
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in json.loads(lines[-2]).items())
-    print(f"  build phases: {phases}")
+    print(f"  build phases: {phases}; CPU {cpu:.1f} s (build + workers) on {os.cpu_count()} cores, "
+          f"load average {load:.1f} at start")
     return wall, inner, max(peak, before) / 1024
 
 
