@@ -84,7 +84,9 @@ def render_seed(data: SiteData, shown: dict[tuple[str, str], LoadedRun], docs: P
     """``small-vs-large.md``: the published claims with their sources next to what Podium reproduced."""
     claims = sorted((r for r in data.reported if base_suite(r.suite) == "humaneval"),
                     key=lambda r: (r.model, r.metric))
-    gpt4o = [r for r in claims if "gpt-4o" in r.model.lower() and r.metric == "pass@1"]
+    # the reference: GPT-4o's published pass@1, preferring a row tied to a site_data model (the snapshot we price)
+    gpt4o = sorted((r for r in claims if "gpt-4o" in r.model.lower() and r.metric == "pass@1"),
+                   key=lambda r: (r.model_id is None, r.source_date, r.model))
     ref = gpt4o[0] if gpt4o else None
     by_suite = _passk_runs(shown)
     verdicts: dict[str, list[Verdict]] = {}
