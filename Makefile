@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.podium-setup
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup setup-dev setup-test setup-vllm demo test lint lint-workflows type check schema site serve clean
+.PHONY: test-fast setup setup-dev setup-test setup-vllm demo test lint lint-workflows type check schema site serve clean
 
 $(STAMP): pyproject.toml generator/site/assets/package-lock.json Makefile
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -47,6 +47,9 @@ test: setup-test setup-vllm lint-workflows  ## lint, types, workflow lint, then 
 	$(BIN)/mypy evals generator
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $${PYTEST_ARGS:-}
+
+test-fast: setup-test  ## graders, records, pages and error paths on the fake backend, no real engine (< 1 min)
+	$(BIN)/python -m pytest -m "not slow and not gpu and not paid_api" -q $${PYTEST_ARGS:-}
 
 lint: setup-dev
 	$(BIN)/ruff check evals generator tests benchmarks

@@ -130,6 +130,9 @@ def test_atomic_write_never_leaves_a_partial_file(tmp_path: Path) -> None:
     target = tmp_path / "big.txt"
     for attempt in range(5):
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=REPO)
+        deadline = time.monotonic() + 60  # a loaded machine may need a while for the first complete write
+        while not target.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         time.sleep(0.6 + 0.15 * attempt)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -11,7 +11,7 @@ import pytest
 from evals.records import ChoiceDetail, RunRecord, SampleRecord
 from evals.store import read_run, read_samples
 from evals.verify import verify_run
-from tests.conftest import podium
+from generator.cli.upgrade import upgrade_dir
 from tests.support.servers import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "v1" / "site_data"
@@ -21,7 +21,8 @@ FIXTURE = REPO / "tests" / "fixtures" / "v1" / "site_data"
 def runs(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict[str, tuple[RunRecord, list[SampleRecord],
                                                                                         Path]]:
     root = Path(shutil.copytree(FIXTURE, tmp_path_factory.mktemp("v2") / "site_data"))
-    assert podium("upgrade", str(root), "--data-dir", str(data_dir)).returncode == 0
+    for rj in sorted(root.glob("runs/*/*/*/run.json")):
+        assert upgrade_dir(rj.parent, data_dir)
     out = {}
     for rj in sorted(root.glob("runs/*/*/*/run.json")):
         run = read_run(rj)
