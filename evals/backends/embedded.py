@@ -47,7 +47,7 @@ class EmbeddedConfig:
     model_path: Path | None = None  # default: the GGUF of model_id
     model_id: str = EMBEDDED_MODEL_ID  # one of evals.backends.gguf.EMBEDDED_MODELS
     n_ctx: int = 4096  # per slot
-    # 0 = half the cores. llama.cpp's worker threads meet at a barrier after every layer; when another process
+    # 0 = default_threads(): all cores but one on an idle machine, else half. llama.cpp's worker threads meet at a barrier after every layer; when another process
     # holds one of the cores, a thread that must wait for a descheduled peer stalls the whole step (measured
     # on 2 cores with one busy: 2 threads 138 s, 1 thread 27 s for the same request). Fewer threads and
     # sleeping instead of spinning (poll=0) keep throughput stable on a shared machine.
@@ -62,6 +62,21 @@ class EmbeddedConfig:
     prefix_reuse: bool = True
 
 
+def default_threads() -> int:
+    """All cores but one when the machine is idle at start (1-minute load average < 0.5), else half the cores.
+
+    Measured on 2 shared cores (benchmarks/embedded_speed.py --threads-study, load average 4-7 from other
+    work): 1 thread 59 prompt tok/s and 19 s per GSM8K item; 2 threads 31 tok/s and 128 s — a descheduled
+    worker stalls every layer's barrier. With one core kept busy, 2 threads were once faster (42 vs 23 tok/s):
+    the gain is unpredictable, the loss can be 6x, so extra threads only when nobody else is running."""
+    cores = os.cpu_count() or 2
+    try:
+        idle = os.getloadavg()[0] < 0.5
+    except OSError:
+        idle = False
+    return max(1, cores - 1 if idle else cores // 2)
+
+
 def _finish(reason: str | None) -> FinishReason:
     return "length" if reason == "length" else "stop"
 
@@ -72,7 +87,7 @@ class EmbeddedBackend(Backend):
 
         self.config = cfg = config or EmbeddedConfig()
         path = cfg.model_path or embedded_model_path(cfg.model_id)
-        threads = cfg.threads or max(1, (os.cpu_count() or 2) // 2)
+        threads = cfg.threads or default_threads()
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.cpuparams.n_threads = threads
@@ -84,6 +99,9 @@ class EmbeddedBackend(Backend):
         params.verbosity = 0
         params.cache_prompt = cfg.prompt_cache  # server default, also for HTTP clients
         params.cache_ram_mib = 0  # no host-memory prompt cache: it would swap in KV states computed elsewhere
+        # Sliding-window models (Gemma 3): a full-size SWA cache can be cut back to exactly the prefix; the
+        # default window-size cache only rolls back to checkpoints, so the reused part would not be the prefix.
+        params.swa_full = True
         params.use_jinja = True  # the GGUF's own chat template; needed for native tool calling
         try:
             self._server = xllamacpp.Server(params)

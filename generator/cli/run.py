@@ -97,8 +97,8 @@ def print_scenarios(console: Console, run: RunRecord) -> None:
                    "reproducible and reuses each few-shot prefix; N > 1 decodes N requests per step (faster "
                    "generation on idle cores) but results then depend on the batch mix, and prefix reuse is off.")
 @click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Embedded backend: llama.cpp threads (0 = half the cores; more only on an otherwise idle machine, "
-                   "as spinning threads slow down badly when a core is shared).")
+              help="Embedded backend: llama.cpp threads (0 = all cores but one when the machine is idle at start, "
+                   "else half; threads that share a busy core slow down badly). Recorded in the run.")
 @click.option("--prompt-cache/--no-prompt-cache", default=False, show_default=True,
               help="Embedded backend: llama.cpp's own prompt cache for requests without a declared prefix "
                    "(output may then depend on request order).")
