@@ -5,9 +5,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from evals.errors import Unsupported
+
+if TYPE_CHECKING:
+    from evals.records import ModelEntry
 
 FinishReason = Literal["stop", "length", "error"]
 
@@ -109,9 +112,26 @@ OnResult = Callable[[Completion], None]
 
 
 class Backend(abc.ABC):
-    """One abstract method (generate) and defaulted hooks. Use as a context manager."""
+    """One abstract method (generate) and defaulted hooks. Use as a context manager.
+
+    A backend module owns its typed config (a frozen dataclass, ``config_type``) and builds itself from it:
+    :meth:`configure` turns a model entry plus loose options (``-B key=value``) into that config, and the
+    constructor takes the config. The registry (:mod:`evals.backends`) maps the backend's name to its class.
+    """
 
     info: BackendInfo
+    config_type: ClassVar[type[Any]]
+
+    def __init__(self, config: Any = None) -> None:
+        """Subclasses take an instance of their ``config_type``."""
+
+    @classmethod
+    def configure(cls, model: ModelEntry, options: Mapping[str, object]) -> Any:
+        """This backend's config for ``model``: defaults from the model entry, then ``options``."""
+        raise Unsupported(f"backend {cls.__name__} cannot be configured from options")
+
+    def preflight(self) -> None:  # noqa: B027 - optional hook
+        """Fail fast, with one clear error, before any work starts (e.g. an unreachable server)."""
 
     @abc.abstractmethod
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Completion]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evals.backends.base import (
     Backend,
@@ -29,10 +29,14 @@ from evals.backends.base import (
     messages_json,
     parse_tool_calls,
 )
-from evals.backends.gguf import model_file
+from evals.backends.gguf import EMBEDDED_MODELS, model_file
+from evals.backends.options import config_from
 from evals.backends.loglik import memo_tokens, run_forced, run_prefixed
 from evals.backends.prefix import PrefixSlot, PromptUsage, split_at_prefix, usage_of
-from evals.errors import BackendError
+from evals.errors import BackendError, ConfigError
+
+if TYPE_CHECKING:
+    from evals.records import ModelEntry
 
 EMBEDDED_MODEL_ID = "smollm2-135m-instruct"  # the default model (--model)
 
@@ -82,6 +86,15 @@ def _finish(reason: str | None) -> FinishReason:
 
 
 class EmbeddedBackend(Backend):
+    config_type = EmbeddedConfig
+
+    @classmethod
+    def configure(cls, model: ModelEntry, options: Mapping[str, object]) -> EmbeddedConfig:
+        if model.id not in EMBEDDED_MODELS:
+            raise ConfigError(f"the embedded backend runs only {', '.join(EMBEDDED_MODELS)}, not '{model.id}'",
+                              where="--model", fix="use --backend openai --base-url URL for other models")
+        return config_from(EmbeddedConfig, {"model_id": model.id, **options}, where="--backend embedded")
+
     def __init__(self, config: EmbeddedConfig | None = None) -> None:
         import xllamacpp
 

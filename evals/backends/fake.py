@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evals.backends.base import (
     Backend,
@@ -29,7 +30,11 @@ from evals.backends.base import (
     LoglikelihoodRequest,
     OnResult,
 )
+from evals.backends.options import config_from
 from evals.errors import ConfigError
+
+if TYPE_CHECKING:
+    from evals.records import ModelEntry
 
 ENGINE = "podium fake backend (deterministic, no model)"
 
@@ -37,6 +42,7 @@ ENGINE = "podium fake backend (deterministic, no model)"
 @dataclass(frozen=True)
 class FakeConfig:
     model: str = "fake"
+    script: Path | None = None  # JSON {"replies": {key: text}, "logprobs": {key: number}}, read at start
     replies: Mapping[str, str] = field(default_factory=dict)  # request key or item id → reply text
     logprobs: Mapping[str, float] = field(default_factory=dict)  # loglikelihood request key → log-probability
 
@@ -45,7 +51,7 @@ class FakeConfig:
         """A JSON script: ``{"replies": {key: text}, "logprobs": {key: number}}``."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            return FakeConfig(model=model, replies=dict(raw.get("replies", {})),
+            return FakeConfig(model=model, script=path, replies=dict(raw.get("replies", {})),
                               logprobs={k: float(v) for k, v in raw.get("logprobs", {}).items()})
         except (OSError, UnicodeDecodeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"cannot read the fake backend's script ({exc})", where=str(path),
@@ -58,6 +64,13 @@ def _draw(*parts: object) -> int:
 
 
 class FakeBackend(Backend):
+    config_type = FakeConfig
+
+    @classmethod
+    def configure(cls, model: ModelEntry, options: Mapping[str, object]) -> FakeConfig:
+        cfg = config_from(FakeConfig, {"model": model.id, **options}, where="--backend fake")
+        return FakeConfig.from_file(cfg.script, cfg.model) if cfg.script and not cfg.replies else cfg
+
     def __init__(self, config: FakeConfig | None = None) -> None:
         self.config = cfg = config or FakeConfig()
         self.info = BackendInfo(name="fake", engine=ENGINE, model=cfg.model, supports_loglikelihood=True,

