@@ -122,7 +122,7 @@ class Backend(abc.ABC):
     info: BackendInfo
     config_type: ClassVar[type[Any]]
 
-    def __init__(self, config: Any = None) -> None:
+    def __init__(self, config: Any = None) -> None:  # noqa: B027 - subclasses take their own config type
         """Subclasses take an instance of their ``config_type``."""
 
     @classmethod

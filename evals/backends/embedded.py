@@ -30,8 +30,8 @@ from evals.backends.base import (
     parse_tool_calls,
 )
 from evals.backends.gguf import EMBEDDED_MODELS, model_file
-from evals.backends.options import config_from
 from evals.backends.loglik import memo_tokens, run_forced, run_prefixed
+from evals.backends.options import config_from
 from evals.backends.prefix import PrefixSlot, PromptUsage, split_at_prefix, usage_of
 from evals.errors import BackendError, ConfigError
 

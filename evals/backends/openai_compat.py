@@ -33,10 +33,10 @@ from evals.backends.base import (
     parse_tool_calls,
 )
 from evals.backends.loglik import encode_pair, memo_tokens, run_forced, run_prefixed
+from evals.backends.options import config_from
 from evals.backends.prefix import PrefixSlot, PromptUsage, sampling_body, split_at_prefix
 from evals.backends.ratelimit import RateLimiter
 from evals.backends.retry import RETRY_STATUS, RetryPolicy
-from evals.backends.options import config_from
 from evals.errors import BackendError, Unsupported
 
 if TYPE_CHECKING:
