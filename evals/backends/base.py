@@ -45,6 +45,11 @@ class ChatMessage:
 Prompt = str | tuple[ChatMessage, ...]
 
 
+def finish_reason(reason: str | None) -> FinishReason:
+    """An engine's finish reason in Podium's terms: "length" when the token limit cut it, else "stop"."""
+    return "length" if reason == "length" else "stop"
+
+
 @dataclass(frozen=True, slots=True)
 class GenerateRequest:
     key: str  # stable: suite/item/sample — cache and resume key

@@ -26,6 +26,7 @@ from evals.backends.base import (
     LoglikelihoodRequest,
     OnResult,
     ToolCallMsg,
+    finish_reason,
     messages_json,
     parse_tool_calls,
 )
@@ -79,10 +80,6 @@ def default_threads() -> int:
     except OSError:
         idle = False
     return max(1, cores - 1 if idle else cores // 2)
-
-
-def _finish(reason: str | None) -> FinishReason:
-    return "length" if reason == "length" else "stop"
 
 
 class EmbeddedBackend(Backend):
@@ -191,7 +188,7 @@ class EmbeddedBackend(Backend):
             text = choice["message"].get("content") or "" if "message" in choice else choice.get("text", "")
             texts.append(text)
             calls.append(parse_tool_calls(choice.get("message", {}).get("tool_calls")))
-            finish.append(_finish(choice.get("finish_reason")))
+            finish.append(finish_reason(choice.get("finish_reason")))
             used += use
             ctoks += int(resp.get("usage", {}).get("completion_tokens", 0))
         return Completion(req.key, tuple(texts), tuple(finish), used.evaluated, ctoks, time.perf_counter() - t0,

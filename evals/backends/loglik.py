@@ -13,9 +13,9 @@ choices is evaluated once, then each request only extends it by one token.
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from evals.backends.base import Loglikelihood, LoglikelihoodRequest
 from evals.backends.prefix import PrefixSlot, PromptUsage, usage_of
@@ -25,33 +25,31 @@ Complete = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def memo_tokens(tokenize: Tokenize, size: int = 4096) -> Tokenize:
-    """Thread-safe memo of a tokenizer round trip: an item's choices share their context, so its tokenisation is
-    asked for once instead of once per choice (at most ``size`` texts are kept, oldest dropped first)."""
-    memo: dict[str, tuple[int, ...]] = {}
-    lock = threading.Lock()
+    """Memo of a tokenizer round trip (``functools.lru_cache``, thread-safe): an item's choices share their
+    context, so its tokenisation is asked for once instead of once per choice; callers get their own list."""
 
-    def cached(text: str) -> list[int]:
-        with lock:
-            hit = memo.get(text)
-        if hit is None:
-            hit = tuple(tokenize(text))
-            with lock:
-                if len(memo) >= size:
-                    memo.pop(next(iter(memo)))
-                memo[text] = hit
-        return list(hit)
+    @functools.lru_cache(maxsize=size)
+    def ids(text: str) -> tuple[int, ...]:
+        return tuple(tokenize(text))
 
-    return cached
+    return lambda text: list(ids(text))
 
 
-def encode_pair(tokenize: Tokenize, context: str, continuation: str) -> tuple[list[int], list[int]]:
+def encode_pair(tokenize: Tokenize, context: str, continuation: str,
+                context_ids: Literal["joint", "separate"] = "joint") -> tuple[list[int], list[int]]:
+    """lm-eval's ``TemplateLM._encode_pair``: trailing spaces of the context move to the continuation, the whole
+    string is tokenised once and split at the context's token count (BPE may merge across the boundary).
+
+    ``context_ids``: "separate" returns the context tokenised alone, as lm-eval does (vLLM); "joint" returns the
+    first tokens of the whole string, so that context + continuation is exactly the whole tokenisation (llama.cpp's
+    forced-token path evaluates that sequence). The continuation is the same either way."""
     n_spaces = len(context) - len(context.rstrip())
     if n_spaces > 0:
         continuation = context[-n_spaces:] + continuation
         context = context[:-n_spaces]
     whole = tokenize(context + continuation)
     ctx = tokenize(context)
-    return whole[: len(ctx)], whole[len(ctx):]
+    return (whole[: len(ctx)] if context_ids == "joint" else ctx), whole[len(ctx):]
 
 
 def forced_token_loglikelihood(complete: Complete, ctx: Sequence[int], cont: Sequence[int],

@@ -29,6 +29,7 @@ from evals.backends.base import (
     Loglikelihood,
     LoglikelihoodRequest,
     OnResult,
+    finish_reason,
     messages_json,
     parse_tool_calls,
 )
@@ -64,10 +65,6 @@ class _Retryable(Exception):
     def __init__(self, message: str, retry_after: str | None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-def _finish(reason: str | None) -> FinishReason:
-    return "length" if reason == "length" else "stop"
 
 
 class OpenAICompatBackend(Backend):
@@ -165,7 +162,7 @@ class OpenAICompatBackend(Backend):
                 resp, use = self._slot().generate(split[0], split[1], body)
                 choice = resp["choices"][0]
                 texts.append(choice.get("text") or "")
-                finish.append(_finish(choice.get("finish_reason")))
+                finish.append(finish_reason(choice.get("finish_reason")))
                 used += use
                 ctoks += int((resp.get("usage") or {}).get("completion_tokens", 0))
         except Exception as exc:  # noqa: BLE001 - after retries: the failure becomes data
@@ -384,13 +381,13 @@ class OpenAICompatBackend(Backend):
             if isinstance(req.prompt, str):
                 resp = await client.completions.create(prompt=req.prompt, **common)
                 texts = [c.text or "" for c in resp.choices]
-                finish = [_finish(c.finish_reason) for c in resp.choices]
+                finish = [finish_reason(c.finish_reason) for c in resp.choices]
             else:
                 msgs: Any = messages_json(req.prompt)
                 extra: dict[str, Any] = {"tools": [dict(t) for t in req.tools]} if req.tools else {}
                 chat = await client.chat.completions.create(messages=msgs, **common, **extra)
                 texts = [c.message.content or "" for c in chat.choices]
-                finish = [_finish(c.finish_reason) for c in chat.choices]
+                finish = [finish_reason(c.finish_reason) for c in chat.choices]
                 self._calls[(req.key, seed)] = tuple(parse_tool_calls(c.message.tool_calls) for c in chat.choices)
                 resp = chat
         except openai.APIStatusError as exc:

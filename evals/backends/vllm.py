@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,13 +26,14 @@ from evals.backends.base import (
     BackendInfo,
     ChatMessage,
     Completion,
-    FinishReason,
     GenerateRequest,
     Loglikelihood,
     LoglikelihoodRequest,
     OnResult,
     Sampling,
+    finish_reason,
 )
+from evals.backends.loglik import encode_pair
 from evals.backends.options import config_from
 from evals.errors import BackendError, ConfigError
 
@@ -81,21 +82,6 @@ class VLLMConfig:
         if self.distributed_executor_backend:
             kwargs["distributed_executor_backend"] = self.distributed_executor_backend
         return kwargs
-
-
-def encode_pair(encode: Callable[[str], list[int]], context: str, continuation: str) -> tuple[list[int], list[int]]:
-    """lm-eval's ``TemplateLM._encode_pair``: trailing spaces of the context move to the continuation, the
-    whole string is tokenized once and split at the context's token count (BPE merges across the boundary)."""
-    n_spaces = len(context) - len(context.rstrip())
-    if n_spaces:
-        context, continuation = context[:-n_spaces], context[-n_spaces:] + continuation
-    whole = encode(context + continuation)
-    context_ids = encode(context)
-    return context_ids, whole[len(context_ids):]
-
-
-def _finish(reason: str | None) -> FinishReason:
-    return "length" if reason == "length" else "stop"
 
 
 def _messages(msgs: tuple[ChatMessage, ...]) -> list[dict[str, str]]:
@@ -168,7 +154,7 @@ class VLLMBackend(Backend):
         if len(outputs) != req.sampling.n:
             return Completion.failed(req, f"vLLM returned {len(outputs)} outputs for n={req.sampling.n}", seconds)
         texts = tuple(str(o.text) for o in outputs)
-        finish = tuple(_finish(o.finish_reason) for o in outputs)
+        finish = tuple(finish_reason(o.finish_reason) for o in outputs)
         prompt_tokens = len(out.prompt_token_ids or [])
         completion_tokens = sum(len(o.token_ids) for o in out.outputs)
         return Completion(req.key, texts, finish, prompt_tokens, completion_tokens, seconds)
@@ -205,7 +191,7 @@ class VLLMBackend(Backend):
             return list(tokenizer.encode(s, add_special_tokens=False))
 
         if req.context:
-            ctx, cont = encode_pair(encode, req.context, req.continuation)
+            ctx, cont = encode_pair(encode, req.context, req.continuation, context_ids="separate")
         else:  # lm-eval: an empty context becomes the BOS (else EOS) token
             prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
             ctx, cont = [int(prefix)], encode(req.continuation)
