@@ -3,7 +3,7 @@ with per-protocol rows for tool scenarios, per-category roll-ups, and what every
 linking to the trials' transcripts in the gallery.
 
 Everything comes from the runs: each run of a scenario suite carries its scenarios' metadata
-(``RunRecord.suite.scenarios``) and per-scenario metrics (group ``scenario:<id>``). For every (model,
+(``RunRecord.suite.scenarios``) and per-scenario metrics (group kind "scenario"). For every (model,
 scenario) the newest run that evaluated the scenario is used; rows say when models ran different YAML
 versions of a scenario, so such numbers are never mixed silently.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals.grading.stats import wilson
 from evals.records import Group, MetricRef, ModelEntry, RunRecord, ScenarioRecord
 from generator.site.load import LoadedRun, SiteData
 from generator.site.pages import render, root_for
@@ -100,21 +99,28 @@ def build_views(data: SiteData, root: str) -> tuple[list[ScenarioView], list[Mod
     return views, [data.models[mid] for mid in model_ids]
 
 
-def category_rows(views: list[ScenarioView], models: list[ModelEntry]) -> list[tuple[str, dict[str, MatrixCell]]]:
-    """Micro success rate per category and overall (graded trials pooled), per model."""
-    groups: dict[str, list[ScenarioView]] = {}
-    for v in views:
-        groups.setdefault(v.info.category, []).append(v)
+def category_rows(data: SiteData, views: list[ScenarioView],
+                  models: list[ModelEntry]) -> list[tuple[str, dict[str, MatrixCell]]]:
+    """Success rate per category and over all scenarios, per model — the values stored by each model's newest
+    full ``scenarios`` run (the suite pools graded trials; the site never recomputes an interval)."""
+    newest: dict[str, RunRecord] = {}
+    for lr in sorted(data.runs, key=lambda r: r.run.finished_at):
+        if lr.run.shard is None and lr.run.suite.id == "scenarios":
+            newest[lr.run.model_id] = lr.run
     out = []
-    for label, members in [*sorted(groups.items()), ("all scenarios", views)]:
+    for label in [*sorted({v.info.category for v in views}), "all scenarios"]:
+        group = None if label == "all scenarios" else Group(kind="category", id=label)
         cells: dict[str, MatrixCell] = {}
         for m in models:
-            found = [c for v in members if (c := v.rows[0].cells.get(m.id)) is not None]
-            n, ungraded = sum(c.n for c in found), sum(c.ungraded for c in found)
-            if n:
-                k = sum(c.successes for c in found)
-                lo, hi = wilson(k, n)
-                cells[m.id] = MatrixCell(pct(k / n), f"{lo * 100:.0f}–{hi * 100:.0f}%", n, ungraded, "", "")
+            run = newest.get(m.id)
+            if run is None:
+                continue
+            rate = run.metric(MetricRef(name="success_rate", variant="pass"), group)
+            ung = run.metric(MetricRef(name="ungraded", variant="trials"), group)
+            ungraded = round(ung.value * ung.n) if ung is not None else 0
+            if rate is not None:
+                cells[m.id] = MatrixCell(pct(rate.value), f"{rate.ci_low * 100:.0f}–{rate.ci_high * 100:.0f}%",
+                                         rate.n, ungraded, "", "")
             elif ungraded:
                 cells[m.id] = MatrixCell("ungraded", "", 0, ungraded, "", "")
         out.append((label, cells))
@@ -127,5 +133,5 @@ def render_scenarios(data: SiteData, docs: Path) -> bool:
     if not views:
         return False
     render("scenarios.md.j2", "scenarios.md", docs, views=views, models=models,
-           categories=category_rows(views, models))
+           categories=category_rows(data, views, models))
     return True
