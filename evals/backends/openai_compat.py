@@ -29,6 +29,7 @@ from evals.backends.base import (
     Loglikelihood,
     LoglikelihoodRequest,
     OnResult,
+    ToolCallMsg,
     finish_reason,
     messages_json,
     parse_tool_calls,
@@ -47,8 +48,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class OpenAIConfig:
     model: str
-    base_url: str | None = None  # default: $OPENAI_BASE_URL, else OpenAI's
-    api_key: str | None = None  # default: $OPENAI_API_KEY, else a placeholder for local servers
+    base_url: str | None = None  # default: OpenAI's (the CLI's --base-url reads $OPENAI_BASE_URL)
+    api_key: str | None = None  # never recorded; default: the variable api_key_env, else a placeholder for local servers
+    api_key_env: str = "OPENAI_API_KEY"  # where the key is read from (the name is recorded, never the key)
     concurrency: int = 8
     timeout: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -59,6 +61,23 @@ class OpenAIConfig:
     # llama.cpp servers (detected by /tokenize): reuse each suite-declared few-shot prefix, computed in one fixed
     # way on slot 0 (evals.backends.prefix), with requests that carry a prefix sent one at a time.
     prefix_reuse: bool = True
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """What one HTTP request answered: n choices with their finish reasons and tool calls, and usage."""
+
+    texts: tuple[str, ...]
+    finish: tuple[FinishReason, ...]
+    tool_calls: tuple[tuple[ToolCallMsg, ...], ...]
+    prompt_tokens: int
+    completion_tokens: int
+
+    @staticmethod
+    def join(parts: Sequence[_Reply]) -> _Reply:
+        return _Reply(tuple(t for p in parts for t in p.texts), tuple(f for p in parts for f in p.finish),
+                      tuple(c for p in parts for c in p.tool_calls), sum(p.prompt_tokens for p in parts),
+                      sum(p.completion_tokens for p in parts))
 
 
 class _Retryable(Exception):
@@ -80,10 +99,9 @@ class OpenAICompatBackend(Backend):
 
     def __init__(self, config: OpenAIConfig) -> None:
         self.config = config
-        self.base_url = config.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-        self._api_key = config.api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"
+        self.base_url = (config.base_url or "https://api.openai.com/v1").rstrip("/")
+        self._api_key = config.api_key or os.environ.get(config.api_key_env) or "sk-no-key-needed"
         self._native_n = config.native_n
-        self._calls: dict[tuple[str, int | None], tuple[Any, ...]] = {}  # tool calls by (request, seed)
         self._ll_method: str | None = None  # probed lazily: "echo" | "forced" | "" (none)
         self._prefix_slot: PrefixSlot | None = None  # llama.cpp servers: the pinned prefix of slot 0
         self._prefix_http: httpx.Client | None = None
@@ -117,12 +135,17 @@ class OpenAICompatBackend(Backend):
 
     # ------------------------------------------------------------------ prefix reuse (llama.cpp servers)
     def _root(self) -> str:
-        return self.base_url.rstrip("/").removesuffix("/v1")
+        """The server root (llama.cpp's /tokenize, /health live there), without the /v1 suffix."""
+        return self.base_url.removesuffix("/v1")
+
+    def _url(self, path: str) -> str:
+        """An endpoint under the API base URL, e.g. ``_url("completions")``."""
+        return f"{self.base_url}/{path}"
 
     def _slot(self) -> PrefixSlot:
         if self._prefix_slot is None:
             http = httpx.Client(headers={"Authorization": f"Bearer {self._api_key}"}, timeout=self.config.timeout)
-            url = f"{self.base_url.rstrip('/')}/completions"
+            url = self._url("completions")
             self._prefix_slot = PrefixSlot(lambda body: self._post_with_retry(http, url, body), {"id_slot": 0})
             self._prefix_http = http
         return self._prefix_slot
@@ -178,7 +201,7 @@ class OpenAICompatBackend(Backend):
         """Which prompt-logprob method the server supports: 'echo' (vLLM), 'forced' (llama.cpp), or None."""
         if self._ll_method is not None:
             return self._ll_method or None
-        root = self.base_url.rstrip("/").removesuffix("/v1")
+        root = self._root()
         headers = {"Authorization": f"Bearer {self._api_key}"}
         method = ""
         try:
@@ -186,7 +209,7 @@ class OpenAICompatBackend(Backend):
             if r.status_code == 200 and "tokens" in r.json():
                 method = "forced"
             else:
-                r = self._probe_post(f"{self.base_url.rstrip('/')}/completions", headers=headers, timeout=30, body={
+                r = self._probe_post(self._url("completions"), headers=headers, timeout=30, body={
                     "model": self.config.model, "prompt": "Hello world", "max_tokens": 1, "echo": True,
                     "logprobs": 1, "temperature": 0})
                 lp = r.json()["choices"][0].get("logprobs") or {} if r.status_code == 200 else {}
@@ -214,7 +237,7 @@ class OpenAICompatBackend(Backend):
             raise Unsupported(f"the server at {self.base_url} returns no prompt log-probabilities (chat-only API "
                               f"or no echo/logprobs support)", where="--backend openai",
                               fix="use the generative variant, e.g. --suite mmlu:generative")
-        root = self.base_url.rstrip("/").removesuffix("/v1")
+        root = self._root()
         headers = {"Authorization": f"Bearer {self._api_key}"}
         with httpx.Client(headers=headers, timeout=self.config.timeout) as http:
             if method == "forced":
@@ -225,7 +248,7 @@ class OpenAICompatBackend(Backend):
                     return [int(t) for t in r.json()["tokens"]]
 
                 def complete(body: dict[str, Any]) -> dict[str, Any]:
-                    return self._post_with_retry(http, f"{self.base_url.rstrip('/')}/completions", body)
+                    return self._post_with_retry(http, self._url("completions"), body)
 
                 with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
                     def unpinned(reqs: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
@@ -262,7 +285,7 @@ class OpenAICompatBackend(Backend):
     def _echo_loglikelihood(self, http: httpx.Client, requests: Sequence[LoglikelihoodRequest]
                             ) -> list[Loglikelihood]:
         """vLLM-style: prompt = context+continuation token ids, echo=True, logprobs=1, max_tokens=1."""
-        root = self.base_url.rstrip("/").removesuffix("/v1")
+        root = self._root()
 
         @memo_tokens
         def tokenize(text: str) -> list[int]:
@@ -275,7 +298,7 @@ class OpenAICompatBackend(Backend):
             try:
                 ctx, cont = encode_pair(tokenize, req.context, req.continuation)
                 body = {"prompt": [*ctx, *cont], "max_tokens": 1, "echo": True, "logprobs": 1, "temperature": 0}
-                lp = self._post_with_retry(http, f"{self.base_url.rstrip('/')}/completions", body)
+                lp = self._post_with_retry(http, self._url("completions"), body)
                 lp = lp["choices"][0]["logprobs"]
                 n = len(ctx) + len(cont)
                 toks = lp["token_logprobs"][len(ctx):n]
@@ -295,7 +318,7 @@ class OpenAICompatBackend(Backend):
 
     def check_reachable(self) -> None:
         """Fail fast with one clear line when nothing answers at the base URL."""
-        url = self.base_url.rstrip("/") + "/models"
+        url = self._url("models")
         try:
             httpx.get(url, headers={"Authorization": f"Bearer {self._api_key}"}, timeout=10.0)
         except httpx.HTTPError as exc:
@@ -330,29 +353,25 @@ class OpenAICompatBackend(Backend):
         try:
             if n == 1 or self._native_n:
                 try:
-                    texts, finish, pt, ct = await self._call(client, req, n, req.sampling.seed)
-                    calls = self._calls.pop((req.key, req.sampling.seed), ())
-                except openai.BadRequestError as exc:
-                    if n == 1 or "n" not in str(exc).lower():
+                    reply = await self._call(client, req, n, req.sampling.seed)
+                except openai.BadRequestError:
+                    if n == 1:
                         raise
-                    self._native_n = False  # server caps n (llama.cpp: n ≤ slots): one request per sample
+                    # The server refused n > 1 (llama.cpp: n ≤ its slots; some APIs: no n at all): from now on
+                    # one request per sample with distinct seeds. An unrelated 400 fails those requests the
+                    # same way, and the failure is recorded with the item.
+                    self._native_n = False
                     return await self._one(client, req)
             else:
-                parts = await asyncio.gather(*(
-                    self._call(client, req, 1, None if req.sampling.seed is None else req.sampling.seed + i)
-                    for i in range(n)))
-                calls = tuple(c for i in range(n) for c in self._calls.pop(
-                    (req.key, None if req.sampling.seed is None else req.sampling.seed + i), ()))
-                texts = [t for p in parts for t in p[0]]
-                finish = [f for p in parts for f in p[1]]
-                pt, ct = sum(p[2] for p in parts), sum(p[3] for p in parts)
+                seed = req.sampling.seed
+                reply = _Reply.join(await asyncio.gather(*(
+                    self._call(client, req, 1, None if seed is None else seed + i) for i in range(n))))
         except Exception as exc:  # after retries: the failure becomes data
             return Completion.failed(req, f"{type(exc).__name__}: {exc}"[:500], time.perf_counter() - t0)
-        return Completion(req.key, tuple(texts), tuple(finish), pt, ct, time.perf_counter() - t0,
-                          tool_calls=calls if any(calls) else ())
+        return Completion(req.key, reply.texts, reply.finish, reply.prompt_tokens, reply.completion_tokens,
+                          time.perf_counter() - t0, tool_calls=reply.tool_calls if any(reply.tool_calls) else ())
 
-    async def _call(self, client: openai.AsyncOpenAI, req: GenerateRequest, n: int, seed: int | None
-                    ) -> tuple[list[str], list[FinishReason], int, int]:
+    async def _call(self, client: openai.AsyncOpenAI, req: GenerateRequest, n: int, seed: int | None) -> _Reply:
         policy = self.config.retry
         for attempt in range(policy.max_retries + 1):
             try:
@@ -364,8 +383,7 @@ class OpenAICompatBackend(Backend):
                 await asyncio.sleep(policy.delay(attempt, exc.retry_after, self._rng))
         raise AssertionError("unreachable")
 
-    async def _request(self, client: openai.AsyncOpenAI, req: GenerateRequest, n: int, seed: int | None
-                       ) -> tuple[list[str], list[FinishReason], int, int]:
+    async def _request(self, client: openai.AsyncOpenAI, req: GenerateRequest, n: int, seed: int | None) -> _Reply:
         s = req.sampling
         chars = len(req.prompt) if isinstance(req.prompt, str) else sum(len(m.content) for m in req.prompt)
         await self._limiter.acquire(chars // 4 + s.max_tokens * n)  # estimate: ~4 characters per token
@@ -378,6 +396,7 @@ class OpenAICompatBackend(Backend):
         if seed is not None:
             common["seed"] = seed
         try:
+            calls: tuple[tuple[ToolCallMsg, ...], ...] = ()
             if isinstance(req.prompt, str):
                 resp = await client.completions.create(prompt=req.prompt, **common)
                 texts = [c.text or "" for c in resp.choices]
@@ -388,7 +407,7 @@ class OpenAICompatBackend(Backend):
                 chat = await client.chat.completions.create(messages=msgs, **common, **extra)
                 texts = [c.message.content or "" for c in chat.choices]
                 finish = [finish_reason(c.finish_reason) for c in chat.choices]
-                self._calls[(req.key, seed)] = tuple(parse_tool_calls(c.message.tool_calls) for c in chat.choices)
+                calls = tuple(parse_tool_calls(c.message.tool_calls) for c in chat.choices)
                 resp = chat
         except openai.APIStatusError as exc:
             if exc.status_code in RETRY_STATUS:
@@ -401,6 +420,5 @@ class OpenAICompatBackend(Backend):
         if len(texts) != n:
             raise _Retryable(f"expected {n} choices, got {len(texts)}", None)
         usage = resp.usage
-        pt = usage.prompt_tokens if usage else 0
-        ct = usage.completion_tokens if usage else 0
-        return texts, finish, pt, ct
+        return _Reply(tuple(texts), tuple(finish), calls or tuple(() for _ in texts),
+                      usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)

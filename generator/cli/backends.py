@@ -78,6 +78,7 @@ SHORTCUTS = (
              'fake: JSON {"replies": {"<item id>": "text"}, "logprobs": {"<key>": -1.5}}.',
              {"type": click.Path(path_type=Path, dir_okay=False, exists=True)}),
 )
+SECRET_FIELDS = frozenset({"api_key"})
 FLAG_OF = {(b, key): s.decls[0].split("/")[0] for s in SHORTCUTS for b, key in s.keys.items()}
 
 
@@ -136,6 +137,8 @@ def make_backend(choice: BackendChoice, model: ModelEntry) -> tuple[Backend, lis
         raise
     args = ["--backend", choice.name]
     for key, value in changed_options(config, cls.configure(model, {})).items():
+        if key in SECRET_FIELDS:
+            continue  # the command is published with the run: a key given with -B is never written down
         flag = FLAG_OF.get((choice.name, key))
         if isinstance(value, bool) and flag:
             args.append(flag if value else "--no-" + flag.removeprefix("--"))
