@@ -147,7 +147,7 @@ def make_backend(choice: BackendChoice, model: ModelEntry) -> tuple[Backend, lis
         else:
             args += ["-B", f"{key}={value}"]
     if choice.cache is not None:
-        from evals.backends.cached import CachedBackend
+        from evals.backends.cached_backend import CachedBackend
 
         backend = CachedBackend(backend, choice.cache)
     return backend, args

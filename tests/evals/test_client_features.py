@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from evals.backends.base import Backend, Completion, GenerateRequest, OnResult, Sampling
-from evals.backends.cached import CachedBackend
+from evals.backends.cached_backend import CachedBackend
 from evals.backends.ratelimit import RateLimiter
 
 

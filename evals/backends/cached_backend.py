@@ -16,7 +16,7 @@ from evals.backends.base import (
     LoglikelihoodRequest,
     OnResult,
 )
-from evals.backends.cache import RequestCache, request_key
+from evals.backends.request_cache import RequestCache, request_key
 
 
 class CachedBackend(Backend):
