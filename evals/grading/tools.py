@@ -24,6 +24,7 @@ from typing import Any
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field
 
+from evals.backends.base import ToolCallMsg, parse_tool_calls
 from evals.grading.extract import bracket_spans, code_blocks, normalize_number, parse_jsonish
 
 
@@ -317,18 +318,18 @@ def parse_native_tool_calls(message: Mapping[str, Any]) -> list[ToolCall]:
     raw_calls = list(message.get("tool_calls") or [])
     if not raw_calls and isinstance(message.get("function_call"), Mapping):
         raw_calls = [{"function": message["function_call"]}]
-    return [_native_call(raw) for raw in raw_calls if isinstance(raw, Mapping)]
+    raw_calls = [raw for raw in raw_calls if isinstance(raw, Mapping)]
+    wire = parse_tool_calls(raw_calls)  # the one reader of OpenAI-shaped calls (backends use it too)
+    return [call_from_wire(m, keep_id=isinstance(raw.get("id"), str)) for m, raw in zip(wire, raw_calls, strict=True)]
 
 
-def _native_call(raw: Mapping[str, Any]) -> ToolCall:
-    fn = raw.get("function") or {}
-    name = str(fn.get("name") or "")
-    call_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-    args = fn.get("arguments")
-    if isinstance(args, Mapping):
-        return ToolCall(name=name, arguments=dict(args), call_id=call_id)
+def call_from_wire(msg: ToolCallMsg, keep_id: bool = True) -> ToolCall:
+    """A native tool call as a backend returned it (JSON arguments as text) → a :class:`ToolCall`; malformed
+    JSON gives a ToolCall with ``parse_error`` set. ``keep_id``: False when the server sent no id."""
+    name, args = msg.name, msg.arguments
+    call_id = msg.id if keep_id else None
     try:
-        parsed = json.loads(args) if isinstance(args, str) and args.strip() else {}
+        parsed = json.loads(args) if args.strip() else {}
     except ValueError as err:
         return ToolCall(name=name, parse_error=f"invalid JSON arguments {args!r:.80}: {err}", call_id=call_id)
     if not isinstance(parsed, dict):

@@ -26,10 +26,10 @@ from evals.grading.tools import (
     ToolCall,
     ToolResult,
     ToolSpec,
+    call_from_wire,
     execute,
     format_args,
     parse_actions,
-    parse_native_tool_calls,
 )
 from evals.records import ChatTurn, ToolCallRecord
 
@@ -109,8 +109,7 @@ class Conversation:
         self.transcript.append(ChatTurn(role="assistant", content=text, tool_calls=list(records)))
 
     def _native(self, text: str, native: Sequence[ToolCallMsg]) -> list[ToolCall]:
-        raw = [{"id": c.id, "function": {"name": c.name, "arguments": c.arguments}} for c in native]
-        calls = parse_native_tool_calls({"tool_calls": raw})
+        calls = [call_from_wire(c) for c in native]
         self._say(text, [ToolCallRecord(id=m.id, name=m.name, arguments=m.arguments, error=c.parse_error)
                          for m, c in zip(native, calls, strict=True)], native)
         for msg, call in zip(native, calls, strict=True):
