@@ -136,16 +136,7 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
                         fix="run `podium run` first or pass --data PATH")
     data = load_site_data(data_root)
     metas = suite_meta(data)
-    docs = work / "docs"
-    if work.exists():
-        shutil.rmtree(work)
-    if docs_src.is_dir():
-        shutil.copytree(docs_src, docs)
-    docs.mkdir(parents=True, exist_ok=True)
-    (docs / "assets" / "vendor").mkdir(parents=True, exist_ok=True)
-    copy_vendor(docs / "assets" / "vendor")
-    for f in ("podium.js", "podium.css"):
-        shutil.copyfile(ASSETS / f, docs / "assets" / f)
+    docs = _fresh_docs(work, docs_src)
 
     # gallery data first (its per-item vectors feed the paired tests); moved into the site after MkDocs
     gallery_tmp = work / "gallery-data"
@@ -158,25 +149,51 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     has_scenarios = render_scenarios(data, docs)
     pages += has_scenarios
 
+    config = _mkdocs_config(mkdocs_yml, docs.resolve(), site_dir, _nav(metas, docs, docs_src, has_scenarios))
+    phases["pages"] = time.perf_counter() - t0 - sum(phases.values())
+    _run_mkdocs(config)
+    target = site_dir / "gallery" / "data"
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(gallery_tmp), str(target))
+    phases["mkdocs"] = time.perf_counter() - t0 - sum(phases.values())
+    return BuildResult(site_dir, pages, len(data.runs), data.problems, time.perf_counter() - t0, phases)
+
+
+def _fresh_docs(work: Path, docs_src: Path) -> Path:
+    """``work/docs``: the hand-written pages, the vendored Vega files and Podium's own script and styles."""
+    docs = work / "docs"
+    if work.exists():
+        shutil.rmtree(work)
+    if docs_src.is_dir():
+        shutil.copytree(docs_src, docs)
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "assets" / "vendor").mkdir(parents=True, exist_ok=True)
+    copy_vendor(docs / "assets" / "vendor")
+    for f in ("podium.js", "podium.css"):
+        shutil.copyfile(ASSETS / f, docs / "assets" / f)
+    return docs
+
+
+def _nav(metas: dict[str, SuiteMeta], docs: Path, docs_src: Path, has_scenarios: bool) -> list[Any]:
     hand = sorted(p.relative_to(docs_src).as_posix() for p in docs_src.glob("*.md")) if docs_src.is_dir() else []
     nav: list[Any] = [{"Leaderboard": "index.md"}]
     benchmarks = [{html.escape(m.name): f"suites/{sid}.md"} for sid, m in metas.items()
                   if not sid.startswith("scenario")]  # scenario suites are under "Scenarios"
     if benchmarks:
         nav.append({"Benchmarks": benchmarks})
-    nav.append({"Compare": "compare.md"})
-    nav.append({"Quality vs cost": "quality-vs-cost.md"})
+    nav += [{"Compare": "compare.md"}, {"Quality vs cost": "quality-vs-cost.md"}]
     if (docs / "scaling.md").exists():
         nav.append({"Scaling (pass@k)": "scaling.md"})
     nav.append({"Small model vs GPT-4o?": "small-vs-large.md"})
     if has_scenarios:
         nav.append({"Scenarios": "scenarios.md"})
-    nav.append({"Output gallery": "gallery/index.md"})
-    nav.append({"Models": "models/index.md"})
-    nav += [p for p in hand if p != "index.md"]
-    config = _mkdocs_config(mkdocs_yml, docs.resolve(), site_dir, nav)
-    phases["pages"] = time.perf_counter() - t0 - sum(phases.values())
+    nav += [{"Output gallery": "gallery/index.md"}, {"Models": "models/index.md"}]
+    return nav + [p for p in hand if p != "index.md"]
 
+
+def _run_mkdocs(config: Path) -> None:
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -186,13 +203,6 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
         mkdocs_build(load_config(config_file=str(config)))
     except MkDocsException as exc:
         raise ConfigError(f"MkDocs build failed ({exc})", where=str(config)) from None
-    target = site_dir / "gallery" / "data"
-    if target.exists():
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(gallery_tmp), str(target))
-    phases["mkdocs"] = time.perf_counter() - t0 - sum(phases.values())
-    return BuildResult(site_dir, pages, len(data.runs), data.problems, time.perf_counter() - t0, phases)
 
 
 def _usd(x: float | None) -> str:
@@ -214,8 +224,26 @@ def render_all(data: SiteData, metas: dict[str, SuiteMeta], vectors: dict[str, S
            families=families, usd=_usd, pct=pct, chance_cols=[c for c in cols if c.in_average])
     mains = frame[frame["main"]]
     write_json(docs / "charts" / "leaderboard.json", charts.faceted_scores(mains, "Main metric per suite (95% CI)"))
-    count = 1
-    # quality vs cost (average and per suite), with the Pareto frontier named
+    count = 1 + _render_quality_cost(rows, cols, mains, docs)
+    # per-suite pages
+    for sid, meta in metas.items():
+        render_suite(sid, meta, data, shown, data.reported, frame, docs, vectors.get(sid))
+        count += 1
+    # scaling + the seed question
+    count += render_scaling(data, shown, docs)
+    render_seed(data, shown, docs, rows)
+    count += 1 + _render_models(data, sel, docs)
+    # compare (client-side from the gallery's per-model vectors)
+    render("compare.md.j2", "compare.md", docs,
+           models=sorted((data.models[m] for m in {mid for mid, _ in shown}), key=lambda m: m.name.lower()),
+           suites=cols, default=[r.model.id for r in rows[:2]])
+    render("gallery.md.j2", "gallery/index.md", docs, has_texts=has_texts, hint=hint)
+    _write_downloads(frame, docs / "downloads")
+    return count + 2
+
+
+def _render_quality_cost(rows: list[Any], cols: list[Any], mains: pd.DataFrame, docs: Path) -> int:
+    """Quality vs cost, for the average and per suite, with the Pareto frontier drawn and named."""
     qc_points = [(r.model.name, r.cost, r.average) for r in rows if r.cost is not None and r.average is not None
                  and not r.missing]
     front = leaderboard.pareto([(n, c, q) for n, c, q in qc_points if c is not None and q is not None])
@@ -240,16 +268,13 @@ def render_all(data: SiteData, metas: dict[str, SuiteMeta], vectors: dict[str, S
     render("quality_cost.md.j2", "quality-vs-cost.md", docs, cols=cols, front=sorted(front),
            per_suite_front=per_suite_front,
            points=sorted(qc_points, key=lambda p: p[1] or 0), usd=_usd)
-    count += 1
-    # per-suite pages
-    for sid, meta in metas.items():
-        render_suite(sid, meta, data, shown, data.reported, frame, docs, vectors.get(sid))
-        count += 1
-    # scaling + the seed question
-    count += render_scaling(data, shown, docs)
-    render_seed(data, shown, docs, rows)
-    count += 1
-    # per-model pages
+    return 1
+
+
+def _render_models(data: SiteData, sel: Any, docs: Path) -> int:
+    """One page per model (shown runs, other runs, reported vs reproduced) and the models index."""
+    shown = sel.shown
+    count = 0
     model_links = []
     for mid in sorted({lr.run.model_id for lr in data.runs}):
         shown_here = sorted((lr for (m, _), lr in shown.items() if m == mid), key=lambda lr: lr.run.suite.id)
@@ -262,18 +287,15 @@ def render_all(data: SiteData, metas: dict[str, SuiteMeta], vectors: dict[str, S
         model_links.append(data.models[mid])
         count += 1
     render("models.md.j2", "models/index.md", docs, models=model_links)
-    # compare (client-side from the gallery's per-model vectors)
-    render("compare.md.j2", "compare.md", docs,
-           models=sorted((data.models[m] for m in {mid for mid, _ in shown}), key=lambda m: m.name.lower()),
-           suites=cols, default=[r.model.id for r in rows[:2]])
-    render("gallery.md.j2", "gallery/index.md", docs, has_texts=has_texts, hint=hint)
-    count += 2
-    downloads = docs / "downloads"
+    return count
+
+
+def _write_downloads(frame: pd.DataFrame, downloads: Path) -> None:
+    """All scores as CSV and as JSON (valid JSON: a missing value is null, never NaN)."""
     downloads.mkdir(parents=True, exist_ok=True)
     frame.to_csv(downloads / "scores.csv", index=False)
     records = [{k: leaderboard.finite(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
     write_text(downloads / "scores.json", json.dumps(records, separators=(",", ":"), allow_nan=False, default=str))
-    return count
 
 
 def _run_view(lr: LoadedRun, data: SiteData, mid: str, versions: dict[str, str]) -> dict[str, Any]:
