@@ -134,11 +134,10 @@ class PrefixSlot:
 
     def _scored(self, ctx: Sequence[int], cont: Sequence[int], i: int,
                 seen: dict[tuple[int, ...], tuple[int, dict[int, float]]]) -> tuple[float, int, PromptUsage]:
-        """log P(cont[i] | ctx + cont[:i]) and the argmax there, from a single-token step on exactly the cached
-        ``ctx + cont[:i-1]``. The forced token's log-probability and the top ``TOP_K`` come back together, so the
-        other choices' FIRST tokens (all scored at the same position: MMLU's " A".." D") are read from that same
-        computation instead of recomputing it. Later positions are always requested in order, so each request
-        finds exactly the tokens before it in the cache."""
+        """log P(cont[i] | ctx + cont[:i]) and the argmax there. A first token (all choices are scored at the same
+        position: MMLU's " A".." D") is read from the item's batch step when it is among its top ``TOP_K``;
+        otherwise a single-token step on exactly the cached ``ctx + cont[:i-1]`` is asked for. Later positions
+        are requested in order, so each request finds exactly the tokens before it in the cache."""
         key, tok = tuple(cont[:i]), cont[i]
         if i == 0 and key in seen and tok in seen[key][1]:
             return seen[key][1][tok], seen[key][0], PromptUsage()
@@ -146,33 +145,27 @@ class PrefixSlot:
         resp = self._call({"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "logprobs": 1,
                            "n_probs": TOP_K, "logit_bias": [[tok, 100.0]], "cache_prompt": True})
         use = self._expect(resp, len(prompt) - 1, 1)
-        entry = resp["choices"][0]["logprobs"]["content"][0]
-        if entry["id"] != tok:
-            raise RuntimeError(f"engine did not honour logit_bias (got token {entry['id']}, forced {tok})")
-        top = entry.get("top_logprobs") or []
-        if not top:
-            raise RuntimeError("engine returned no top log-probabilities")
-        probs = {int(t["id"]): float(t["logprob"]) for t in top}
-        probs[tok] = float(entry["logprob"])
-        if i == 0:
-            seen[key] = (int(top[0]["id"]), probs)
-        return probs[tok], int(top[0]["id"]), use
+        best, probs = _top(resp, tok)
+        return probs[tok], best, use
 
     def loglikelihoods(self, prefix: Sequence[int], rest: Sequence[int],
                        continuations: Sequence[Sequence[int]]) -> tuple[list[tuple[float, bool]], PromptUsage]:
         """Summed log P(continuation | prefix + rest) and is_greedy, for each continuation of one context.
 
-        Fixed computation per item: ``rest[:-1]`` as one batch after the prefix, then every scored position
-        (the last context token and each continuation token but the last) as a single-token step on top of
-        exactly the same cached tokens — whatever ran before, and in whatever order the choices come."""
+        Fixed computation per item, whatever ran before: ``rest`` as one batch after the prefix, whose last
+        position gives the top-k log-probabilities (every choice's first token found there is read from it);
+        any other scored position (a first token outside the top-k, later continuation tokens) is a
+        single-token step on exactly the tokens before it. The sequence depends only on the item."""
         with self.lock:
             used = self.prime(prefix, rest[0])
             ctx = [*prefix, *rest]
-            if len(rest) > 1:
-                resp = self._call({"prompt": ctx[:-1], "max_tokens": 1, "temperature": 0.0, "cache_prompt": True})
-                used += self._expect(resp, len(prefix), len(rest) - 1)
-            out = []
             seen: dict[tuple[int, ...], tuple[int, dict[int, float]]] = {}  # scored position → (argmax, top-k)
+            first = continuations[0][0]  # the question as one batch after the prefix, scoring at its end
+            resp = self._call({"prompt": ctx, "max_tokens": 1, "temperature": 0.0, "logprobs": 1,
+                               "n_probs": TOP_K, "logit_bias": [[first, 100.0]], "cache_prompt": True})
+            used += self._expect(resp, len(prefix), len(rest))
+            seen[()] = _top(resp, first)
+            out = []
             for cont in continuations:
                 total, greedy = 0.0, True
                 for i, tok in enumerate(cont):
@@ -182,6 +175,19 @@ class PrefixSlot:
                     greedy = greedy and best == tok
                 out.append((total, greedy))
             return out, used
+
+
+def _top(resp: dict[str, Any], forced: int) -> tuple[int, dict[int, float]]:
+    """(argmax, token → log-probability) of a forced one-token step: its top-k plus the forced token."""
+    entry = resp["choices"][0]["logprobs"]["content"][0]
+    if entry["id"] != forced:
+        raise RuntimeError(f"engine did not honour logit_bias (got token {entry['id']}, forced {forced})")
+    top = entry.get("top_logprobs") or []
+    if not top:
+        raise RuntimeError("engine returned no top log-probabilities")
+    probs = {int(t["id"]): float(t["logprob"]) for t in top}
+    probs[forced] = float(entry["logprob"])
+    return int(top[0]["id"]), probs
 
 
 def sampling_body(max_tokens: int, temperature: float, top_p: float, stop: Sequence[str],
