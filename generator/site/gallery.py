@@ -330,6 +330,23 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: di
         if fractional:
             rec["v"] = [None if vals.get(i) is None else round(float(vals[i] or 0.0), 4) for i in ids]
         write(sdir / "m" / f"{mid}.json", rec)
+    starts, nbytes = _write_shards(sdir, ids, groups, prompts, texts, per_model)
+    write(sdir / "ids.json", ids)  # item order (the gallery loads it; the compare page needs only the index)
+    index = {"id": sid, "name": name, "models": models_meta, "n_items": len(ids), "starts": starts,
+             "fractional": fractional, "texts": texts is not None, "hint": None if texts is not None else hint,
+             "scenarios": [{"id": k, "title": v} for k, v in sorted(scenarios.items())]}
+    write(sdir / "index.json", index)
+    entry = {"id": sid, "name": name, "items": len(ids), "models": len(models_meta), "shards": len(starts),
+             "bytes": nbytes}
+    vectors = SuiteVectors(ids, {mid: [vals.get(i) for i in ids] for mid, vals in statuses.items()}, fractional)
+    return entry, vectors
+
+
+def _write_shards(sdir: Path, ids: list[str], groups: dict[str, str], prompts: dict[str, Any],
+                  texts: Mapping[str, ItemText] | None,
+                  per_model: dict[str, dict[str, str]]) -> tuple[list[int], int]:
+    """Shards of items in order, each item with its text once and every model's outputs; (first index of each
+    shard, bytes written)."""
     starts: list[int] = []
     shard: list[str] = []  # items already encoded: each is serialised once
     size = 0
@@ -355,15 +372,7 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: di
         if size >= SHARD_BYTES or len(shard) >= SHARD_ITEMS:
             flush()
     flush()
-    write(sdir / "ids.json", ids)  # item order (the gallery loads it; the compare page needs only the index)
-    index = {"id": sid, "name": name, "models": models_meta, "n_items": len(ids), "starts": starts,
-             "fractional": fractional, "texts": texts is not None, "hint": None if texts is not None else hint,
-             "scenarios": [{"id": k, "title": v} for k, v in sorted(scenarios.items())]}
-    write(sdir / "index.json", index)
-    entry = {"id": sid, "name": name, "items": len(ids), "models": len(models_meta), "shards": len(starts),
-             "bytes": nbytes}
-    vectors = SuiteVectors(ids, {mid: [vals.get(i) for i in ids] for mid, vals in statuses.items()}, fractional)
-    return entry, vectors
+    return starts, nbytes
 
 
 def write_gallery(data: SiteData, dest: Path, texts: Mapping[str, ItemText] | None = None,
