@@ -33,7 +33,7 @@ def v1_prompt(suite: object, item: object) -> object:
     return req.prompt if isinstance(req.prompt, str) else [m.content for m in req.prompt]
 
 
-def measure(path: Path, data_dir: Path) -> tuple[str, int, int, int] | None:
+def measure(path: Path, data_dir: Path) -> tuple[str, int, int, int, int, int] | None:
     run = read_run(path)
     loaded = load_suite_items(run.suite.id, data_dir)
     if loaded is None:
@@ -50,7 +50,7 @@ def measure(path: Path, data_dir: Path) -> tuple[str, int, int, int] | None:
         v1_rows.append(json.dumps(row, ensure_ascii=False) + "\n")
     v1 = "".join(v1_rows).encode()
     gz = lambda b: len(gzip.compress(b, compresslevel=6, mtime=0))  # noqa: E731
-    return run.suite.id, len(samples), gz(v1), gz(v2)
+    return run.suite.id, len(samples), gz(v1), gz(v2), len(v1), len(v2)
 
 
 def main() -> None:
@@ -60,27 +60,25 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="only this model's runs")
     args = ap.parse_args()
     data_dir = args.data_dir or default_data_dir()
-    per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for path in iter_run_files(args.site_data):
         if args.model and path.parts[-4] != args.model:
             continue
         got = measure(path, data_dir)
         if got is None:
             continue
-        suite, n, b1, b2 = got
-        acc = per[suite]
-        acc[0] += n
-        acc[1] += b1
-        acc[2] += b2
-    print(f"{'suite':<28}{'items':>8}{'v1 B/item':>12}{'v2 B/item':>12}{'ratio':>8}{'full-size v1':>15}{'full-size v2':>15}")
+        suite, *values = got
+        per[suite] = [a + v for a, v in zip(per[suite], values, strict=True)]
+    print(f"{'suite':<28}{'items':>8}{'raw v1 B':>10}{'raw v2 B':>10}{'gz v1 B':>9}{'gz v2 B':>9}{'ratio':>7}"
+          f"{'full-size v1':>15}{'full-size v2':>15}   (B = bytes per item; full size = gzip × the suite's items)")
     tot1 = tot2 = 0.0
-    for suite, (n, b1, b2) in sorted(per.items()):
+    for suite, (n, b1, b2, r1, r2) in sorted(per.items()):
         full = FULL.get(suite.split("-")[0], n)
         f1, f2 = b1 / n * full, b2 / n * full
         tot1, tot2 = tot1 + f1, tot2 + f2
-        print(f"{suite:<28}{n:>8}{b1 / n:>12.0f}{b2 / n:>12.0f}{b1 / max(1, b2):>8.1f}{f1 / 1e6:>13.2f}MB"
-              f"{f2 / 1e6:>13.2f}MB")
-    print(f"{'total (one model, full suites)':<68}{tot1 / 1e6:>13.2f}MB{tot2 / 1e6:>13.2f}MB")
+        print(f"{suite:<28}{n:>8}{r1 / n:>10.0f}{r2 / n:>10.0f}{b1 / n:>9.0f}{b2 / n:>9.0f}{b1 / max(1, b2):>7.1f}"
+              f"{f1 / 1e6:>13.2f}MB{f2 / 1e6:>13.2f}MB")
+    print(f"{'total (full suites)':<81}{tot1 / 1e6:>13.2f}MB{tot2 / 1e6:>13.2f}MB")
 
 
 if __name__ == "__main__":
