@@ -53,9 +53,13 @@ def test_every_sample_is_graded_and_pass_at_k_has_cis(built: Path) -> None:
 
 
 def test_a_rerun_is_served_from_the_completion_cache(built: Path) -> None:
-    """Same command again: every sample comes back from the cache, identical, and is re-graded identically."""
+    """Same command again: nothing is written (it says where the finished run is); with --repeat every sample
+    comes back from the cache, identical, and is re-graded identically."""
     data = built / "site_data"
-    r = podium(*ARGS, "--out", str(data), cwd=built)
+    again = podium(*ARGS, "--out", str(data), cwd=built)
+    assert again.returncode == 0 and "already measured:" in again.stdout and "--repeat" in again.stdout
+    assert len(list((data / "runs" / "smollm2-135m-instruct" / "humaneval").glob("*/run.json"))) == 1
+    r = podium(*ARGS, "--repeat", "--out", str(data), cwd=built)
     assert r.returncode == 0, r.stderr
     first, second = sorted((data / "runs" / "smollm2-135m-instruct" / "humaneval").glob("*/samples.jsonl.gz"))
     a, b = read_samples(first), read_samples(second)
