@@ -1,4 +1,4 @@
-"""Altair chart builders: frame → chart spec (dict). Pure; tested through their specs."""
+"""Altair chart builders: frame → chart spec (dict). Pure; each is pinned by a golden spec in tests/generator/golden/."""
 
 from __future__ import annotations
 
@@ -6,41 +6,6 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
-
-
-def score_bars(frame: pd.DataFrame, title: str) -> dict[str, Any]:
-    """Horizontal bars of a score per model with 95% CI error bars."""
-    df = frame[["model", "value", "ci_low", "ci_high", "n", "variant"]].copy()
-    df["label"] = df["model"] + " · " + df["variant"]
-    base = alt.Chart(df).encode(y=alt.Y("label:N", sort="-x", title=None))
-    bars = base.mark_bar(color="#3f51b5").encode(
-        x=alt.X("value:Q", title="score (95% CI)", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("variant:N"), alt.Tooltip("value:Q", format=".1%"),
-                 alt.Tooltip("ci_low:Q", format=".1%", title="CI low"),
-                 alt.Tooltip("ci_high:Q", format=".1%", title="CI high"), alt.Tooltip("n:Q")])
-    errs = base.mark_errorbar(color="black", ticks=True).encode(
-        x=alt.X("ci_low:Q", title=""), x2="ci_high:Q")
-    chart = (bars + errs).properties(title=title, width="container", height=alt.Step(28))
-    spec: dict[str, Any] = chart.to_dict()
-    return spec
-
-
-def quality_vs_cost(frame: pd.DataFrame, title: str) -> dict[str, Any]:
-    """Main score against USD per 1,000 items (symlog x so free local runs sit at 0), one colour per suite."""
-    df = frame[frame["cost_per_1k"].notna()][["model", "suite", "value", "ci_low", "ci_high", "n",
-                                                "cost_per_1k", "cost_method"]].copy()
-    base = alt.Chart(df).encode(
-        x=alt.X("cost_per_1k:Q", title="cost per 1,000 items (USD, symlog)", scale=alt.Scale(type="symlog")),
-        color=alt.Color("suite:N", title="suite"))
-    points = base.mark_point(filled=True, size=90).encode(
-        y=alt.Y("value:Q", title="main metric", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        shape=alt.Shape("model:N", title="model"),
-        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("suite:N"), alt.Tooltip("value:Q", format=".1%"),
-                 alt.Tooltip("cost_per_1k:Q", format="$.4f", title="USD / 1k items"),
-                 alt.Tooltip("cost_method:N", title="cost from"), alt.Tooltip("n:Q")])
-    errs = base.mark_rule().encode(y="ci_low:Q", y2="ci_high:Q")
-    spec: dict[str, Any] = (errs + points).properties(title=title, width="container", height=320).to_dict()
-    return spec
 
 
 def passk_scaling(df: pd.DataFrame, refs: pd.DataFrame, title: str) -> dict[str, Any]:

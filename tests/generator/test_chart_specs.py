@@ -1,0 +1,53 @@
+"""Golden chart specs: every chart builder on a fixed frame gives exactly the committed Vega-Lite spec.
+
+A change to a chart shows up here as a diff; after checking it in the browser (tests/e2e/test_browser.py renders
+every chart page), refresh the goldens with ``PODIUM_UPDATE_GOLDEN=1 pytest tests/generator/test_chart_specs.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from generator.site import charts
+
+GOLDEN = Path(__file__).parent / "golden"
+SCORES = pd.DataFrame([
+    {"model": "Model A", "suite": "gsm8k", "value": 0.42, "ci_low": 0.33, "ci_high": 0.51, "n": 100},
+    {"model": "Model B", "suite": "gsm8k", "value": 0.05, "ci_low": 0.02, "ci_high": 0.11, "n": 100},
+    {"model": "Model A", "suite": "mmlu", "value": 0.61, "ci_low": 0.59, "ci_high": 0.63, "n": 14042},
+])
+PASSK = pd.DataFrame([{"model": "Model A", "k": k, "value": v, "ci_low": v - 0.05, "ci_high": v + 0.05, "n": 164,
+                       "cost_per_problem": 0.001 * k, "tokens_per_problem": 300.0 * k, "cost_method": "api_tokens"}
+                      for k, v in ((1, 0.3), (10, 0.6), (100, 0.85))])
+REFS = pd.DataFrame([{"label": "GPT-4o pass@1 (simple-evals)", "value": 0.902}])
+GROUPS = pd.DataFrame([{"model": "Model A", "group": g, "value": v, "ci_low": v - 0.1, "ci_high": v + 0.1, "n": 50}
+                       for g, v in (("STEM", 0.4), ("humanities", 0.5))])
+PARETO = pd.DataFrame([{"model": "Model A", "cost": 0.0, "value": 0.2, "frontier": True, "method": "local_cpu"},
+                       {"model": "Model B", "cost": 12.5, "value": 0.6, "frontier": True, "method": "api_tokens"},
+                       {"model": "Model C", "cost": 30.0, "value": 0.5, "frontier": False, "method": "gpu_hours"}])
+
+BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
+    "passk_scaling": lambda: charts.passk_scaling(PASSK, REFS, "pass@k vs k"),
+    "passk_cost": lambda: charts.passk_cost(PASSK, "pass@k vs cost"),
+    "group_bars": lambda: charts.group_bars(GROUPS, "MMLU by category", "category"),
+    "score_dots": lambda: charts.score_dots(SCORES[SCORES["suite"] == "gsm8k"], "GSM8K"),
+    "faceted_scores": lambda: charts.faceted_scores(SCORES, "Main metric per suite"),
+    "pareto_scatter": lambda: charts.pareto_scatter(PARETO, "Quality vs cost", "score", "cost (USD)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_chart_spec_matches_its_golden(name: str) -> None:
+    spec = json.loads(json.dumps(BUILDERS[name](), sort_keys=True))
+    path = GOLDEN / f"{name}.json"
+    if os.environ.get("PODIUM_UPDATE_GOLDEN"):
+        path.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    assert spec == json.loads(path.read_text(encoding="utf-8")), f"{name} changed — see the module docstring"
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
