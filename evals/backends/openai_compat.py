@@ -11,11 +11,11 @@ import asyncio
 import os
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import openai
@@ -38,11 +38,13 @@ from evals.backends.loglik import encode_pair, memo_tokens, run_forced, run_pref
 from evals.backends.options import config_from
 from evals.backends.prefix import PrefixSlot, PromptUsage, sampling_body, split_at_prefix
 from evals.backends.ratelimit import RateLimiter
-from evals.backends.retry import RETRY_STATUS, RetryPolicy
+from evals.backends.retry import RETRY_STATUS, Retryable, RetryPolicy, with_retries, with_retries_async
 from evals.errors import BackendError, Unsupported
 
 if TYPE_CHECKING:
     from evals.records import ModelEntry
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,12 +80,6 @@ class _Reply:
         return _Reply(tuple(t for p in parts for t in p.texts), tuple(f for p in parts for f in p.finish),
                       tuple(c for p in parts for c in p.tool_calls), sum(p.prompt_tokens for p in parts),
                       sum(p.completion_tokens for p in parts))
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: str | None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class OpenAICompatBackend(Backend):
@@ -221,15 +217,21 @@ class OpenAICompatBackend(Backend):
         return method or None
 
     def _probe_post(self, url: str, body: dict[str, Any], headers: dict[str, str], timeout: float) -> httpx.Response:
-        """A probe that retries 429/5xx like any request: a transient failure must not settle the method."""
-        policy = self.config.retry
-        for attempt in range(policy.max_retries + 1):
+        """A probe that retries 429/5xx like any request: a transient failure must not settle the method (after
+        the last attempt the last response is returned, whatever its status)."""
+        last: list[httpx.Response] = []
+
+        def once() -> httpx.Response:
             r = httpx.post(url, json=body, headers=headers, timeout=timeout)
-            if r.status_code not in RETRY_STATUS or attempt == policy.max_retries:
-                break
-            self.retries += 1
-            time.sleep(policy.delay(attempt, r.headers.get("retry-after"), self._rng))
-        return r
+            last[:] = [r]
+            if r.status_code in RETRY_STATUS:
+                raise Retryable(f"HTTP {r.status_code}", r.headers.get("retry-after"))
+            return r
+
+        try:
+            return self._retrying(once)
+        except RuntimeError:
+            return last[0]
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
         method = self.probe_loglikelihood()
@@ -266,21 +268,23 @@ class OpenAICompatBackend(Backend):
             return self._echo_loglikelihood(http, requests)
 
     def _post_with_retry(self, http: httpx.Client, url: str, body: dict[str, Any]) -> dict[str, Any]:
-        policy = self.config.retry
-        for attempt in range(policy.max_retries + 1):
+        def once() -> dict[str, Any]:
             try:
                 r = http.post(url, json={"model": self.config.model, **body})
-                if r.status_code not in RETRY_STATUS:
-                    out: dict[str, Any] = r.json()
-                    return out
-                retry_after = r.headers.get("retry-after")
-            except (httpx.HTTPError, ValueError):
-                retry_after = None
-            if attempt == policy.max_retries:
-                break
-            self.retries += 1
-            time.sleep(policy.delay(attempt, retry_after, self._rng))
-        raise RuntimeError(f"gave up after {policy.max_retries + 1} attempts")
+                if r.status_code in RETRY_STATUS:
+                    raise Retryable(f"HTTP {r.status_code}", r.headers.get("retry-after"))
+                out: dict[str, Any] = r.json()
+                return out
+            except (httpx.HTTPError, ValueError) as exc:
+                raise Retryable(type(exc).__name__) from None
+
+        return self._retrying(once)
+
+    def _retrying(self, call: Callable[[], T]) -> T:
+        return with_retries(call, self.config.retry, self._rng, self._count_retry)
+
+    def _count_retry(self) -> None:
+        self.retries += 1
 
     def _echo_loglikelihood(self, http: httpx.Client, requests: Sequence[LoglikelihoodRequest]
                             ) -> list[Loglikelihood]:
@@ -372,16 +376,8 @@ class OpenAICompatBackend(Backend):
                           time.perf_counter() - t0, tool_calls=reply.tool_calls if any(reply.tool_calls) else ())
 
     async def _call(self, client: openai.AsyncOpenAI, req: GenerateRequest, n: int, seed: int | None) -> _Reply:
-        policy = self.config.retry
-        for attempt in range(policy.max_retries + 1):
-            try:
-                return await self._request(client, req, n, seed)
-            except _Retryable as exc:
-                if attempt == policy.max_retries:
-                    raise RuntimeError(f"gave up after {attempt + 1} attempts: {exc}") from None
-                self.retries += 1
-                await asyncio.sleep(policy.delay(attempt, exc.retry_after, self._rng))
-        raise AssertionError("unreachable")
+        return await with_retries_async(lambda: self._request(client, req, n, seed), self.config.retry, self._rng,
+                                        self._count_retry)
 
     async def _request(self, client: openai.AsyncOpenAI, req: GenerateRequest, n: int, seed: int | None) -> _Reply:
         s = req.sampling
@@ -411,14 +407,14 @@ class OpenAICompatBackend(Backend):
                 resp = chat
         except openai.APIStatusError as exc:
             if exc.status_code in RETRY_STATUS:
-                raise _Retryable(f"HTTP {exc.status_code}", exc.response.headers.get("retry-after")) from None
+                raise Retryable(f"HTTP {exc.status_code}", exc.response.headers.get("retry-after")) from None
             raise
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
-            raise _Retryable(type(exc).__name__, None) from None
+            raise Retryable(type(exc).__name__, None) from None
         except (ValueError, KeyError) as exc:  # malformed/truncated JSON body from the server
-            raise _Retryable(f"malformed response: {exc}", None) from None
+            raise Retryable(f"malformed response: {exc}", None) from None
         if len(texts) != n:
-            raise _Retryable(f"expected {n} choices, got {len(texts)}", None)
+            raise Retryable(f"expected {n} choices, got {len(texts)}", None)
         usage = resp.usage
         return _Reply(tuple(texts), tuple(finish), calls or tuple(() for _ in texts),
                       usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
