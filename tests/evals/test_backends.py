@@ -9,7 +9,7 @@ from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
 from evals.backends.retry import RetryPolicy, parse_retry_after
 from evals.errors import BackendError
 from evals.suites.gsm8k import GSM8K, STOP
-from tests.support.servers import FailingProxy
+from tests.support.faults import failing_proxy
 
 GREEDY = Sampling(max_tokens=48, temperature=0.0, stop=STOP, seed=0)
 
@@ -66,7 +66,7 @@ def test_openai_backend_chat_n_falls_back_to_seeds(server_url) -> None:  # type:
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_retries_honour_retry_after_then_succeed(server_url, status: int, data_dir) -> None:  # type: ignore[no-untyped-def]
     reqs = gsm8k_requests(data_dir, 1)
-    with FailingProxy(server_url.removesuffix("/v1"), failures=3, status=status, retry_after="0.3") as proxy:
+    with failing_proxy(server_url.removesuffix("/v1"), failures=3, status=status, retry_after="0.3") as proxy:
         be = OpenAICompatBackend(OpenAIConfig(model="smollm2", base_url=proxy.url + "/v1"))
         (c,) = be.generate(reqs)
     assert c.error is None and "The answer is" in c.texts[0] or c.texts[0]
@@ -76,7 +76,7 @@ def test_retries_honour_retry_after_then_succeed(server_url, status: int, data_d
 
 def test_persistent_failure_becomes_an_errored_completion(server_url) -> None:  # type: ignore[no-untyped-def]
     req = GenerateRequest("x", "Hi", Sampling(max_tokens=4))
-    with FailingProxy(server_url.removesuffix("/v1"), failures=100, status=503, retry_after="0") as proxy:
+    with failing_proxy(server_url.removesuffix("/v1"), failures=100, status=503, retry_after="0") as proxy:
         be = OpenAICompatBackend(OpenAIConfig(model="smollm2", base_url=proxy.url + "/v1",
                                               retry=RetryPolicy(max_retries=2, base_delay=0.01)))
         (c,) = be.generate([req])

@@ -1,7 +1,8 @@
-"""A fault-injecting HTTP proxy on 127.0.0.1 in front of a real OpenAI-compatible server.
+"""The one fault-injecting HTTP proxy of the tests, on 127.0.0.1 in front of a real OpenAI-compatible server.
 
 At a set rate (seeded, so a test is repeatable) it answers 429 with Retry-After, 500 or 503, stalls past the
-client's timeout, drops the connection without answering, or forwards the request but truncates the JSON body.
+client's timeout, drops the connection without answering, or forwards the request but truncates the JSON body;
+and/or it answers the first ``first_failures`` requests with ``first_status`` (:func:`failing_proxy`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ FAULTS = ("429", "500", "503", "slow", "drop", "truncate")
 
 class FaultProxy:
     def __init__(self, upstream: str, rate: float = 0.3, seed: int = 0, slow_seconds: float = 3.0,
-                 faults: tuple[str, ...] = FAULTS) -> None:
+                 faults: tuple[str, ...] = FAULTS, first_failures: int = 0, first_status: int = 429,
+                 retry_after: str | None = "0.2") -> None:
         self.upstream = upstream.rstrip("/")
+        self.first_failures, self.first_status, self.retry_after = first_failures, first_status, retry_after
+        self.failed = 0  # requests answered by the first-failures rule
         self.rate = rate
         self.rng = random.Random(seed)
         self.slow_seconds = slow_seconds
@@ -55,7 +59,10 @@ class FaultProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 fault = proxy.draw()
                 err = b'{"error": {"message": "injected", "type": "server_error"}}'
-                if fault == "429":
+                if fault == "first":
+                    after = {"Retry-After": proxy.retry_after} if proxy.retry_after is not None else {}
+                    self._send(proxy.first_status, err, after)
+                elif fault == "429":
                     self._send(429, err, {"Retry-After": "0.2"})
                 elif fault in ("500", "503"):
                     self._send(int(fault), err)
@@ -87,6 +94,9 @@ class FaultProxy:
 
     def draw(self) -> str | None:
         with self._lock:
+            if self.failed < self.first_failures:
+                self.failed += 1
+                return "first"
             if self.rng.random() >= self.rate:
                 return None
             fault = self.rng.choice(self.faults)
@@ -100,3 +110,8 @@ class FaultProxy:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def failing_proxy(upstream: str, failures: int, status: int = 429, retry_after: str | None = "0.2") -> FaultProxy:
+    """Forwards to ``upstream``, but answers the first ``failures`` requests with ``status`` (and Retry-After)."""
+    return FaultProxy(upstream, rate=0.0, first_failures=failures, first_status=status, retry_after=retry_after)
