@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import queue
 import secrets
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from evals import __version__
-from evals.backends.base import Backend, BackendInfo, Sampling
+from evals.backends.base import Backend, BackendInfo, Completion, GenerateRequest, Sampling
 from evals.data import sha256_file
 from evals.errors import ConfigError
 from evals.hashing import sha256_json
@@ -112,6 +114,52 @@ def compute_cost(model: ModelEntry, prompt_tokens: int, completion_tokens: int, 
     if gpus == 0:
         return CostRecord(usd=0.0, method="local_cpu", detail=f"{wall:.0f} s on a local CPU; no price applies")
     return CostRecord(usd=None, method="unknown", detail="the model entry has no price")
+
+
+def generate_and_grade(items: Sequence[Item], requests: Mapping[str, Sequence[GenerateRequest]], backend: Backend,
+                       grade: Callable[[Item, list[Completion]], None]) -> None:
+    """Send every item's requests in one batch and grade each item on a grader thread as soon as all of its
+    completions are in — grading (e.g. in the sandbox) overlaps generation, and each graded item can be
+    journaled at once, so a killed run loses at most the items in flight. ``grade`` gets the completions in
+    request order; an exception in it stops the run and is re-raised here."""
+    owner = {r.key: it for it in items for r in requests[it.id]}
+    got: dict[str, dict[str, Completion]] = {it.id: {} for it in items}
+    lock = threading.Lock()
+    ready: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+    failure: list[BaseException] = []
+
+    def on_result(comp: Completion) -> None:
+        it = owner.get(comp.key)
+        if it is None:
+            return
+        with lock:
+            mine = got[it.id]
+            if comp.key in mine:
+                return
+            mine[comp.key] = comp
+            complete = len(mine) == len(requests[it.id])
+        if complete:
+            ready.put(it)
+
+    def grade_loop() -> None:
+        try:
+            while (it := ready.get()) is not None:
+                grade(it, [got[it.id][r.key] for r in requests[it.id]])
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            failure.append(exc)
+            while ready.get() is not None:  # keep draining so the producer never blocks
+                pass
+
+    grader = threading.Thread(target=grade_loop, name="podium-grader", daemon=True)
+    grader.start()
+    try:
+        for comp in backend.generate([r for it in items for r in requests[it.id]], on_result=on_result):
+            on_result(comp)  # backends that report only at the end; duplicates are ignored
+    finally:
+        ready.put(None)
+        grader.join()
+    if failure:
+        raise failure[0]
 
 
 def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOptions,

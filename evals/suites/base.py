@@ -157,7 +157,8 @@ class GenerativeSuite(Suite):
         return prompt_sha256(self.request(item, self.default_sampling()).prompt)
 
     def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
-        by_key = {it.id: it for it in items}
+        from evals.runner import generate_and_grade  # the runner owns execution; the suite grades one item
+
         reqs = {it.id: self.request(it, sampling) for it in items}
-        backend.generate(list(reqs.values()),
-                         on_result=lambda c: on_sample(self.grade(by_key[c.key], reqs[c.key], c)))
+        generate_and_grade(items, {iid: [r] for iid, r in reqs.items()}, backend,
+                           lambda it, comps: on_sample(self.grade(it, reqs[it.id], comps[0])))

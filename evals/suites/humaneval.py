@@ -17,8 +17,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-import queue
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -98,48 +96,13 @@ class HumanEval(Suite):
         """Generate, and grade each problem in the sandbox as soon as all its samples are in (a grader thread
         overlaps grading with generation; each finished problem is journaled at once, so progress is per
         problem and a killed run loses at most the problems in flight)."""
-        reqs = {it.id: self.requests(it, sampling) for it in items}
-        owner = {r.key: it for it in items for r in reqs[it.id]}
-        got: dict[str, dict[str, Completion]] = {it.id: {} for it in items}
-        lock = threading.Lock()
-        ready: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
-        failure: list[BaseException] = []
-
-        def on_result(comp: Completion) -> None:
-            it = owner.get(comp.key)
-            if it is None:
-                return
-            with lock:
-                mine = got[it.id]
-                if comp.key in mine:
-                    return
-                mine[comp.key] = comp
-                complete = len(mine) == len(reqs[it.id])
-            if complete:
-                ready.put(it)
-
-        def grade_loop(pool: SandboxPool) -> None:
-            try:
-                while (it := ready.get()) is not None:
-                    self._grade(it, [got[it.id][r.key] for r in reqs[it.id]], pool, on_sample)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
-                failure.append(exc)
-                while ready.get() is not None:  # keep draining so the producer never blocks
-                    pass
+        from evals.runner import generate_and_grade
 
         with SandboxPool() as pool:
-            grader = threading.Thread(target=grade_loop, args=(pool,), name="humaneval-grader", daemon=True)
-            grader.start()
-            try:
-                for comp in backend.generate([r for it in items for r in reqs[it.id]], on_result=on_result):
-                    on_result(comp)  # backends that report only at the end; duplicates are ignored
-            finally:
-                ready.put(None)
-                grader.join()
-        if failure:
-            raise failure[0]
+            generate_and_grade(items, {it.id: self.requests(it, sampling) for it in items}, backend,
+                               lambda it, comps: on_sample(self._grade(it, comps, pool)))
 
-    def _grade(self, it: Item, comps: list[Completion], pool: SandboxPool, on_sample: OnSample) -> None:
+    def _grade(self, it: Item, comps: list[Completion], pool: SandboxPool) -> SampleRecord:
         index: list[tuple[Completion, int, str]] = []
         programs: list[str] = []
         for comp in comps:
@@ -150,10 +113,10 @@ class HumanEval(Suite):
         verdicts = pool.run_many(programs, self.limits)
         outs = [self._output(comp, j, code, res) for (comp, j, code), res in zip(index, verdicts, strict=True)]
         c = sum(o.scores["pass"] for o in outs)
-        on_sample(SampleRecord(
+        return SampleRecord(
             item_id=it.id, prompt_sha256=self.prompt_sha256(it), outputs=outs,
             prompt_tokens=sum(comp.prompt_tokens for comp in comps),
-            scores={"pass_rate": c / len(outs) if outs else 0.0}))
+            scores={"pass_rate": c / len(outs) if outs else 0.0})
 
     def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
         """Scores from the stored verdicts (re-running the programs is `podium import samples`' job)."""
