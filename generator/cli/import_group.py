@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from generator.cli.import_lmeval import import_lmeval
+from generator.cli.import_samples import import_samples_cmd
 
 
 @click.group("import")
@@ -14,7 +15,9 @@ def import_group() -> None:
     \b
     Examples:
       podium import lm-eval out/model/results_2026-12-04T00-00-00.json --model smollm2-135m-instruct
+      podium import samples samples.jsonl --suite humaneval --model my-model
     """
 
 
 import_group.add_command(import_lmeval)
+import_group.add_command(import_samples_cmd)
