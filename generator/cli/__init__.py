@@ -25,6 +25,7 @@ COMMANDS = {
     "upgrade": "generator.cli.upgrade:upgrade",
     "add-model": "generator.cli.add_model:add_model",
     "import": "generator.cli.import_group:import_group",
+    "init": "generator.cli.init:init",
 }
 
 
