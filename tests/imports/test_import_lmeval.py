@@ -95,3 +95,44 @@ def test_fixture_has_no_benchmark_text_fields(name: str) -> None:
     for path in FIXTURE.glob("samples_*.jsonl"):
         for line in path.read_text().splitlines():
             assert name not in json.loads(line)
+
+
+def test_multiple_choice_rows_are_regraded_from_loglikelihoods(data_dir: Path) -> None:
+    """The multiple-choice path on rows shaped like lm-eval 0.4.13's (``resps``: one ``[[ll, is_greedy]]`` per
+    choice, as strings). No real lm-eval MC output is committed: llama.cpp's server ignores ``echo``, so lm-eval's
+    local-completions cannot score log-likelihoods against it. These rows are built here, not measured."""
+    from evals.hashing import sha256_text
+    from evals.imports.lmeval_files import LmEvalResults, LmEvalRow, LmEvalTask
+    from evals.suites import get_suite
+    from evals.suites.multiple_choice import MCItem
+
+    suite = get_suite("hellaswag")
+    items = suite.load(data_dir)[:3]
+    rows = []
+    for doc_id, item in enumerate(items):
+        assert isinstance(item, MCItem)
+        lls = [-10.0 - k for k in range(4)]  # choice 0 most likely by sum
+        resps = tuple([[str(ll), "False"]] for ll in lls)
+        acc = float(item.gold == 0)
+        rows.append(LmEvalRow(doc_id=doc_id, filter="none", resps=resps, filtered_resps=resps,
+                              metrics={"acc": acc}, prompt_hash=sha256_text(item.contexts[0]), doc_hash=""))
+    task = LmEvalTask(name="hellaswag", config={"output_type": "multiple_choice"}, version="1.0", results={},
+                      rows=tuple(rows), samples_sha256="0" * 64)
+    results = LmEvalResults(path=Path("results_x.json"), sha256="0" * 64, harness_version="0.4.13",
+                            model="local-completions", model_args="", model_arg_values={}, started=None,
+                            wall_seconds=1.0, tasks=(task,))
+    (imp,) = import_results(results, data_dir, "smollm2-135m-instruct", "test")
+    assert [s.item_id for s in imp.samples] == ["hellaswag/val/00000", "hellaswag/val/00001", "hellaswag/val/00002"]
+    assert imp.disagreements == []
+    assert imp.run.imported is not None and imp.run.imported.prompt_rebuildable
+    assert [s.prompt_sha256 for s in imp.samples] == [suite.prompt_sha256(it) for it in items]
+    assert {m.name for m in imp.run.metrics} == {"acc", "acc_norm"}
+    # prompts lm-eval built differently: hashes kept as lm-eval's, not rebuildable, not Podium's suite version
+    import dataclasses
+
+    other = dataclasses.replace(task, rows=tuple(dataclasses.replace(r, prompt_hash="f" * 64) for r in rows))
+    (imp2,) = import_results(dataclasses.replace(results, tasks=(other,)), data_dir, "smollm2-135m-instruct", "t")
+    assert imp2.run.imported is not None and not imp2.run.imported.prompt_rebuildable
+    assert imp2.run.imported.prompts_matching == 0
+    assert {s.prompt_sha256 for s in imp2.samples} == {"f" * 64}
+    assert imp2.run.suite.version.startswith("lmeval-") and imp2.run.suite.version != imp.run.suite.version
