@@ -179,6 +179,29 @@ class CostRecord(Strict):
     detail: str
 
 
+class ImportRecord(Strict):
+    """Provenance of a run Podium did not execute itself: the harness, its task and model settings, the source files.
+
+    Imported samples store no prompt text (it is benchmark text): only its sha256. ``prompt_rebuildable`` says
+    whether every prompt hashed equal to the one the Podium suite builds for the item — then ``podium validate``
+    checks the hashes as for a native run; otherwise the hashes only identify the harness's prompts.
+    """
+
+    harness: str = Field(description="e.g. 'lm-evaluation-harness'.")
+    harness_version: str
+    task: str = Field(description="The harness's task name(s), comma-separated when several were merged (MMLU).")
+    task_version: str | None = None
+    task_config_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the full task config (JSON).")
+    task_config: dict[str, Scalar] = Field(
+        default_factory=dict, description="The config's settings without text (few-shot examples, templates).")
+    model: str = Field(description="The harness's model type, e.g. 'local-completions'.")
+    model_args: str = Field(description="The harness's model arguments, as given.")
+    source_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the results file imported.")
+    samples_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the sample files imported.")
+    prompt_rebuildable: bool = Field(description="Every prompt equals the one the Podium suite builds.")
+    prompts_matching: int = Field(ge=0, description="How many samples' prompts equal the suite's.")
+
+
 class RunRecord(Strict):
     """One evaluation of one model on one suite."""
 
@@ -205,6 +228,7 @@ class RunRecord(Strict):
     gpu_count: int = 0
     cost: CostRecord
     shard: ShardRecord | None = Field(None, description="Set when this run is one shard of a larger run.")
+    imported: ImportRecord | None = Field(None, description="Set when another harness ran it (podium import).")
     metrics: list[MetricValue]
 
     @property

@@ -24,6 +24,8 @@ COMMANDS = {
     "schema": "generator.cli.schema:schema",
     "upgrade": "generator.cli.upgrade:upgrade",
     "add-model": "generator.cli.add_model:add_model",
+    "import": "generator.cli.import_group:import_group",
+    "init": "generator.cli.init:init",
 }
 
 

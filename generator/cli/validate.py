@@ -8,6 +8,7 @@ import click
 
 from evals.errors import DataError
 from evals.validation import validate_tree
+from evals.validation.diff import diff_trees, report
 from generator.cli.options import data_dir_option, resolve_data_dir
 
 
@@ -15,8 +16,11 @@ from generator.cli.options import data_dir_option, resolve_data_dir
 @click.argument("root", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"))
 @click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
               help="text: 'file:line: what — how to fix'; github: workflow annotations (::error file=…,line=…::).")
+@click.option("--base", "base", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="A base site_data tree (e.g. the target branch's): also print what the change does to the "
+                   "leaderboard — new rows, changed headline scores, rank moves per suite.")
 @data_dir_option
-def validate(root: Path, fmt: str, data_dir: Path | None) -> None:
+def validate(root: Path, fmt: str, base: Path | None, data_dir: Path | None) -> None:
     """Validate every file under ROOT; list all problems, exit 1 if there is any.
 
     \b
@@ -31,6 +35,7 @@ def validate(root: Path, fmt: str, data_dir: Path | None) -> None:
     Example:
       podium validate site_data
       podium validate site_data --format github    # in GitHub Actions
+      podium validate site_data --base ../base/site_data   # + the leaderboard diff
     """
     if not root.is_dir():
         raise DataError("directory not found", where=str(root), fix="pass the site_data directory")
@@ -44,6 +49,9 @@ def validate(root: Path, fmt: str, data_dir: Path | None) -> None:
             click.echo(p.github())
         else:
             click.secho(f"error: {p.text()}", fg="red", err=True)
+    if base is not None:
+        for line in report(diff_trees(base, root)):
+            click.echo(line)
     if problems:
         click.secho(f"{len(problems)} problem(s) in {root}", fg="red", err=True)
         raise SystemExit(1)

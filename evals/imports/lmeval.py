@@ -1,0 +1,240 @@
+"""lm-evaluation-harness output → Podium v2 runs (``podium import lm-eval``).
+
+Each lm-eval task becomes one run of the Podium suite it corresponds to (all ``mmlu_<subject>`` tasks of one
+results file become one MMLU run). Nothing lm-eval aggregated is copied: every sample is re-graded by the Podium
+suite's own grader from the model's outputs (GSM8K: the generated text; multiple choice: the per-choice
+log-likelihoods) and the metrics and their 95% intervals are recomputed from those samples, exactly as for a
+native run — so ``podium validate`` can check an imported run like any other. Per-sample disagreements with
+lm-eval's own scores are reported (:attr:`Imported.disagreements`), never hidden.
+
+Prompts and benchmark text: lm-eval built the prompts, so the honest record would be the prompt itself — but the
+prompt is benchmark text (question, passage, few-shot examples), which ``site_data`` never holds. So each sample
+stores the prompt's sha256 only. lm-eval logs ``prompt_hash`` = sha256 of the first request's context; where it
+equals the context the Podium suite builds for the same item (rebuilt from the benchmark data directory), the
+sample stores the suite's own prompt hash and counts as rebuildable. ``ImportRecord.prompt_rebuildable`` is true
+only when every sample's prompt was; otherwise samples keep lm-eval's hash, the suite version is replaced by one
+derived from the task config, and validate does not compare prompt hashes. The task config is kept as its
+sha256 plus its text-free settings; lm-eval's version, model type and model arguments are kept as given.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from evals import __version__
+from evals.data import sha256_file
+from evals.errors import ConfigError, DataError
+from evals.hashing import sha256_json, sha256_text
+from evals.imports.lmeval_files import LmEvalResults, LmEvalRow, LmEvalTask
+from evals.records import (
+    BackendRecord,
+    ChoiceDetail,
+    CostRecord,
+    ImportRecord,
+    OutputRecord,
+    RunRecord,
+    SampleRecord,
+    SamplingRecord,
+    Scalar,
+)
+from evals.suites import Item, Suite, get_suite
+from evals.suites.multiple_choice import MCItem
+
+HARNESS = "lm-evaluation-harness"
+# lm-eval task name (as a pattern; local copies are often renamed: gsm8k_cot_local, parity_hellaswag) → suite
+TASK_SUITES: tuple[tuple[str, str], ...] = (
+    (r"gsm8k_cot", "gsm8k"), (r"mmlu_", "mmlu"), (r"hellaswag", "hellaswag"), (r"boolq", "boolq"),
+    (r"winogrande", "winogrande"),
+)
+CONFIG_KEYS = ("task", "dataset_path", "dataset_name", "test_split", "validation_split", "fewshot_split",
+               "output_type", "num_fewshot", "repeats", "should_decontaminate")
+STRICT_FILTER, FLEX_FILTER = "strict-match", "flexible-extract"
+
+
+@dataclass(frozen=True)
+class Imported:
+    run: RunRecord
+    samples: list[SampleRecord]
+    lm_eval_results: dict[str, float]  # lm-eval's own aggregate numbers, for comparison ("acc,none" → value)
+    disagreements: list[str]  # items where Podium's grade differs from lm-eval's
+
+
+def suite_for_task(task: str) -> str:
+    for pattern, suite in TASK_SUITES:
+        if re.search(pattern, task):
+            return suite
+    raise ConfigError(f"lm-eval task '{task}' has no Podium suite", where=task,
+                      fix="supported: gsm8k_cot, mmlu_<subject>, hellaswag, boolq, winogrande (or pass --suite)")
+
+
+def item_id(suite: str, task: str, doc_id: int) -> str:
+    """lm-eval's doc_id is the document's index in the split, which is Podium's file order."""
+    if suite == "gsm8k":
+        return f"gsm8k/test/{doc_id:04d}"
+    if suite == "mmlu":
+        return f"mmlu/{re.sub(r'^.*?mmlu_', '', task)}/{doc_id:04d}"
+    if suite == "hellaswag":
+        return f"hellaswag/val/{doc_id:05d}"
+    return f"{suite}/dev/{doc_id:04d}"
+
+
+def _suite_prompt_context(suite: Suite, item: Item) -> str | None:
+    """The first request's context as the Podium suite builds it (what lm-eval's prompt_hash covers)."""
+    if isinstance(item, MCItem):
+        return item.contexts[0] if item.contexts else None
+    request = getattr(suite, "request", None)
+    if request is None:
+        return None
+    prompt = request(item, suite.default_sampling()).prompt
+    return prompt if isinstance(prompt, str) else None
+
+
+def _loglikelihoods(row: LmEvalRow) -> tuple[list[float], list[bool]]:
+    """Multiple choice: ``resps`` holds one ``[[loglikelihood, is_greedy]]`` per choice (numbers as strings)."""
+    lls, greedy = [], []
+    for resp in row.resps:
+        pair = resp[0] if resp and isinstance(resp[0], list | tuple) else resp
+        lls.append(float(pair[0]))
+        greedy.append(str(pair[1]) == "True")
+    return lls, greedy
+
+
+def _sample(suite: Suite, item: Item, rows: Sequence[LmEvalRow], prompt_sha: str) -> SampleRecord:
+    row = rows[0]
+    if isinstance(item, MCItem):
+        lls, greedy = _loglikelihoods(row)
+        output = OutputRecord(text="", finish="stop", detail=ChoiceDetail(loglikelihoods=lls, greedy=greedy, picked=0))
+    else:
+        output = OutputRecord(text=str(row.resps[0][0]), finish="stop")
+    draft = SampleRecord(item_id=item.id, prompt_sha256=prompt_sha, group=item.group, outputs=[output], scores={})
+    graded = suite.rescore(item, draft)
+    if graded is None:
+        raise DataError(f"suite {suite.info.id} cannot grade imported item {item.id}", where=item.id,
+                        fix="this suite cannot be imported from lm-eval")
+    return graded
+
+
+def _lmeval_scores(suite_id: str, rows: Sequence[LmEvalRow]) -> dict[str, float]:
+    """lm-eval's per-document scores in Podium's score names."""
+    if suite_id == "gsm8k":
+        by_filter = {r.filter: r.metrics.get("exact_match") for r in rows}
+        return {k: v for k, v in (("strict", by_filter.get(STRICT_FILTER)),
+                                  ("flexible", by_filter.get(FLEX_FILTER))) if v is not None}
+    return {k: v for k, v in rows[0].metrics.items() if k in ("acc", "acc_norm")}
+
+
+def text_free_config(config: dict[str, Any]) -> dict[str, Scalar]:
+    """The task config's settings, without any text that could be benchmark text (few-shot examples, templates)."""
+    out: dict[str, Scalar] = {k: config[k] for k in CONFIG_KEYS
+                              if isinstance(config.get(k), str | int | float | bool)}
+    if isinstance(config.get("generation_kwargs"), dict):
+        out["generation_kwargs"] = json.dumps(config["generation_kwargs"], sort_keys=True)
+    if isinstance(config.get("metric_list"), list):
+        out["metrics"] = ",".join(str(m.get("metric")) for m in config["metric_list"] if isinstance(m, dict))
+    if isinstance(config.get("filter_list"), list):
+        out["filters"] = ",".join(str(f.get("name")) for f in config["filter_list"] if isinstance(f, dict))
+    if isinstance(config.get("metadata"), dict) and "version" in config["metadata"]:
+        out["version"] = str(config["metadata"]["version"])
+    return out
+
+
+def _sampling(suite: Suite, config: dict[str, Any]) -> SamplingRecord:
+    gen = config.get("generation_kwargs") if config.get("output_type") == "generate_until" else None
+    if not isinstance(gen, dict):
+        return SamplingRecord(max_tokens=1, temperature=0.0, top_p=1.0)
+    until = gen.get("until") or []
+    return SamplingRecord(max_tokens=int(gen.get("max_gen_toks", 256)),
+                          temperature=float(gen.get("temperature", 0.0)) if gen.get("do_sample") else 0.0,
+                          top_p=float(gen.get("top_p", 1.0)), stop=[str(u) for u in until], seed=None)
+
+
+def _group_tasks(results: LmEvalResults, suite_override: str | None) -> dict[str, list[LmEvalTask]]:
+    groups: dict[str, list[LmEvalTask]] = {}
+    for task in results.tasks:
+        if task.rows:
+            groups.setdefault(suite_override or suite_for_task(task.name), []).append(task)
+    if not groups:
+        raise DataError(f"{results.path} has no task with logged samples", where=str(results.path),
+                        fix="run lm_eval with --log_samples (Podium recomputes every metric from the samples)")
+    return groups
+
+
+def _convert(suite: Suite, suite_id: str, tasks: Sequence[LmEvalTask],
+             items: dict[str, Item]) -> tuple[list[SampleRecord], int, list[str]]:
+    samples, matching, disagree = [], 0, []
+    for task in tasks:
+        by_doc: dict[int, list[LmEvalRow]] = {}
+        for row in task.rows:
+            by_doc.setdefault(row.doc_id, []).append(row)
+        for doc_id in sorted(by_doc):
+            iid = item_id(suite_id, task.name, doc_id)
+            item = items.get(iid)
+            if item is None:
+                raise DataError(f"{task.name} doc {doc_id} → {iid}: no such item in the benchmark data",
+                                where=task.name, fix="import runs of the split Podium evaluates")
+            rows = by_doc[doc_id]
+            same = sha256_text(_suite_prompt_context(suite, item) or "") == rows[0].prompt_hash
+            matching += same
+            sample = _sample(suite, item, rows, suite.prompt_sha256(item) if same else rows[0].prompt_hash)
+            theirs = _lmeval_scores(suite_id, rows)
+            if any(abs(sample.scores.get(k, -1.0) - v) > 1e-9 for k, v in theirs.items()):
+                disagree.append(f"{iid}: Podium {sample.scores}, lm-eval {theirs}")
+            samples.append(sample)
+    return samples, matching, disagree
+
+
+def import_results(results: LmEvalResults, data_dir: Path, model_id: str, command: str,
+                   suite_override: str | None = None) -> list[Imported]:
+    """One :class:`Imported` run per Podium suite the results cover."""
+    out = []
+    for suite_id, tasks in _group_tasks(results, suite_override).items():
+        suite = get_suite(suite_id)
+        all_items = suite.load(data_dir)
+        samples, matching, disagree = _convert(suite, suite_id, tasks, {it.id: it for it in all_items})
+        rebuildable = matching == len(samples)
+        config = tasks[0].config if len(tasks) == 1 else {t.name: t.config for t in tasks}
+        config_sha = sha256_json(config)
+        record = ImportRecord(
+            harness=HARNESS, harness_version=results.harness_version, task=",".join(t.name for t in tasks),
+            task_version=tasks[0].version, task_config_sha256=config_sha,
+            task_config=text_free_config(tasks[0].config), model=results.model, model_args=results.model_args,
+            source_sha256=results.sha256,
+            samples_sha256=sha256_json([t.samples_sha256 for t in tasks]) if len(tasks) > 1 else tasks[0].samples_sha256,
+            prompt_rebuildable=rebuildable, prompts_matching=matching)
+        dataset_sha = sha256_json([sha256_file(data_dir / f) for f in suite.data_files(data_dir)])[:16]
+        selection = f"the {len(samples)} documents lm-eval ran ({record.task})"
+        suite_rec = suite.record(dataset_sha, len(all_items), selection)
+        if not rebuildable:  # not Podium's prompts: not Podium's suite version either
+            suite_rec = suite_rec.model_copy(update={"version": f"lmeval-{config_sha[:10]}"})
+        out.append(Imported(_run_record(results, record, suite, suite_rec, samples, model_id, command,
+                                        _sampling(suite, tasks[0].config)),
+                            samples, {f"{t.name}:{k}": v for t in tasks for k, v in t.results.items()}, disagree))
+    return out
+
+
+def _run_record(results: LmEvalResults, record: ImportRecord, suite: Suite, suite_rec: Any,
+                samples: list[SampleRecord], model_id: str, command: str, sampling: SamplingRecord) -> RunRecord:
+    import secrets
+
+    from evals.runner import git_state
+
+    started = datetime.fromtimestamp(results.started, UTC) if results.started else datetime.now(UTC)
+    args = results.model_arg_values
+    commit, dirty = git_state()
+    return RunRecord(
+        run_id=f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", model_id=model_id, model_revision=None,
+        suite=suite_rec,
+        backend=BackendRecord(name=f"lm-eval:{results.model}", engine=f"{HARNESS} {results.harness_version}",
+                              model=args.get("model") or args.get("pretrained") or results.model,
+                              base_url=args.get("base_url")),
+        sampling=sampling, podium_version=__version__, git_commit=commit, git_dirty=dirty, command=command,
+        started_at=started, finished_at=started + timedelta(seconds=results.wall_seconds),
+        wall_seconds=results.wall_seconds, n_items=len(samples), n_errors=0, prompt_tokens=0, completion_tokens=0,
+        cost=CostRecord(usd=None, method="unknown", detail="imported from lm-eval: tokens and cost not recorded"),
+        imported=record, metrics=suite.metrics(samples))
