@@ -222,7 +222,7 @@ def render_all(data: SiteData, metas: dict[str, SuiteMeta], vectors: dict[str, S
     families = sorted({r.model.family for r in rows})
     render("leaderboard.md.j2", "index.md", docs, cols=cols, rows=rows, built_at=built_at, n_runs=len(data.runs),
            families=families, usd=_usd, pct=pct, chance_cols=[c for c in cols if c.in_average])
-    mains = frame[frame["main"]]
+    mains = frame[frame["main"].astype(bool)]
     write_json(docs / "charts" / "leaderboard.json", charts.faceted_scores(mains, "Main metric per suite (95% CI)"))
     count = 1 + _render_quality_cost(rows, cols, mains, docs)
     # per-suite pages

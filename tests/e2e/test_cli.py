@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,12 @@ def test_validate_accepts_the_run_and_rejects_damage(built: dict[str, Path], tmp
     run_json.write_text(run_json.read_text().replace('"n_items": 5', '"n_items": "five"'))
     r = podium("validate", str(bad))
     assert r.returncode == 1 and "n_items" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_build_with_models_but_no_runs(tmp_path: Path) -> None:
+    """A freshly initialised leaderboard (models, no runs yet) builds: an empty board, no traceback."""
+    data = tmp_path / "site_data"
+    shutil.copytree(REPO / "site_data", data, ignore=shutil.ignore_patterns("runs", "reported"))
+    r = podium("build", "--data", str(data), "--out", str(tmp_path / "site"))
+    assert r.returncode == 0, r.stderr
+    assert "from 0 run(s)" in r.stdout and (tmp_path / "site" / "index.html").is_file()
