@@ -167,7 +167,11 @@ def _make_tamper_check(watched: tuple[tuple[str, dict[str, object], dict[str, ob
 
 def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: str,
                read_roots: tuple[str, ...], tamper: Callable[[], str]) -> Hook:
-    """Build the audit hook; ``nonce_line`` ends up only in the hook's ``co_consts``."""
+    """Build the audit hook; ``nonce_line`` ends up only in the hook's ``co_consts``.
+
+    Longer than 60 lines on purpose: the hook and every helper it calls must be closures over locals bound here,
+    once, before program code runs — split into module-level functions, they would be reachable (and patchable)
+    through the module's globals from inside the sandbox."""
     os_write, os_exit, getframe, get_ident = os.write, os._exit, sys._getframe, _thread.get_ident
     main_ident, module_frame, guard_globals = get_ident(), main_frame.f_back, globals()
     boot_frame = module_frame.f_back if module_frame is not None else None

@@ -189,7 +189,10 @@ def _children() -> list[int]:
 def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, ...], Kit]:
     """Serve programs; returns only in a forked child, with that child's request (see the module doc), the
     ctypes objects :func:`_isolate` needs (built once here: ``libc``, the capability structs, ``get_errno``)
-    and the guard's :func:`_prepare` kit (built once here too)."""
+    and the guard's :func:`_prepare` kit (built once here too).
+
+    Longer than 60 lines on purpose: the fork must happen in this frame so that the child returns out of the
+    zygote's frames with a stack exactly like a fresh guard's (a test walks every frame's locals)."""
     import ctypes
     import gc
     import select
