@@ -174,6 +174,53 @@ def _sweep(pid: int, uid: int) -> tuple[int, object]:
     return status, usage
 
 
+def _remove_tree(path: str) -> bool:
+    """Remove what a program left in its directory; returns whether it is gone.  Never raises, never recurses.
+
+    ``shutil.rmtree`` recurses once per directory level, so 1,100 nested directories raised ``RecursionError``
+    (not ``OSError``) and killed the zygote.  This walks down and back up with one directory fd at a time
+    (``..`` to go up: every process of the program is dead, so the tree no longer changes), never follows a
+    symlink, and gives up after a bounded number of steps or at the first error.
+    """
+    try:
+        os.rmdir(path)
+        return True
+    except OSError:
+        pass
+    names: list[str] = []
+    fd = -1
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        for _step in range(1 << 20):
+            with os.scandir(fd) as it:
+                entry = next(it, None)
+            if entry is None:
+                if not names:
+                    os.close(fd)
+                    fd = -1
+                    os.rmdir(path)
+                    return True
+                up = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = up
+                os.rmdir(names.pop(), dir_fd=fd)
+            elif entry.is_dir(follow_symlinks=False):
+                down = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = down
+                names.append(entry.name)
+            else:
+                os.unlink(entry.name, dir_fd=fd)
+    except BaseException:  # noqa: BLE001 - a program-made tree must never stop the zygote
+        pass
+    if fd >= 0:
+        try:  # noqa: SIM105 - contextlib is not preloaded
+            os.close(fd)
+        except OSError:
+            pass
+    return False
+
+
 def _children() -> list[int]:
     """This process's live children (``/proc/self/task/*/children``)."""
     pids: list[int] = []
@@ -193,7 +240,6 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
     import ctypes
     import gc
     import select
-    import shutil
     import socket
 
     root = os.geteuid() == 0
@@ -266,10 +312,9 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
         os.close(pidfd)
         lost = ctl.fileno() in ready and pidfd not in ready  # the harness went away (it never writes during a run)
         status, usage = _sweep(pid, uid)
-        try:
-            os.rmdir(home)
-        except OSError:  # the program left files behind
-            shutil.rmtree(home, ignore_errors=True)
+        if not _remove_tree(home) and root:  # whatever was left: a fresh, empty tmpfs instead
+            libc.umount2(base.encode(), 2)  # MNT_DETACH
+            libc.mount(b"podium-sandbox", base.encode(), b"tmpfs", _MS_FLAGS, f"{_tmpfs_opts(disk)},mode=0711".encode())
         if lost:
             os._exit(0)
         cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
