@@ -49,6 +49,40 @@ def _tmpfs_opts(disk: int) -> str:
     return f"size={disk},nr_inodes=8192"
 
 
+# root-only files a throw-away uid must not read even where a capability or an unaudited call lets it try
+_SECRETS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd")
+
+
+def _hide_host(c: object, base: str) -> list[str]:
+    """As root, in the zygote's private mount namespace (before it turns read-only): an empty file over each
+    secret; a ``/proc`` of its own with ``hidepid=invisible``, so a program sees only its own uid's processes
+    (not the harness's ``cmdline``); and an empty tmpfs over the directories where the host keeps filesystem
+    sockets (``/run``, ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the base's parent, whose mount point is made
+    again inside it), so no ``AF_UNIX`` socket of the harness or the host is reachable by path."""
+    import ctypes
+
+    libc: ctypes.CDLL = c  # type: ignore[assignment]
+    layers: list[str] = []
+    hidden = [p for p in _SECRETS if os.path.isfile(p)
+              and libc.mount(b"/dev/null", p.encode(), None, 0x1000, None) == 0]  # MS_BIND
+    if hidden:
+        layers.append("no_shadow")
+    if libc.mount(b"proc", b"/proc", b"proc", _MS_FLAGS, b"hidepid=invisible") == 0:
+        layers.append("hidepid")
+    parent = os.path.dirname(base)
+    covered = 0
+    for d in dict.fromkeys((parent, "/run", "/tmp", "/var/tmp", "/dev/shm")):
+        if d == "/" or os.path.islink(d) or not os.path.isdir(d) or (d != parent and base.startswith(d + "/")):
+            continue
+        if libc.mount(b"podium-empty", d.encode(), b"tmpfs", _MS_FLAGS, b"size=64k,nr_inodes=16,mode=0755") != 0:
+            raise OSError(ctypes.get_errno(), f"mount tmpfs on {d}")
+        covered += 1
+        if d == parent:
+            os.mkdir(base, 0o711)
+    if covered:
+        layers.append("no_host_sockets")
+    return layers
+
 def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]:
     """Namespaces shared by every program of this zygote; returns the layers that took effect."""
     import ctypes
@@ -65,6 +99,7 @@ def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]
         class MountAttr(ctypes.Structure):
             _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns_fd")]
 
+        layers += _hide_host(c, base)
         attr = MountAttr(0x1, 0, 0, 0)  # mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY): every mount read-only
         if os.uname().machine in ("x86_64", "aarch64") and c.syscall(
                 442, -100, b"/", 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from evals.sandbox import Limits, Verdict, run_many
+from evals.sandbox import Limits, Verdict, run_many, run_program
 from tests.evals.sandbox.test_sandbox import GUARD_MARKER, sandbox_processes
 
 FAST = Limits(cpu_seconds=3, wall_seconds=10)
@@ -46,3 +49,64 @@ def test_a_program_that_stops_itself_meets_the_wall_clock(src: str) -> None:
     assert results[0].verdict is not Verdict.PASSED, results[0]
     assert results[1].verdict is Verdict.PASSED, results[1]
     assert time.monotonic() - start < 30
+
+
+# --------------------------------------------------------------------------- read roots (root only)
+IS_ROOT = os.geteuid() == 0
+root_only = pytest.mark.skipif(not IS_ROOT, reason="the mount-namespace layers need root")
+
+
+def shell(cmd: str) -> str:
+    """A program that runs ``cmd`` through the unaudited ``_posixsubprocess.fork_exec`` (no audit hook there)."""
+    return ("import _posixsubprocess, os\nr, w = os.pipe()\n"
+            f"pid = _posixsubprocess.fork_exec(['/bin/sh', '-c', {cmd!r}], [b'/bin/sh'], True, (w,), None, None,\n"
+            "    -1, -1, -1, -1, -1, -1, r, w, True, False, -1, None, None, None, -1, None, False)\n"
+            "os.waitpid(pid, 0)\n")
+
+
+@root_only
+@pytest.mark.parametrize("src", [
+    "print(open('/etc/shadow').read())\n",
+    "import os\nfd = os.open('.', os.O_RDONLY)\nf = os.open('../' * 30 + 'etc/shadow', os.O_RDONLY, dir_fd=fd)\n"
+    "print(os.read(f, 4096))\n",
+    shell("cat /etc/shadow /etc/gshadow"),
+], ids=["open", "dir_fd_climb", "fork_exec_cat"])
+def test_no_secret_file_is_readable(src: str) -> None:
+    result = run_program(src, FAST)
+    assert "root:" not in result.stdout_tail and "no_shadow" in result.layers, result
+
+
+@root_only
+def test_harness_processes_are_invisible() -> None:
+    result = run_program(shell(f"cat /proc/{os.getpid()}/cmdline; echo; ls /proc"), FAST)
+    assert "pytest" not in result.stdout_tail and f"{os.getpid()}\n" not in result.stdout_tail, result
+    assert "hidepid" in result.layers, result
+
+
+@root_only
+def test_no_filesystem_socket_of_the_harness_is_reachable() -> None:
+    """A world-writable AF_UNIX socket in /tmp and one beside the zygote's base: connected to by a fresh,
+    unguarded interpreter started through the unaudited fork path."""
+    paths = [f"/tmp/podium-probe-{os.getpid()}.sock", f"/dev/shm/podium-probe-{os.getpid()}.sock"]
+    servers = []
+    try:
+        for path in paths:
+            srv = socket.socket(socket.AF_UNIX)
+            srv.bind(path)
+            os.chmod(path, 0o777)
+            srv.listen(1)
+            srv.setblocking(False)
+            servers.append(srv)
+        probe = "; ".join(f"python3 -c 'import socket; socket.socket(socket.AF_UNIX).connect(\"{p}\")' && echo reached"
+                          for p in paths)
+        result = run_program(shell(probe), FAST)
+        assert "reached" not in result.stdout_tail and "no_host_sockets" in result.layers, result
+        for srv in servers:
+            with pytest.raises(BlockingIOError):
+                srv.accept()
+    finally:
+        for srv in servers:
+            srv.close()
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
