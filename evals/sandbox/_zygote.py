@@ -55,8 +55,7 @@ _SECRETS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/et
 
 def _hide_host(c: object, base: str) -> list[str]:
     """As root, in the zygote's private mount namespace (before it turns read-only): an empty file over each
-    secret; a ``/proc`` of its own with ``hidepid=invisible``, so a program sees only its own uid's processes
-    (not the harness's ``cmdline``); and an empty tmpfs over the directories where the host keeps filesystem
+    secret and an empty tmpfs over the directories where the host keeps filesystem
     sockets (``/run``, ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the base's parent, whose mount point is made
     again inside it), so no ``AF_UNIX`` socket of the harness or the host is reachable by path."""
     import ctypes
@@ -67,8 +66,6 @@ def _hide_host(c: object, base: str) -> list[str]:
               and libc.mount(b"/dev/null", p.encode(), None, 0x1000, None) == 0]  # MS_BIND
     if hidden:
         layers.append("no_shadow")
-    if libc.mount(b"proc", b"/proc", b"proc", _MS_FLAGS, b"hidepid=invisible") == 0:
-        layers.append("hidepid")
     parent = os.path.dirname(base)
     covered = 0
     for d in dict.fromkeys((parent, "/run", "/tmp", "/var/tmp", "/dev/shm")):
@@ -104,6 +101,9 @@ def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]
         if os.uname().machine in ("x86_64", "aarch64") and c.syscall(
                 442, -100, b"/", 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:
             layers.append("ro_root")
+        # after the read-only turn, so each child can make itself the OOM killer's first choice
+        if c.mount(b"proc", b"/proc", b"proc", _MS_FLAGS, b"hidepid=invisible") == 0:
+            layers.append("hidepid")
         # one size-capped tmpfs for this zygote's temp dirs: it runs one program at a time and empties the
         # tmpfs after each, so the cap is per program; 0711 so each program's uid can reach its own dir
         if c.mount(b"podium-sandbox", base.encode(), b"tmpfs", _MS_FLAGS, f"{_tmpfs_opts(disk)},mode=0711".encode()) != 0:
@@ -338,6 +338,11 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
             os.setsid()
             os.chdir(home)
             os.environ["HOME"] = os.environ["TMPDIR"] = home
+            try:  # the zygote is the OOM killer's last choice (see evals.sandbox.cgroup), the program its first
+                with open("/proc/self/oom_score_adj", "w") as fh:
+                    fh.write("1000")
+            except OSError:
+                pass
             job.update(sandbox=home, chan=str(chan_w), layers=",".join(layers))
             return job, source, tools, kit
         for fd in (out_w, err_w, chan_w):

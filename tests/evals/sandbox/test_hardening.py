@@ -110,3 +110,29 @@ def test_no_filesystem_socket_of_the_harness_is_reachable() -> None:
         for path in paths:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+
+
+# --------------------------------------------------------------------------- memory that RLIMIT_AS does not see
+MEMFD = ("import os\nfd = os.memfd_create('x')\nchunk = b'a' * (1 << 20)\nfor _ in range(768):\n"
+         "    os.write(fd, chunk)\nassert False, 'held 768 MiB'\n")
+
+
+def _memcg_available() -> bool:
+    from evals.sandbox.cgroup import MemoryGroup
+
+    group = MemoryGroup.create()
+    if group is None:
+        return False
+    group.remove()
+    return True
+
+
+@pytest.mark.skipif(not _memcg_available(), reason="no writable memory cgroup (needs root)")
+@pytest.mark.parametrize("src", [MEMFD, MEMFD.replace("os.memfd_create('x')", "os.open('big', os.O_CREAT | os.O_WRONLY)")],
+                         ids=["memfd", "tmpfs_file"])
+def test_memory_outside_the_address_space_is_counted(src: str) -> None:
+    limits = Limits(cpu_seconds=10, wall_seconds=30, memory_bytes=256 << 20, disk_bytes=1 << 30,
+                    file_size_bytes=1 << 30)
+    results = run_many([src, "assert [0] * 10**6\n"], limits, workers=1)
+    assert results[0].verdict is Verdict.OOM and "memcg" in results[0].layers, results[0]
+    assert results[1].verdict is Verdict.PASSED, results[1]
