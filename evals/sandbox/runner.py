@@ -133,7 +133,7 @@ def _classify(run: Outcome, nonce: str) -> tuple[Verdict, str, tuple[str, ...]]:
     lines = run.channel.lines()
     layers: tuple[str, ...] = ()
     if lines and lines[0].startswith("READY "):
-        layers = tuple(x for x in lines[0][6:].split(",") if x)
+        layers = tuple(x for x in lines[0][6:].split(",") if x) + (("memcg",) if run.memcg else ())
 
     def first(prefix: str) -> str | None:
         return next((line[len(prefix):] for line in lines if line.startswith(prefix)), None)
@@ -143,6 +143,8 @@ def _classify(run: Outcome, nonce: str) -> tuple[Verdict, str, tuple[str, ...]]:
         return Verdict.ERROR, f"sandbox setup failed: {setup}", layers
     if run.timed_out:
         return Verdict.TIMEOUT, f"wall-clock limit of {limits.wall_seconds:g}s exceeded", layers
+    if run.oom_killed:
+        return Verdict.OOM, f"memory limit of {limits.memory_bytes} bytes exceeded (all memory counted)", layers
     if (violation := first("VIOLATION ")) is not None:
         return Verdict.ERROR, f"sandbox violation: {violation}", layers
     if (tamper := first("TAMPER ")) is not None:

@@ -24,6 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from evals.sandbox.cgroup import MemoryGroup
 from evals.sandbox.model import Limits
 
 _CHANNEL_CAP = 64 << 10
@@ -75,6 +76,8 @@ class Outcome:
     returncode: int = -1
     cpu_seconds: float = 0.0
     timed_out: bool = False
+    memcg: bool = False  # the program ran in a memory cgroup (evals.sandbox.cgroup)
+    oom_killed: bool = False  # the OOM killer of the zygote's memory cgroup killed a process of the program
     failure: str | None = None  # the zygote could not run the program (set-up error or death)
 
 
@@ -105,6 +108,10 @@ class Zygote:
             raise ZygoteError(f"could not start the sandbox: {exc}") from exc
         finally:
             theirs.close()
+        self.group = MemoryGroup.create()
+        if self.group is not None and not self.group.add(self.proc.pid):
+            self.group.remove()
+            self.group = None
         self._buf = b""
         try:
             assert self.proc.stdin is not None
@@ -115,6 +122,8 @@ class Zygote:
             line = self._line(time.monotonic() + _START_TIMEOUT_S)
             if not line.startswith("READY"):
                 raise ZygoteError(f"sandbox set-up failed: {line.removeprefix('FATAL ') or 'the zygote exited'}")
+            if self.group is not None:
+                self.group.measure_baseline()
         except BaseException:
             self.close()
             raise
@@ -145,6 +154,9 @@ class Zygote:
         outcome = Outcome(limits, Tail(limits.output_bytes), Tail(limits.output_bytes))
         pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, result channel
         body = ("\n".join(f"{k}={v}" for k, v in header.items()) + "\n\n").encode() + source
+        if self.group is not None:
+            self.group.limit(limits.memory_bytes)
+        oom_before = self.group.oom_kills() if self.group is not None else 0
         try:
             try:
                 socket.send_fds(self.sock, [len(body).to_bytes(8, "big")], [w for _, w in pipes])
@@ -167,6 +179,8 @@ class Zygote:
         fields = done.split(" ", 4)
         outcome.returncode, outcome.cpu_seconds = int(fields[1]), float(fields[2])
         outcome.timed_out = fields[3] == "1"
+        outcome.memcg = self.group is not None
+        outcome.oom_killed = self.group is not None and self.group.oom_kills() > oom_before
         if len(fields) > 4:
             outcome.failure = fields[4]
         return outcome
@@ -217,6 +231,8 @@ class Zygote:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        if self.group is not None:
+            self.group.remove()
         shutil.rmtree(self.base, ignore_errors=True)
 
 

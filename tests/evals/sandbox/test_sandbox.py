@@ -56,7 +56,7 @@ def program(p: Problem, completion: str) -> str:
 
 
 def sandbox_processes(*markers: str) -> list[str]:
-    """Command lines of live (non-zombie) processes mentioning any marker."""
+    """Command lines of live (non-zombie) processes mentioning any marker (guards of this interpreter only)."""
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -66,6 +66,8 @@ def sandbox_processes(*markers: str) -> list[str]:
             state = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
+        if GUARD_MARKER in cmdline and not cmdline.startswith(sys.executable + " "):
+            continue  # another checkout's sandbox on this machine (its interpreter path differs)
         if state != "Z" and any(m in cmdline for m in markers):
             found.append(f"{entry.name}: {cmdline[:120]}")
     return found
