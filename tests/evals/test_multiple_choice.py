@@ -137,7 +137,9 @@ def test_chat_endpoint_gives_generative_protocol(server_url: str, data_dir: Path
         out: list[SampleRecord] = []
         suite.execute(items, be, suite.default_sampling(), out.append)
     assert len(out) == 2 and all(s.outputs[0].text for s in out)
-    assert [s.prompt_sha256 for s in out] == [prompt_sha256(suite.generative_prompt(it)) for it in items]  # type: ignore[attr-defined]
+    # samples arrive as they are graded (any order); the runner puts them back in item order
+    assert {s.item_id: s.prompt_sha256 for s in out} == {
+        it.id: prompt_sha256(suite.generative_prompt(it)) for it in items}  # type: ignore[attr-defined]
     assert all(isinstance(s.outputs[0].detail, ParsedChoiceDetail) for s in out)
     m = suite.metrics(out)[0]
     assert m.variant == "generative" and m.n == 2
