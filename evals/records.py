@@ -280,7 +280,8 @@ class ChoiceDetail(Strict):
     """Multiple choice by log-likelihood: one summed log-probability per choice, and the picks."""
 
     kind: Literal["choice"] = "choice"
-    loglikelihoods: list[float] = Field(description="Summed log P(continuation | context), one per choice.")
+    loglikelihoods: list[float | None] = Field(
+        description="Summed log P(continuation | context), one per choice; null where that request failed.")
     greedy: list[bool] = Field(description="Whether each continuation is the greedy decoding.")
     picked: int = Field(ge=0, description="Index of the choice with the highest log-likelihood (acc).")
     picked_norm: int | None = Field(None, ge=0, description="Pick by log-likelihood per character (acc_norm).")

@@ -10,6 +10,7 @@ leading space). Ties go to the lowest index (numpy argmax).
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -101,19 +102,26 @@ class MultipleChoiceSuite(Suite):
                                              "prompt_tokens_cached": sum(r.cached_tokens for r in lls)}))
         return None
 
-    def _grade_ll(self, it: MCItem, lls: list[float], greedy: list[bool], errors: list[str | None]) -> SampleRecord:
-        pick = argmax(lls)
+    def _grade_ll(self, it: MCItem, raw: Sequence[float | None], greedy: list[bool],
+                  errors: list[str | None]) -> SampleRecord:
+        """Picks by log-likelihood; an item with a failed choice request (null or NaN) scores 0 — a failure is
+        kept as data, never graded as if the other choices were all there were."""
+        lls: list[float | None] = [None if v is None or math.isnan(v) else v for v in raw]
+        failed = bool([e for e in errors if e]) or None in lls
+        known = [v if v is not None else -math.inf for v in lls]
+        pick = argmax(known)
         choice_texts = [c.strip() for c in it.choices] if it.choices else [c.strip() for c in it.continuations]
-        scores = {"acc": float(pick == it.gold)}
+        scores = {"acc": 0.0 if failed else float(pick == it.gold)}
         pick_n: int | None = None
         if self.norm_metric:
-            norm = [ll / max(1, len(t)) for ll, t in zip(lls, choice_texts, strict=True)]
+            norm = [ll / max(1, len(t)) for ll, t in zip(known, choice_texts, strict=True)]
             pick_n = argmax(norm)
-            scores["acc_norm"] = float(pick_n == it.gold)
-        detail = ChoiceDetail(loglikelihoods=list(lls), greedy=list(greedy), picked=pick,
+            scores["acc_norm"] = 0.0 if failed else float(pick_n == it.gold)
+        detail = ChoiceDetail(loglikelihoods=lls, greedy=list(greedy), picked=pick,
                               picked_norm=pick_n)
-        out = OutputRecord(text=self.label(pick), finish="error" if errors else "stop", scores=scores, detail=detail,
-                           error="; ".join(e for e in errors if e) or None)
+        why = "; ".join(e for e in errors if e) or ("a choice's log-likelihood request failed" if failed else None)
+        out = OutputRecord(text=self.label(pick), finish="error" if failed else "stop", scores=scores,
+                           detail=detail, error=why)
         return SampleRecord(item_id=it.id, prompt_sha256=self.prompt_sha256(it), group=it.group, outputs=[out],
                             scores=scores)
 

@@ -64,3 +64,20 @@ def test_cli_runs_the_fake_backend_from_a_script(site_data: Path, tmp_path: Path
     r = podium("run", "--backend", "fake", "--fake-script", str(bad), "--suite", "gsm8k", "--limit", "1",
                "--out", str(site_data))
     assert r.returncode == 2 and "Traceback" not in r.stderr and "bad.json" in r.stderr
+
+
+def test_a_failed_choice_scores_the_item_zero(data_dir: Path) -> None:
+    """A choice whose log-likelihood request failed (NaN) is stored as null and the item scores 0, even when the
+    remaining choices would pick the right answer."""
+    suite = get_suite("hellaswag")
+    it = suite.load(data_dir)[0]
+    assert isinstance(it, MCItem)
+    wrong = (it.gold + 1) % 4
+    logprobs = {f"{it.id}#{k}": -1.0 if k == it.gold else -50.0 for k in range(4)}
+    logprobs[f"{it.id}#{wrong}"] = float("nan")
+    out: list = []
+    suite.execute([it], FakeBackend(FakeConfig(logprobs=logprobs)), suite.default_sampling(), out.append)
+    detail = out[0].outputs[0].detail
+    assert isinstance(detail, ChoiceDetail) and detail.loglikelihoods[wrong] is None and detail.picked == it.gold
+    assert out[0].scores == {"acc": 0.0, "acc_norm": 0.0} and out[0].outputs[0].finish == "error"
+    assert suite.rescore(it, out[0]) == out[0]  # validate's re-grade agrees
