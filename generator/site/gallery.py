@@ -91,8 +91,8 @@ def _detail(d: dict[str, Any] | None) -> dict[str, Any] | None:
     if d is None or kind is None:
         return None
     if kind == "choice":
-        return {"kind": kind, "ll": [round(x, 3) for x in d["loglikelihoods"]], "picked": d["picked"],
-                "picked_norm": d.get("picked_norm")}
+        lls = [None if x is None else round(x, 3) for x in d["loglikelihoods"]]  # null: that request failed
+        return {"kind": kind, "ll": lls, "picked": d["picked"], "picked_norm": d.get("picked_norm")}
     if kind == "parsed_choice":
         return {"kind": kind, "parsed": d.get("parsed"), "picked": d.get("picked")}
     if kind == "numeric":

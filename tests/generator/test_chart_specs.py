@@ -51,3 +51,10 @@ def test_chart_spec_matches_its_golden(name: str) -> None:
         path.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     assert spec == json.loads(path.read_text(encoding="utf-8")), f"{name} changed — see the module docstring"
     assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
+
+
+def test_gallery_detail_keeps_a_failed_choice_as_null() -> None:
+    from generator.site.gallery import _detail
+
+    d = _detail({"kind": "choice", "loglikelihoods": [-1.23456, None], "greedy": [False, False], "picked": 0})
+    assert d == {"kind": "choice", "ll": [-1.235, None], "picked": 0, "picked_norm": None}

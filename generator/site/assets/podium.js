@@ -276,7 +276,7 @@
     }
     if (d.kind === "choice") box.appendChild(h("div", { "class": "podium-n", text: "picked " + "ABCDEFGH".charAt(d.picked) +
       (d.picked_norm !== null && d.picked_norm !== undefined ? " (length-normalised: " + "ABCDEFGH".charAt(d.picked_norm) + ")" : "") +
-      " · log-likelihoods " + d.ll.join(", ") }));
+      " · log-likelihoods " + d.ll.map(function (x) { return x === null ? "failed" : x; }).join(", ") }));
     if (d.kind === "parsed_choice") box.appendChild(h("div", { "class": "podium-n", text: "parsed: " + (d.parsed === null ? "nothing" : d.parsed) }));
     if (d.kind === "numeric") box.appendChild(h("div", { "class": "podium-n", text: "strict: " + (d.strict === null ? "–" : d.strict) + " · flexible: " + (d.flexible === null ? "–" : d.flexible) }));
     if (d.kind === "scenario") box.appendChild(h("div", { "class": "podium-n", text: [d.protocol, d.trial === 0 ? "greedy" : "trial " + d.trial, d.sampling, d.turns + " request(s)"].join(" · ") }));
