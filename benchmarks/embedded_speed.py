@@ -7,6 +7,7 @@ speed-up, wall-time estimates for the full suites, and checks that outputs are i
 path a second time, items in reverse order) and how many differ between the old and the new path.
 
     python benchmarks/embedded_speed.py --subjects 3 --mmlu-items 20 --gsm8k-items 10
+    python benchmarks/embedded_speed.py --subject-names clinical_knowledge --mmlu-items 9999 --gsm8k-items 10
     python benchmarks/embedded_speed.py --threads-study   # 1 vs 2 threads, idle vs one core busy
 """
 
@@ -48,13 +49,25 @@ class Tally:
                 f" tok/s, {self.evaluated / s:6.1f} evaluated tok/s)  generated {self.generated / s:5.1f} tok/s")
 
 
-def mmlu_chunks(data: Path, subjects: int, per_subject: int) -> list[list[LoglikelihoodRequest]]:
+def mmlu_chunks(data: Path, subjects: int | Sequence[str], per_subject: int,
+                chunk: int = 0) -> list[list[LoglikelihoodRequest]]:
+    """Requests per subject (the first ``subjects`` alphabetically, or these names), split into chunks of
+    ``chunk`` items (0 = one chunk per subject) so that the old and the new path alternate often."""
     suite = MMLU()
     items = [it for it in suite.load(data) if isinstance(it, MCItem)]
-    names = sorted({it.group for it in items if it.group})[:subjects]
-    return [[LoglikelihoodRequest(f"{it.id}#{k}", c, cont, it.prefix)
-             for it in [x for x in items if x.group == name][:per_subject]
-             for k, (c, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))] for name in names]
+    all_names = sorted({it.group.id for it in items if it.group})
+    names = all_names[:subjects] if isinstance(subjects, int) else list(subjects)
+    unknown = [n for n in names if n not in all_names]
+    if unknown:
+        raise SystemExit(f"unknown MMLU subject(s) {unknown} — choose from {all_names}")
+    out = []
+    for name in names:
+        chosen = [x for x in items if x.group and x.group.id == name][:per_subject]
+        size = chunk or len(chosen)
+        for i in range(0, len(chosen), size):
+            out.append([LoglikelihoodRequest(f"{it.id}#{k}", c, cont, it.prefix) for it in chosen[i:i + size]
+                        for k, (c, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))])
+    return out
 
 
 def gsm8k_chunks(data: Path, n: int, chunk: int) -> list[list[GenerateRequest]]:
@@ -139,10 +152,13 @@ def threads_study(data: Path) -> None:
         hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if load == "loaded" else None
         try:
             for threads in (1, 2):
-                with EmbeddedBackend(EmbeddedConfig(threads=threads, prefix_reuse=False)) as be:
-                    t_ll, t_gen = Tally(), Tally()
+                be = EmbeddedBackend(EmbeddedConfig(threads=threads, prefix_reuse=False))
+                t_ll, t_gen = Tally(), Tally()
+                try:
                     run_ll(be, mm, t_ll)
                     run_gen(be, gs, t_gen)
+                finally:
+                    be.close()
                 print(f"{load:<6} threads={threads}: MMLU (old path) {t_ll.evaluated / t_ll.seconds:6.1f} prompt "
                       f"tok/s; GSM8K {t_gen.seconds:5.1f} s for 1 item ({t_gen.generated / t_gen.seconds:5.1f} "
                       f"generated tok/s incl. its prompt)")
@@ -155,7 +171,9 @@ def threads_study(data: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subjects", type=int, default=3, help="MMLU subjects (alphabetical)")
-    ap.add_argument("--mmlu-items", type=int, default=20, help="MMLU items per subject")
+    ap.add_argument("--subject-names", default="", help="MMLU subjects by name, comma-separated (overrides --subjects)")
+    ap.add_argument("--mmlu-items", type=int, default=20, help="MMLU items per subject (a large number: whole subjects)")
+    ap.add_argument("--chunk", type=int, default=10, help="items per interleaved chunk (old and new path alternate)")
     ap.add_argument("--gsm8k-items", type=int, default=10)
     ap.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0 = the backend's default)")
     ap.add_argument("--threads-study", action="store_true", help="only measure 1 vs 2 threads, idle vs loaded")
@@ -171,7 +189,8 @@ def main() -> None:
     print(f"engine {new.info.engine}, model {new.info.model}, threads {new.info.parameters['threads']}")
     try:
         if args.skip != "mmlu":
-            compare("MMLU", mmlu_chunks(data, args.subjects, args.mmlu_items), run_ll, old, new, MMLU_FULL,
+            subjects = [s for s in args.subject_names.split(",") if s] or args.subjects
+            compare("MMLU", mmlu_chunks(data, subjects, args.mmlu_items, args.chunk), run_ll, old, new, MMLU_FULL,
                     MMLU_SUBJECTS)
         if args.skip != "gsm8k":
             compare("GSM8K", gsm8k_chunks(data, args.gsm8k_items, 2), run_gen, old, new, GSM8K_FULL, 1)
