@@ -26,11 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from evals.backends.base import GenerateRequest, LoglikelihoodRequest  # noqa: E402
 from evals.backends.embedded import EmbeddedBackend, EmbeddedConfig  # noqa: E402
 from evals.data import default_data_dir  # noqa: E402
+from evals.suites import get_suite  # noqa: E402
 from evals.suites.gsm8k import GSM8K  # noqa: E402
 from evals.suites.mmlu import MMLU  # noqa: E402
 from evals.suites.multiple_choice import MCItem  # noqa: E402
 
 MMLU_FULL, MMLU_SUBJECTS, GSM8K_FULL = 14042, 57, 1319
+MC_FULL = {"hellaswag": 10042, "boolq": 3270, "winogrande": 1267}
 
 
 @dataclass
@@ -70,6 +72,14 @@ def mmlu_chunks(data: Path, subjects: int | Sequence[str], per_subject: int,
     return out
 
 
+def mc_chunks(suite_id: str, data: Path, n: int, chunk: int) -> list[list[LoglikelihoodRequest]]:
+    """The first ``n`` items of a multiple-choice suite, in chunks of ``chunk`` items."""
+    items = [it for it in get_suite(suite_id).load(data) if isinstance(it, MCItem)][:n]
+    reqs = [[LoglikelihoodRequest(f"{it.id}#{k}", c, cont, it.prefix)
+             for k, (c, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))] for it in items]
+    return [[r for item in reqs[i:i + chunk] for r in item] for i in range(0, len(reqs), chunk)]
+
+
 def gsm8k_chunks(data: Path, n: int, chunk: int) -> list[list[GenerateRequest]]:
     suite = GSM8K()
     reqs = [suite.request(it, suite.default_sampling()) for it in suite.load(data)[:n]]
@@ -80,7 +90,7 @@ def run_ll(be: EmbeddedBackend, reqs: Sequence[LoglikelihoodRequest], t: Tally) 
     t0 = time.perf_counter()
     res = be.loglikelihood(reqs)
     t.seconds += time.perf_counter() - t0
-    t.items += len(reqs) // 4
+    t.items += len({r.key.rsplit("#", 1)[0] for r in reqs})
     t.evaluated += sum(r.prompt_tokens for r in res)
     t.cached += sum(r.cached_tokens for r in res)
     t.outputs.update({r.key: (r.logprob, r.is_greedy, r.error) for r in res})
@@ -106,6 +116,19 @@ def picks(outputs: dict[str, object]) -> dict[str, int]:
     return {item: max(sorted(v), key=lambda kv: (kv[1], -kv[0]))[0] for item, v in by_item.items()}
 
 
+def reverse_items(chunk: Sequence) -> list:  # type: ignore[type-arg]
+    """The requests with the items in reverse order; the choices of one item (keys ``item#k``) keep theirs, as
+    the runner always sends them."""
+    groups: list[list] = []  # type: ignore[type-arg]
+    for req in chunk:
+        item = req.key.rsplit("#", 1)[0]
+        if groups and groups[-1][0].key.rsplit("#", 1)[0] == item:
+            groups[-1].append(req)
+        else:
+            groups.append([req])
+    return [r for g in reversed(groups) for r in g]
+
+
 Runner = Callable[[EmbeddedBackend, Sequence, Tally], None]  # type: ignore[type-arg]
 
 
@@ -117,8 +140,8 @@ def compare(name: str, chunks: list[list], run: Runner, old: EmbeddedBackend,  #
         run(old, chunk, t_old)
         run(new, chunk, t_new)
     n_fresh, s_fresh = new.slot.fresh_evaluations - fresh0[0], new.slot.fresh_seconds - fresh0[1]
-    for chunk in reversed(chunks):  # run to run, items in reverse order
-        run(new, list(reversed(chunk)), t_again)
+    for chunk in reversed(chunks):  # run to run, items in reverse order (an item's choices keep their order)
+        run(new, reverse_items(chunk), t_again)
     unit = "items" if name == "GSM8K" else "requests"
     same_again = t_again.outputs == t_new.outputs
     differ = sum(1 for k, v in t_new.outputs.items() if t_old.outputs.get(k) != v)
@@ -130,7 +153,7 @@ def compare(name: str, chunks: list[list], run: Runner, old: EmbeddedBackend,  #
     print(f"  speed-up new/old: {speedup:.2f}x items/s")
     print(f"  new path identical run to run (reverse order): {same_again}")
     print(f"  old vs new: {differ} of {len(t_new.outputs)} {unit} differ (float summation order of the batches)")
-    if name == "MMLU":
+    if unit == "requests":
         old_p, new_p = picks(t_old.outputs), picks(t_new.outputs)
         moved = [k for k in new_p if old_p[k] != new_p[k]]
         print(f"  old vs new: {len(moved)} of {len(new_p)} items pick another answer {moved[:5]}")
@@ -175,6 +198,9 @@ def main() -> None:
     ap.add_argument("--mmlu-items", type=int, default=20, help="MMLU items per subject (a large number: whole subjects)")
     ap.add_argument("--chunk", type=int, default=10, help="items per interleaved chunk (old and new path alternate)")
     ap.add_argument("--gsm8k-items", type=int, default=10)
+    ap.add_argument("--mc-suites", default="", help="also these zero-shot multiple-choice suites, e.g. "
+                    "hellaswag,boolq,winogrande (no few-shot prefix: both paths are the same code; shown for items/s)")
+    ap.add_argument("--mc-items", type=int, default=20, help="items per --mc-suites suite")
     ap.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0 = the backend's default)")
     ap.add_argument("--threads-study", action="store_true", help="only measure 1 vs 2 threads, idle vs loaded")
     ap.add_argument("--skip", choices=["mmlu", "gsm8k"], default=None)
@@ -192,6 +218,8 @@ def main() -> None:
             subjects = [s for s in args.subject_names.split(",") if s] or args.subjects
             compare("MMLU", mmlu_chunks(data, subjects, args.mmlu_items, args.chunk), run_ll, old, new, MMLU_FULL,
                     MMLU_SUBJECTS)
+        for sid in [s for s in args.mc_suites.split(",") if s]:
+            compare(sid, mc_chunks(sid, data, args.mc_items, args.chunk), run_ll, old, new, MC_FULL[sid], 0)
         if args.skip != "gsm8k":
             compare("GSM8K", gsm8k_chunks(data, args.gsm8k_items, 2), run_gen, old, new, GSM8K_FULL, 1)
     finally:

@@ -58,6 +58,23 @@ def test_loglikelihoods_are_bit_identical_in_any_order_and_slice(embedded, data_
     assert [r.logprob for r in embedded.loglikelihood(reqs[4:8])] == [r.logprob for r in forward[4:8]]
 
 
+@pytest.mark.parametrize("suite_id", ["hellaswag", "boolq", "winogrande"])
+def test_zero_shot_choices_are_bit_identical_in_any_item_order_and_slice(embedded, data_dir, suite_id) -> None:  # type: ignore[no-untyped-def]
+    """No few-shot prefix: each item's context is evaluated afresh and its choices (sent in order, as the runner
+    does) extend it, so a result never depends on the item before it."""
+    from evals.suites import get_suite
+
+    items = [it for it in get_suite(suite_id).load(data_dir) if isinstance(it, MCItem)][:3]
+    per_item = [[LoglikelihoodRequest(f"{it.id}#{k}", ctx, cont, it.prefix)
+                 for k, (ctx, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))] for it in items]
+    forward = embedded.loglikelihood([r for g in per_item for r in g])
+    assert all(r.error is None for r in forward)
+    backward = {r.key: r.logprob for r in embedded.loglikelihood([r for g in per_item[::-1] for r in g])}
+    alone = embedded.loglikelihood(per_item[2])
+    assert [r.logprob for r in forward] == [backward[r.key] for r in forward]
+    assert [r.logprob for r in alone] == [r.logprob for r in forward[-len(per_item[2]):]]
+
+
 def test_multiple_choice_run_records_prompt_tokens(embedded, data_dir) -> None:  # type: ignore[no-untyped-def]
     suite = MMLU(subjects=("anatomy",))
     samples = []
