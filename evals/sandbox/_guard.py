@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, NoReturn
 
+    from evals.sandbox._wire import WireError, wire_decode, wire_encode, wire_frame, wire_message
     from evals.sandbox._zygote import _zygote
 
     Hook = Callable[[str, tuple[object, ...]], None]
@@ -381,16 +382,79 @@ def _report(exc: BaseException, glb: dict[str, object], chan: int) -> None:
     os.write(2, text.encode("utf-8", "replace"))
 
 
+def _read_exact(fd: int, n: int) -> bytes | None:
+    buf = b""
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def _serve(fn: Callable[..., object], req: int, rep: int, out: Any, err: Any) -> NoReturn:
+    """Judge mode: answer ``call`` messages from the trusted judge until it closes the pipe (then exit 0).
+
+    Runs in the program's own process, so nothing here is trusted: the judge decodes every reply strictly
+    and decides the verdict itself.  A candidate that ends the process (``SystemExit``, ``os._exit``) ends
+    the conversation: the judge sees the pipe close mid-call."""
+    while True:
+        head = _read_exact(req, 4)
+        body = _read_exact(req, int.from_bytes(head, "big")) if head is not None else None
+        msg = wire_message(body) if body is not None else None
+        if msg is None or msg[0] != "call":
+            os._exit(0 if head is None else FAIL_EXIT)
+        try:
+            args = wire_decode(msg[1]["args"])
+            assert type(args) is list
+            value = fn(*args)
+        except Exception as exc:  # noqa: BLE001 - the candidate's exception goes to the judge's test
+            reply = _exc_reply(exc)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit & co: the candidate ended its process
+            for stream in (out, err):
+                try:  # noqa: SIM105 - contextlib is not preloaded
+                    stream.flush()
+                except BaseException:  # noqa: BLE001
+                    pass
+            os.write(rep, wire_frame("exit", why=f"{type(exc).__name__} raised by the candidate"))
+            os._exit(FAIL_EXIT)
+        else:
+            try:
+                reply = wire_frame("ret", value=wire_encode(value))
+            except Exception as exc:  # noqa: BLE001 - WireError, RecursionError, MemoryError ...
+                reply = wire_frame("bad", why=f"the candidate returned {str(exc)[:300]}")
+        try:  # its output first, so the judge's view of stdout/stderr is complete when the reply arrives
+            out.flush()
+            err.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+        os.write(rep, reply)
+
+
+def _exc_reply(exc: BaseException) -> bytes:
+    try:
+        message = " ".join(str(exc).split())[-400:]
+    except Exception:  # noqa: BLE001 - a hostile __str__
+        message = "<unprintable>"
+    return wire_frame("exc", name=str(type(exc).__name__)[:100], message=message)
+
+
 def _main() -> None:
     audit, os_exit, run, base_exc = sys.audit, os._exit, exec, BaseException
     out, err = sys.stdout, sys.stderr
     cfg, source = _read_payload()
     # serve programs; returns only in a forked child, with its program
     cfg, source, tools, kit = _zygote(cfg)
+    serve = (cfg["entry"], int(cfg["req"]), int(cfg["rep"])) if cfg.get("mode") == "call" else None
     code, glb, chan = _bootstrap(sys._getframe(), cfg, source, tools, kit)
     del cfg, source, tools, kit
     try:
         run(code, glb)
+        if serve is not None:
+            fn = glb.get(serve[0])
+            if not callable(fn):
+                raise NameError(f"the solution defines no function {serve[0]!r}")
+            _serve(fn, serve[1], serve[2], out, err)
     except base_exc as exc:
         try:
             for stream in (out, err):

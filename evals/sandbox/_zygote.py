@@ -138,14 +138,14 @@ def _recv_exact(sock: _socket_t.socket, n: int) -> bytes | None:
 def _recv_request(sock: _socket_t.socket) -> tuple[dict[str, str], bytes, list[int]] | None:
     import socket
 
-    head, fds, _flags, _addr = socket.recv_fds(sock, 8, 3)
+    head, fds, _flags, _addr = socket.recv_fds(sock, 8, 5)
     if not head:
         for fd in fds:
             os.close(fd)
         return None
     rest = _recv_exact(sock, 8 - len(head)) if len(head) < 8 else b""
     body = _recv_exact(sock, int.from_bytes(head + (rest or b""), "big")) if rest is not None else None
-    if body is None or len(fds) != 3:
+    if body is None or len(fds) not in (3, 5):
         for fd in fds:
             os.close(fd)
         return None
@@ -312,7 +312,8 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
         req = _recv_request(ctl)
         if req is None:
             os._exit(0)
-        job, source, (out_w, err_w, chan_w) = req
+        job, source, fds = req
+        out_w, err_w, chan_w = fds[:3]
         serial += 1
         home = f"{base}/{serial}"
         uid = int(job.get("uid", "-1"))
@@ -328,7 +329,7 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
                 os.chown(home, uid, uid)
             pid = os.fork()
         except OSError as exc:
-            for fd in (out_w, err_w, chan_w):
+            for fd in fds:
                 os.close(fd)
             ctl.sendall(" ".join(f"DONE -1 0 0 setup {type(exc).__name__}: {exc}".split()).encode() + b"\n")
             continue
@@ -336,8 +337,9 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
             ctl.detach()
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
-            os.closerange(3, chan_w)
-            os.closerange(chan_w + 1, 1 << 16)
+            keep = sorted(fds[2:])  # the result channel and, in judge mode, the call and reply pipes
+            for lo, hi in zip([3] + [k + 1 for k in keep], [*keep, 1 << 16], strict=True):
+                os.closerange(lo, hi)
             os.setsid()
             os.chdir(home)
             os.environ["HOME"] = os.environ["TMPDIR"] = home
@@ -347,8 +349,10 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
             except OSError:
                 pass
             job.update(sandbox=home, chan=str(chan_w), layers=",".join(layers))
+            if len(fds) == 5:
+                job.update(req=str(fds[3]), rep=str(fds[4]))
             return job, source, tools, kit
-        for fd in (out_w, err_w, chan_w):
+        for fd in fds:
             os.close(fd)
         pidfd = os.pidfd_open(pid)
         ready: list[int] = select.select([pidfd, ctl.fileno()], [], [], float(job.get("wall", "60")))[0]

@@ -25,9 +25,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
+from evals.sandbox.judge import Judged, JudgedProgram, judge
 from evals.sandbox.model import ExecResult, Limits, Verdict
 from evals.sandbox.zygote import Outcome, Zygote, ZygoteError
 
@@ -58,7 +59,7 @@ for _code in marshal.loads(_take(int.from_bytes(_take(8), "big"))):
 def _guard_code() -> bytes:
     """The zygote and the guard, compiled once per harness process (same interpreter, so marshal fits)."""
     codes = tuple(compile(Path(__file__).with_name(name).read_text(encoding="utf-8"), f"<podium-{name[1:-3]}>",
-                          "exec", dont_inherit=True) for name in ("_zygote.py", "_guard.py"))
+                          "exec", dont_inherit=True) for name in ("_wire.py", "_zygote.py", "_guard.py"))
     blob = marshal.dumps(codes)
     return len(blob).to_bytes(8, "big") + blob
 
@@ -139,6 +140,8 @@ def _classify(run: Outcome, nonce: str) -> tuple[Verdict, str, tuple[str, ...]]:
         return next((line[len(prefix):] for line in lines if line.startswith(prefix)), None)
 
     limits = run.limits
+    if isinstance(run.judged, Exception):
+        return Verdict.ERROR, f"the judge failed: {type(run.judged).__name__}: {run.judged}", layers
     if (setup := first("SETUP ") or run.failure) is not None:
         return Verdict.ERROR, f"sandbox setup failed: {setup}", layers
     if run.timed_out:
@@ -149,12 +152,17 @@ def _classify(run: Outcome, nonce: str) -> tuple[Verdict, str, tuple[str, ...]]:
         return Verdict.ERROR, f"sandbox violation: {violation}", layers
     if (tamper := first("TAMPER ")) is not None:
         return Verdict.FAILED, f"tampering detected: {tamper}", layers
-    if lines and lines[-1] == f"PASS {nonce}" and returncode == 0:
-        return Verdict.PASSED, "all tests passed", layers
     if returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL
                                           and run.cpu_seconds >= limits.cpu_seconds - 0.05):
         return Verdict.TIMEOUT, f"CPU time limit of {limits.cpu_seconds:g}s exceeded", layers
-    if first("PASS ") is not None:
+    if isinstance(run.judged, Judged):  # judge mode: the trusted judge decides, the child's lines never pass
+        if run.judged.verdict is Verdict.PASSED and returncode != 0:
+            return Verdict.FAILED, f"the candidate's process ended with exit code {returncode} after the tests", layers
+        if run.judged.verdict is not None:
+            return run.judged.verdict, run.judged.reason, layers
+    elif lines and lines[-1] == f"PASS {nonce}" and returncode == 0:
+        return Verdict.PASSED, "all tests passed", layers
+    elif first("PASS ") is not None:
         return Verdict.ERROR, "forged completion signal on the result channel", layers
     results = [line[len("RESULT "):] for line in lines if line.startswith("RESULT ")]
     if results:
@@ -197,13 +205,22 @@ def _header(limits: Limits, nonce: str, uid: int | None) -> dict[str, str]:
     return header
 
 
-def _run_in(zygote: Zygote, source: str, limits: Limits) -> ExecResult:
-    """One program in a child of ``zygote``; never raises for anything the program does."""
+def _run_in(zygote: Zygote, program: str | JudgedProgram, limits: Limits) -> ExecResult:
+    """One program in a child of ``zygote``; never raises for anything the program does.
+
+    A plain ``str`` runs whole (it passes when it runs to the end: the guard's completion signal); a
+    :class:`~evals.sandbox.judge.JudgedProgram` runs only its candidate in the child, and the trusted judge
+    (:func:`evals.sandbox.judge.judge`, in this thread) decides the verdict."""
     start = time.monotonic()
     nonce = secrets.token_hex(16)
     uid = _acquire_identity()
+    header = _header(limits, nonce, uid)
+    source, tests = (program, None) if isinstance(program, str) else (program.candidate, program.tests)
+    if tests is not None:
+        header.update(mode="call", entry=tests.entry_point)
     try:
-        outcome = zygote.run(_header(limits, nonce, uid), source.encode("utf-8", "surrogatepass"), limits)
+        outcome = zygote.run(header, source.encode("utf-8", "surrogatepass"), limits,
+                             None if tests is None else partial(judge, tests))
     finally:
         if uid is not None:
             if not zygote.alive:  # it died mid-run: sweep the program's uid from here
@@ -214,7 +231,7 @@ def _run_in(zygote: Zygote, source: str, limits: Limits) -> ExecResult:
                       outcome.err.text(), layers)
 
 
-def run_program(source: str, limits: Limits = DEFAULT_LIMITS) -> ExecResult:
+def run_program(source: str | JudgedProgram, limits: Limits = DEFAULT_LIMITS) -> ExecResult:
     """Run one untrusted program in the sandbox; never raises for anything the program does."""
     return run_many([source], limits, workers=1)[0]
 
@@ -236,7 +253,7 @@ class SandboxPool:
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sandbox")
 
-    def _one(self, source: str, limits: Limits) -> ExecResult:
+    def _one(self, source: str | JudgedProgram, limits: Limits) -> ExecResult:
         zygote = self._slots.get()
         try:
             if zygote is None or not zygote.alive:
@@ -249,7 +266,7 @@ class SandboxPool:
         finally:
             self._slots.put(zygote)
 
-    def run_many(self, sources: Sequence[str], limits: Limits = DEFAULT_LIMITS,
+    def run_many(self, sources: Sequence[str | JudgedProgram], limits: Limits = DEFAULT_LIMITS,
                  on_done: Callable[[int, ExecResult], None] | None = None) -> list[ExecResult]:
         """Results in input order; ``on_done(index, result)`` is called from the calling thread as each ends."""
         results: list[ExecResult | None] = [None] * len(sources)
@@ -280,7 +297,7 @@ class SandboxPool:
         self.close()
 
 
-def run_many(sources: Sequence[str], limits: Limits = DEFAULT_LIMITS, workers: int | None = None,
+def run_many(sources: Sequence[str | JudgedProgram], limits: Limits = DEFAULT_LIMITS, workers: int | None = None,
              on_done: Callable[[int, ExecResult], None] | None = None) -> list[ExecResult]:
     """Run programs concurrently on ``workers`` zygotes (default ``os.cpu_count()``); results in input order.
 
