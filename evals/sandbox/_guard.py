@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, NoReturn
 
-    from evals.sandbox._wire import WireError, wire_decode, wire_encode, wire_frame, wire_message
+    from evals.sandbox._wire import wire_decode, wire_encode, wire_frame, wire_message
     from evals.sandbox._zygote import _zygote
 
     Hook = Callable[[str, tuple[object, ...]], None]
@@ -194,7 +194,7 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
         if type_(event) is not str_t:
             deny("audit event with a non-str name")
         if event == "object.__getattr__":
-            if len_(args) == 2 and args[1] == "f_code" and type_(args[0]) is frame_t:
+            if len_(args) == 2 and type_(args[1]) is str_t and args[1] == "f_code" and type_(args[0]) is frame_t:
                 frame: FrameType = args[0]  # type: ignore[assignment]
                 if (frame.f_globals is guard_globals and frame is not main_frame and frame is not module_frame
                         and frame is not boot_frame):
@@ -217,13 +217,16 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
                 deny("read access to " + (path or opaque))
             return
         if event == "import":
+            if type_(args[0]) is not str_t:  # exact str only: no program __hash__/__eq__/__str__ runs in here
+                deny("an import event naming a program-defined object")
             if args[0] in deny_imports:
-                deny("import of " + str_t(args[0]))
+                deny("import of " + args[0])
             return
         spec = write_events.get(event)
         if spec is not None:
             indices, dir_fd_at = spec
-            if 0 <= dir_fd_at < len_(args) and args[dir_fd_at] is not None and args[dir_fd_at] != -1:
+            if 0 <= dir_fd_at < len_(args) and args[dir_fd_at] is not None and (
+                    type_(args[dir_fd_at]) is not int_t or args[dir_fd_at] != -1):
                 deny(event + " relative to a directory fd")
             for i in indices:
                 path = resolve(args[i])
@@ -235,7 +238,7 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
             return
         if event == "os.kill":
             if type_(args[0]) is not int_t or args[0] != own_pid:
-                deny("os.kill of pid " + str_t(args[0]))
+                deny("os.kill of pid " + (str_t(args[0]) if type_(args[0]) is int_t else opaque))
             return
         if event in deny_events or event.startswith(deny_prefixes):
             deny(event)
@@ -285,7 +288,7 @@ def _isolate(cfg: dict[str, str], layers: list[str], tools: tuple[Any, ...]) -> 
         resource.setrlimit(res, (soft, hard))
     layers.append("rlimits")
     if root and uid >= 0:
-        keep = cfg.get("keep_read_cap") == "1"
+        keep = cfg.get("keep_read_cap") == "1" and "interpreter_bind" not in layers
         if keep and libc.prctl(8, 1, 0, 0, 0) != 0:  # PR_SET_KEEPCAPS
             raise OSError(get_errno(), "prctl(PR_SET_KEEPCAPS)")
         os.setgroups([])

@@ -75,7 +75,8 @@ def wire_encode(value: object) -> list[object]:
             tag = {list: "l", tuple: "t", set: "S", frozenset: "F"}[t]
             return [tag, [enc(x, depth + 1) for x in v]]  # type: ignore[attr-defined]
         if t is dict or t in _DICTS:
-            return ["d", [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in dict.items(v)]]  # type: ignore[arg-type]
+            pairs: list[tuple[object, object]] = list(dict.items(v))  # type: ignore[arg-type]
+            return ["d", [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in pairs]]
         raise WireError(f"a value of type {_name(t)} is not plain data (int, float, bool, str, bytes, None, "
                         "list, tuple, dict, set, frozenset - exact types only)")
 
@@ -174,4 +175,4 @@ def wire_message(data: bytes) -> tuple[str, dict[str, object]] | None:
     spec = WIRE_KINDS.get(kind) if type(kind) is str else None
     if spec is None or set(obj) != set(spec) or any(type(obj[k]) is not t for k, t in spec.items()):
         return None
-    return kind, obj  # type: ignore[return-value]
+    return kind, obj

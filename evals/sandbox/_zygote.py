@@ -80,6 +80,34 @@ def _hide_host(c: object, base: str) -> list[str]:
         layers.append("no_host_sockets")
     return layers
 
+def _expose_interpreter(c: object) -> list[str]:
+    """As root, in the zygote's mount namespace: make the interpreter's tree readable to a throw-away uid, so
+    the child can drop *every* capability (it used to keep ``CAP_DAC_READ_SEARCH`` when Python lives under an
+    unreadable directory such as ``/root/.pyenv``).  The first ancestor of ``sys.base_prefix`` that others
+    cannot traverse gets an empty tmpfs (hiding the rest of it, e.g. the harness's home), and the interpreter
+    tree is bind-mounted back at its own path (read-only, like every mount, once the zygote turns them so)."""
+    import ctypes
+    import stat
+
+    libc: ctypes.CDLL = c  # type: ignore[assignment]
+    target = os.path.realpath(sys.base_prefix)
+    parts = target.strip("/").split("/")
+    blocker = next((p for p in ("/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1))
+                    if not os.stat(p).st_mode & stat.S_IXOTH), None)
+    if blocker is None:
+        return []
+    fd = os.open(target, os.O_PATH | os.O_DIRECTORY)
+    try:
+        if libc.mount(b"podium-hidden", blocker.encode(), b"tmpfs", _MS_FLAGS, b"size=64k,nr_inodes=64,mode=0755") != 0:
+            raise OSError(ctypes.get_errno(), f"mount tmpfs on {blocker}")
+        os.makedirs(target, 0o755, exist_ok=True)
+        if libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, 0x1000 | 0x4000, None) != 0:  # MS_BIND|MS_REC
+            raise OSError(ctypes.get_errno(), f"bind mount {target}")
+    finally:
+        os.close(fd)
+    return ["interpreter_bind"]
+
+
 def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]:
     """Namespaces shared by every program of this zygote; returns the layers that took effect."""
     import ctypes
@@ -97,6 +125,7 @@ def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]
             _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns_fd")]
 
         layers += _hide_host(c, base)
+        layers += _expose_interpreter(c)
         attr = MountAttr(0x1, 0, 0, 0)  # mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY): every mount read-only
         if os.uname().machine in ("x86_64", "aarch64") and c.syscall(
                 442, -100, b"/", 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:

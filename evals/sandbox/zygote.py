@@ -139,19 +139,18 @@ class Conversation:
                         reply += chunk
                         if len(reply) >= 4 and need == 4:
                             need = 4 + int.from_bytes(reply[:4], "big")
-                            if need > WIRE_MAX_BYTES + 4:
-                                break
+                            if need > WIRE_MAX_BYTES + 4:  # never buffer an oversized reply
+                                self.gone = True
+                                return None
             else:
-                if len(reply) == need:
-                    return wire_message(bytes(reply[4:])) or self._garbage()
-            return self._garbage()
+                parsed = wire_message(bytes(reply[4:])) if len(reply) == need else None
+                if parsed is not None:
+                    return parsed
+            self.gone = True  # garbage, an oversized frame or the deadline: the conversation is over
+            return None
         finally:
             with contextlib.suppress(KeyError, ValueError):
                 self.poll.unregister(self.req_w)
-
-    def _garbage(self) -> None:
-        self.gone = True
-        return None
 
 
 def _sandbox_base() -> str | None:
