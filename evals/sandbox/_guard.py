@@ -17,14 +17,14 @@ the parent, from stdin and runs both in one namespace.  Standard library only; i
    ``__solution__`` whose ``__builtins__`` is a private copy;
 5. only if ``exec`` returned normally, raises the private ``podium.pass`` audit event.  The hook checks
    that it came from *this* ``_main`` frame on the main thread, looks for tampering with builtins,
-   ``math`` and the import machinery, and writes ``PASS <nonce>`` to the channel.
+   ``math`` and the import machinery, and writes a ``pass`` message with the nonce to the channel.
 
 The nonce never lives in a Python-visible variable: it is patched into the ``co_consts`` of the
 hook's code object, reachable only through ``__code__``/``f_code`` (both audited: reading the
 ``f_code`` of a guard frame is a violation) or ``gc`` introspection (refused).  The hook reads no
 global or builtin names at call time (everything comes through its closure), so patching this
 module or ``builtins`` cannot hijack it.  Violations never raise into user code: the hook writes
-``VIOLATION <what>`` and ends the process at once, so nothing can catch and ignore them.
+a ``violation`` message and ends the process at once, so nothing can catch and ignore them.
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, NoReturn
 
-    from evals.sandbox._wire import wire_decode, wire_encode, wire_frame, wire_message
+    from evals.sandbox._wire import wire_decode, wire_encode, wire_frame, wire_line, wire_message
     from evals.sandbox._zygote import _zygote
 
     Hook = Callable[[str, tuple[object, ...]], None]
 
-_PLACEHOLDER = b"PASS @@PODIUM-NONCE@@\n"
+_PLACEHOLDER = b'{"t":"pass","nonce":"@@PODIUM-NONCE@@"}\n'  # a wire_line("pass", ...)
 FAIL_EXIT, VIOLATION_EXIT, TAMPER_EXIT, SETUP_EXIT = 1, 86, 87, 88
 
 _DENY_EVENTS = frozenset({
@@ -179,6 +179,9 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
     own_pid, str_t, int_t, frame_t, len_, type_ = os.getpid(), str, int, FrameType, len, type
     opaque = "a path object of a program-defined type"  # never repr() it: that would run program code here
     violation_exit, tamper_exit = VIOLATION_EXIT, TAMPER_EXIT
+    import json.encoder
+
+    esc = json.encoder.encode_basestring_ascii  # C code: the hook's messages need no global name at call time
     resolve, inside = _make_path_tools()
     deny_events, deny_prefixes, deny_imports = _DENY_EVENTS, _DENY_PREFIXES, _DENY_IMPORTS
     write_events, write_files, write_mask, write_roots = _WRITE_EVENTS, _WRITE_FILES, _WRITE_MASK, (sandbox,)
@@ -186,7 +189,7 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
 
     def deny(what: str) -> NoReturn:
         try:
-            os_write(chan, ("VIOLATION " + what + "\n").encode("utf-8", "replace"))
+            os_write(chan, ('{"t":"violation","what":' + esc(what) + "}\n").encode())
         finally:
             os_exit(violation_exit)
 
@@ -249,10 +252,10 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
             what = tamper()
             if what:
                 try:
-                    os_write(chan, ("TAMPER " + what + "\n").encode("utf-8", "replace"))
+                    os_write(chan, ('{"t":"tamper","what":' + esc(what) + "}\n").encode())
                 finally:
                     os_exit(tamper_exit)
-            os_write(chan, b"PASS @@PODIUM-NONCE@@\n")
+            os_write(chan, b'{"t":"pass","nonce":"@@PODIUM-NONCE@@"}\n')
 
     code: CodeType = hook.__code__
     consts = tuple(nonce_line if type(c) is bytes and c == _PLACEHOLDER else c for c in code.co_consts)
@@ -338,19 +341,19 @@ def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools:
         _isolate(cfg, layers, tools)
     except Exception as exc:  # noqa: BLE001 - any failure here is a setup error
         try:
-            os.write(chan, " ".join(f"SETUP {type(exc).__name__}: {exc}".split()).encode() + b"\n")
+            os.write(chan, wire_line("setup", why=" ".join(f"{type(exc).__name__}: {exc}".split())))
         finally:
             os._exit(SETUP_EXIT)
     glb, tamper, roots = kit
     layers.append("audit_hook")
-    os.write(chan, ("READY " + ",".join(layers) + "\n").encode())
+    os.write(chan, wire_line("ready", layers=layers))
     try:
         code = compile(source, "<solution>", "exec", dont_inherit=True, optimize=0)
     except (SyntaxError, ValueError) as exc:
-        os.write(chan, f"RESULT syntax\t{type(exc).__name__}\t0\t{exc}\n".encode("utf-8", "replace"))
+        os.write(chan, wire_line("result", kind="syntax", name=type(exc).__name__, line=0, message=str(exc)))
         os._exit(FAIL_EXIT)
     read_roots = tuple(sorted({*roots, cfg["sandbox"]}))
-    nonce_line = b"PASS " + cfg.pop("nonce").encode() + b"\n"
+    nonce_line = wire_line("pass", nonce=cfg.pop("nonce"))
     sys.addaudithook(_make_hook(chan=chan, nonce_line=nonce_line, main_frame=main_frame,
                                 sandbox=cfg["sandbox"], read_roots=read_roots, tamper=tamper))
     cfg.clear()
@@ -361,7 +364,7 @@ def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools:
 def _report(exc: BaseException, glb: dict[str, object], chan: int) -> None:
     """Tell the parent how the program failed (it never passes from here)."""
     if isinstance(exc, MemoryError):
-        os.write(chan, b"RESULT oom\tMemoryError\t0\tout of memory\n")
+        os.write(chan, wire_line("result", kind="oom", name="MemoryError", line=0, message="out of memory"))
         exc.__traceback__ = None
         glb.clear()
         return
@@ -380,7 +383,7 @@ def _report(exc: BaseException, glb: dict[str, object], chan: int) -> None:
         tb = tb.tb_next
     message = " ".join(message.split())[-400:]
     name = type(exc).__name__
-    os.write(chan, f"RESULT {kind}\t{name}\t{line}\t{message}\n".encode("utf-8", "replace"))
+    os.write(chan, wire_line("result", kind=kind, name=name, line=line, message=message))
     text = "Traceback (most recent call last):\n" + "".join(frames[-20:]) + f"{name}: {message}\n"
     os.write(2, text.encode("utf-8", "replace"))
 

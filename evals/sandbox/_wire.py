@@ -13,8 +13,10 @@ anything.  Three stdlib dict subclasses whose equality *is* dict equality (``Ord
 ``Counter``) are sent as plain dicts; every other type is refused with its name.
 
 **Messages** are single JSON objects ``{"t": <kind>, ...}`` with a fixed set of fields per kind
-(``WIRE_KINDS``); :func:`wire_message` is the one parser (unknown kinds, missing or mistyped fields: ``None``).
-On a pipe they are framed as a 4-byte big-endian length plus the JSON (``wire_frame``).
+(``WIRE_KINDS``: the zygote's control messages, the child's result channel, the judge's calls and replies);
+:func:`wire_message` is the one parser (unknown kinds, missing or mistyped fields: ``None``).  On the control
+socket and the result channel each is one line (``wire_line``); on the call pipes, whose payloads are large
+and untrusted, a 4-byte big-endian length plus the JSON (``wire_frame``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ WIRE_MAX_BYTES = 16 << 20
 
 # message kind -> {field: type}; every field is required, no other field is allowed
 WIRE_KINDS: dict[str, dict[str, type]] = {
+    # zygote -> harness, on the control socket (one JSON line each)
+    "ready": {"layers": list},  # also child -> harness: the isolation layers in effect
+    "fatal": {"why": str},  # the zygote could not isolate itself
+    "done": {"code": int, "cpu": float, "timed_out": bool, "failure": str},  # the program ended ("" = no failure)
+    # child -> harness, on the result channel (JSON lines; only their kind and fields count)
+    "setup": {"why": str},  # the child's own isolation failed
+    "violation": {"what": str},  # the audit hook refused something (the child ends at once)
+    "tamper": {"what": str},  # whole-program mode: builtins or the import machinery were changed
+    "pass": {"nonce": str},  # whole-program mode: the guard saw the program finish
+    "result": {"kind": str, "name": str, "line": int, "message": str},  # how the program failed
+    # judge <-> candidate, on the call pipes (length-framed)
     "call": {"args": list},  # judge -> candidate: call the entry point with these (encoded) arguments
     "ret": {"value": list},  # candidate -> judge: it returned this (encoded) value
     "exc": {"name": str, "message": str},  # candidate -> judge: it raised this exception
@@ -77,8 +90,8 @@ def wire_encode(value: object) -> list[object]:
         if t is dict or t in _DICTS:
             pairs: list[tuple[object, object]] = list(dict.items(v))  # type: ignore[arg-type]
             return ["d", [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in pairs]]
-        raise WireError(f"a value of type {_name(t)} is not plain data (int, float, bool, str, bytes, None, "
-                        "list, tuple, dict, set, frozenset - exact types only)")
+        raise WireError(f"a value of type {_name(t)}, which is not plain data (exact int, float, bool, str, bytes, "
+                        "None, list, tuple, dict, set or frozenset)")
 
     return enc(value, 0)
 
@@ -146,7 +159,7 @@ def _hashable(v: object) -> object:
     return v
 
 
-def wire_dumps(kind: str, **fields: object) -> bytes:
+def wire_dumps(kind: str, /, **fields: object) -> bytes:
     """One message as JSON bytes (the fields must match ``WIRE_KINDS[kind]``)."""
     spec = WIRE_KINDS[kind]
     if set(fields) != set(spec):
@@ -154,15 +167,21 @@ def wire_dumps(kind: str, **fields: object) -> bytes:
     return json.dumps({"t": kind, **fields}, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def wire_frame(kind: str, **fields: object) -> bytes:
+def wire_line(kind: str, /, **fields: object) -> bytes:
+    """One message as a JSON line (control socket and result channel)."""
+    return wire_dumps(kind, **fields) + b"\n"
+
+
+def wire_frame(kind: str, /, **fields: object) -> bytes:
     body = wire_dumps(kind, **fields)
     if len(body) > WIRE_MAX_BYTES:
         raise WireError(f"message larger than {WIRE_MAX_BYTES} bytes")
     return len(body).to_bytes(4, "big") + body
 
 
-def wire_message(data: bytes) -> tuple[str, dict[str, object]] | None:
-    """The one parser: ``(kind, fields)`` for a well-formed message, else ``None``."""
+def wire_message(data: bytes | str) -> tuple[str, dict[str, object]] | None:
+    """The one parser: ``(kind, fields)`` for a well-formed message (a JSON line or a frame's body), else
+    ``None``.  An int where a float is due is accepted (JSON does not tell them apart)."""
     if len(data) > WIRE_MAX_BYTES:
         return None
     try:
@@ -173,6 +192,11 @@ def wire_message(data: bytes) -> tuple[str, dict[str, object]] | None:
         return None
     kind = obj.pop("t", None)
     spec = WIRE_KINDS.get(kind) if type(kind) is str else None
-    if spec is None or set(obj) != set(spec) or any(type(obj[k]) is not t for k, t in spec.items()):
+    if spec is None or set(obj) != set(spec):
         return None
+    for key, want in spec.items():
+        if type(obj[key]) is int and want is float:
+            obj[key] = float(obj[key])
+        elif type(obj[key]) is not want:
+            return None
     return kind, obj

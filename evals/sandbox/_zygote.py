@@ -18,7 +18,8 @@ the zygote's frames, so the child's stack and state are exactly those of a fresh
 ``_main`` goes on to ``_bootstrap`` (rlimits, no_new_privs, uid switch, audit hook) and runs the program.
 The zygote meanwhile waits for the child on a pidfd with the wall-clock limit, SIGKILLs its process group
 and (as root) every process of its uid, reaps it with ``wait4`` (exit status, CPU seconds), unmounts and
-removes the directory and reports ``DONE <exit code> <cpu seconds> <timed out>``.  The harness closing
+removes the directory and reports a ``done`` message (exit code, CPU seconds, timed out;
+:mod:`evals.sandbox._wire`).  The harness closing
 the socket ends the zygote (and kills a running child).
 """
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     import socket as _socket_t
 
     from evals.sandbox._guard import Kit, _prepare
+    from evals.sandbox._wire import wire_line
 
 # Modules HumanEval-style programs import, loaded once here.  Not ``threading`` or ``random`` (nor ``tempfile``,
 # which imports it): their at-fork hooks run in every child and tripled the cost of a fork (measured: fork + exit
@@ -101,7 +103,8 @@ def _expose_interpreter(c: object) -> list[str]:
         if libc.mount(b"podium-hidden", blocker.encode(), b"tmpfs", _MS_FLAGS, b"size=64k,nr_inodes=64,mode=0755") != 0:
             raise OSError(ctypes.get_errno(), f"mount tmpfs on {blocker}")
         os.makedirs(target, 0o755, exist_ok=True)
-        if libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, 0x1000 | 0x4000, None) != 0:  # MS_BIND|MS_REC
+        bind_rec = 0x1000 | 0x4000  # MS_BIND | MS_REC
+        if libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, bind_rec, None) != 0:
             raise OSError(ctypes.get_errno(), f"bind mount {target}")
     finally:
         os.close(fd)
@@ -327,7 +330,7 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
             __import__(name)
         _ = libc.capset, libc.umount2  # resolve once, not in every child
     except Exception as exc:  # noqa: BLE001 - reported to the harness, which falls back to an error verdict
-        ctl.sendall(" ".join(f"FATAL {type(exc).__name__}: {exc}".split()).encode() + b"\n")
+        ctl.sendall(wire_line("fatal", why=" ".join(f"{type(exc).__name__}: {exc}".split())))
         os._exit(88)
     # programs never see ctypes: only this function's locals (gone in the children) keep it alive
     for name in [m for m in sys.modules if m == "ctypes" or m.startswith(("ctypes.", "_ctypes"))]:
@@ -335,7 +338,7 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
     kit = _prepare()
     gc.collect()
     gc.freeze()
-    ctl.sendall(("READY " + ",".join(layers) + "\n").encode())
+    ctl.sendall(wire_line("ready", layers=layers))
     serial = 0
     while True:
         req = _recv_request(ctl)
@@ -360,7 +363,8 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
         except OSError as exc:
             for fd in fds:
                 os.close(fd)
-            ctl.sendall(" ".join(f"DONE -1 0 0 setup {type(exc).__name__}: {exc}".split()).encode() + b"\n")
+            ctl.sendall(wire_line("done", code=-1, cpu=0.0, timed_out=False,
+                                  failure=" ".join(f"setup {type(exc).__name__}: {exc}".split())))
             continue
         if pid == 0:  # the child: clean fds, own session, own dir - then run like a fresh guard
             ctl.detach()
@@ -394,4 +398,4 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
         if lost:
             os._exit(0)
         cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
-        ctl.sendall(f"DONE {os.waitstatus_to_exitcode(status)} {cpu:.6f} {int(not ready)}\n".encode())
+        ctl.sendall(wire_line("done", code=os.waitstatus_to_exitcode(status), cpu=cpu, timed_out=not ready, failure=""))

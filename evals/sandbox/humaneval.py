@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TypedDict
 
-from evals.sandbox.judge import JudgedProgram, Tests
+from evals.sandbox.judge import JudgedProgram, TrustedTests
 
 
 class Problem(TypedDict):
@@ -27,7 +27,8 @@ def humaneval_judged(prompt: str, completion: str, test: str, entry_point: str) 
     """The same problem for the trusted judge: only prompt + completion run in the sandbox; the prompt's own
     definitions (benchmark text: helpers such as ``poly`` or ``encode_cyclic``), the test and
     ``check(<proxy of entry_point>)`` run in the judge."""
-    return JudgedProgram(candidate=prompt + completion, tests=Tests(helpers=prompt, test=test, entry_point=entry_point))
+    return JudgedProgram(candidate=prompt + completion,
+                         tests=TrustedTests(helpers=prompt, test=test, entry_point=entry_point))
 
 
 def load_problems(path: str | Path) -> list[Problem]:

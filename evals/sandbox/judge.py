@@ -1,6 +1,6 @@
 """The trusted judge: a benchmark's tests run in the harness, only the candidate runs in the sandbox.
 
-A :class:`JudgedProgram` is the candidate's source (HumanEval: prompt + completion) plus the :class:`Tests`
+A :class:`JudgedProgram` is the candidate's source (HumanEval: prompt + completion) plus the :class:`TrustedTests`
 that decide it (HumanEval: the prompt's own helper definitions, the ``test`` text and ``check(entry_point)``).
 The sandbox child runs only the candidate's source and then serves calls to its entry point
 (:func:`evals.sandbox._guard._serve`).  :func:`judge` runs in the harness thread that supervises the child:
@@ -36,7 +36,7 @@ _BUILTIN_EXCEPTIONS = {name: cls for name, cls in vars(builtins).items()
 
 
 @dataclass(frozen=True)
-class Tests:
+class TrustedTests:
     """Trusted test code: ``helpers`` run first (HumanEval: the prompt), then ``test``, then ``check(<proxy>)``."""
 
     helpers: str
@@ -50,7 +50,7 @@ class JudgedProgram:
     """Run ``candidate`` in the sandbox and decide it with ``tests`` in the trusted judge."""
 
     candidate: str
-    tests: Tests
+    tests: TrustedTests
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def _compiled(source: str, filename: str) -> CodeType:
     return compile(source, filename, "exec", dont_inherit=True)
 
 
-def judge(tests: Tests, talk: Talk) -> Judged:
+def judge(tests: TrustedTests, talk: Talk) -> Judged:
     """Run ``tests`` against the candidate behind ``talk``; never raises."""
     candidate = Candidate(talk, tests.entry_point)
     ns: dict[str, object] = {"__name__": "__podium_judge__", "__builtins__": builtins}

@@ -28,6 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from functools import cache, partial
 from pathlib import Path
 
+from evals.sandbox._wire import wire_message
 from evals.sandbox.judge import Judged, JudgedProgram, judge
 from evals.sandbox.model import ExecResult, Limits, Verdict
 from evals.sandbox.zygote import Outcome, Zygote, ZygoteError
@@ -129,28 +130,40 @@ def _kill_uid(uid: int) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd="/")
 
 
-def _classify(run: Outcome, nonce: str) -> tuple[Verdict, str, tuple[str, ...]]:
-    returncode = run.returncode
-    lines = run.channel.lines()
+Message = tuple[str, dict[str, object]]
+
+
+def _channel(run: Outcome) -> tuple[tuple[str, ...], list[Message]]:
+    """The child's result channel, parsed by the one wire parser: (layers from its first line, all messages).
+
+    Lines that are not well-formed messages (a program can write anything to an inherited fd) are ignored."""
+    msgs = [m for line in run.channel.lines() if (m := wire_message(line)) is not None]
+    first = wire_message(run.channel.lines()[0]) if run.channel.total else None
     layers: tuple[str, ...] = ()
-    if lines and lines[0].startswith("READY "):
-        layers = tuple(x for x in lines[0][6:].split(",") if x) + (("memcg",) if run.memcg else ())
+    if first is not None and first[0] == "ready":
+        named: list[object] = first[1]["layers"]  # type: ignore[assignment]  # the parser checked: a list
+        layers = tuple(str(x) for x in named if x) + (("memcg",) if run.memcg else ())
+    return layers, msgs
 
-    def first(prefix: str) -> str | None:
-        return next((line[len(prefix):] for line in lines if line.startswith(prefix)), None)
 
-    limits = run.limits
+def _classify(run: Outcome, nonce: str) -> tuple[Verdict, str, tuple[str, ...]]:
+    returncode, limits = run.returncode, run.limits
+    layers, msgs = _channel(run)
+
+    def first(kind: str, field: str) -> str | None:
+        return next((str(f[field]) for k, f in msgs if k == kind), None)
+
     if isinstance(run.judged, Exception):
         return Verdict.ERROR, f"the judge failed: {type(run.judged).__name__}: {run.judged}", layers
-    if (setup := first("SETUP ") or run.failure) is not None:
+    if (setup := first("setup", "why") or run.failure) is not None:
         return Verdict.ERROR, f"sandbox setup failed: {setup}", layers
     if run.timed_out:
         return Verdict.TIMEOUT, f"wall-clock limit of {limits.wall_seconds:g}s exceeded", layers
     if run.oom_killed:
         return Verdict.OOM, f"memory limit of {limits.memory_bytes} bytes exceeded (all memory counted)", layers
-    if (violation := first("VIOLATION ")) is not None:
+    if (violation := first("violation", "what")) is not None:
         return Verdict.ERROR, f"sandbox violation: {violation}", layers
-    if (tamper := first("TAMPER ")) is not None:
+    if (tamper := first("tamper", "what")) is not None:
         return Verdict.FAILED, f"tampering detected: {tamper}", layers
     if returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL
                                           and run.cpu_seconds >= limits.cpu_seconds - 0.05):
@@ -160,14 +173,20 @@ def _classify(run: Outcome, nonce: str) -> tuple[Verdict, str, tuple[str, ...]]:
             return Verdict.FAILED, f"the candidate's process ended with exit code {returncode} after the tests", layers
         if run.judged.verdict is not None:
             return run.judged.verdict, run.judged.reason, layers
-    elif lines and lines[-1] == f"PASS {nonce}" and returncode == 0:
+    elif msgs and msgs[-1] == ("pass", {"nonce": nonce}) and returncode == 0:
         return Verdict.PASSED, "all tests passed", layers
-    elif first("PASS ") is not None:
+    elif first("pass", "nonce") is not None:
         return Verdict.ERROR, "forged completion signal on the result channel", layers
-    results = [line[len("RESULT "):] for line in lines if line.startswith("RESULT ")]
+    return _failure(run, layers, [f for k, f in msgs if k == "result"])
+
+
+def _failure(run: Outcome, layers: tuple[str, ...], results: list[dict[str, object]]
+             ) -> tuple[Verdict, str, tuple[str, ...]]:
+    """How a program that did not pass ended: its last ``result`` message, else its exit status."""
+    returncode, limits = run.returncode, run.limits
     if results:
-        kind, name, line_no, message = (results[-1].split("\t", 3) + ["", "", ""])[:4]
-        where = f" (line {line_no})" if line_no not in ("", "0") else ""
+        kind, name, line_no, message = (str(results[-1][k]) for k in ("kind", "name", "line", "message"))
+        where = f" (line {line_no})" if line_no != "0" else ""
         if kind == "syntax":
             return Verdict.ERROR, f"syntax error: {name}: {message}", layers
         if kind == "oom" or name == "MemoryError":

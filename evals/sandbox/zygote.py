@@ -191,9 +191,10 @@ class Zygote:
                 self.proc.stdin.write(guard_code + f"ctl={ctl}\nbase={self.base}\ndisk={disk_bytes}\n\n".encode())
             with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
-            line = self._line(time.monotonic() + _START_TIMEOUT_S)
-            if not line.startswith("READY"):
-                raise ZygoteError(f"sandbox set-up failed: {line.removeprefix('FATAL ') or 'the zygote exited'}")
+            msg = wire_message(self._line(time.monotonic() + _START_TIMEOUT_S))
+            if msg is None or msg[0] != "ready":
+                why = str(msg[1]["why"]) if msg is not None and msg[0] == "fatal" else "the zygote exited"
+                raise ZygoteError(f"sandbox set-up failed: {why}")
             if self.group is not None:
                 self.group.measure_baseline()
         except BaseException:
@@ -261,17 +262,18 @@ class Zygote:
         finally:
             for fd in ours:
                 os.close(fd)
-        if not done.startswith("DONE "):
+        msg = wire_message(done)
+        if msg is None or msg[0] != "done":
             outcome.failure = "the sandbox zygote died or stopped answering"
             self.close()
             return outcome
-        fields = done.split(" ", 4)
-        outcome.returncode, outcome.cpu_seconds = int(fields[1]), float(fields[2])
-        outcome.timed_out = fields[3] == "1"
+        fields = msg[1]
+        code, cpu = fields["code"], fields["cpu"]  # the parser checked their types
+        outcome.returncode, outcome.cpu_seconds = int(code), float(cpu)  # type: ignore[call-overload, arg-type]
+        outcome.timed_out = bool(fields["timed_out"])
         outcome.memcg = self.group is not None
         outcome.oom_killed = self.group is not None and self.group.oom_kills() > oom_before
-        if len(fields) > 4:
-            outcome.failure = fields[4]
+        outcome.failure = str(fields["failure"]) or None
         return outcome
 
     def _supervise(self, outcome: Outcome, readers: list[int], backstop: float) -> str:

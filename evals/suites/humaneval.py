@@ -10,7 +10,8 @@ Two protocols, recorded in the run:
 requested in chunks of 25 with deterministic per-chunk seeds, so the completion cache resumes a killed run per
 chunk. Every candidate runs in :mod:`evals.sandbox` and is judged by the benchmark's tests in the trusted judge
 (:mod:`evals.sandbox.judge`: the tests never run in the sandbox, values cross as plain data only); the judge and
-the limits are part of the grader configuration (and so of the suite version). pass@k for k = 1, 2, 5, 10, 20, 50, 100, … ≤ N with 95% bootstrap CIs over problems.
+the limits are part of the grader configuration (and so of the suite version). pass@k for k = 1, 2, 5, 10, 20,
+50, 100, … ≤ N with 95% bootstrap CIs over problems.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from evals.grading.passk import bootstrap_ci, ks_for, pass_at_k
 from evals.records import CodeDetail, ItemText, MetricRef, MetricValue, OutputRecord, SampleRecord
 from evals.sandbox import DEFAULT_LIMITS, ExecResult, Limits, SandboxPool
 from evals.sandbox.humaneval import humaneval_judged
-from evals.sandbox.judge import JudgedProgram, Tests
+from evals.sandbox.judge import JudgedProgram, TrustedTests
 from evals.sandbox.model import GUARD_VERSION
 from evals.suites.base import Item, OnSample, Suite, SuiteInfo, prompt_sha256
 
@@ -96,7 +97,7 @@ class HumanEval(Suite):
         f = item.fields
         if self.style == "chat":
             code = chat_program_code(f["prompt"], text, f["entry_point"])
-            return code, JudgedProgram(code, Tests(f["prompt"], f["test"], f["entry_point"]))
+            return code, JudgedProgram(code, TrustedTests(f["prompt"], f["test"], f["entry_point"]))
         return text, humaneval_judged(f["prompt"], text, f["test"], f["entry_point"])
 
     def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
