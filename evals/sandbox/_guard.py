@@ -1,30 +1,33 @@
 """Child-side guard of the Podium sandbox (marker: podium-sandbox-guard).
 
-:mod:`evals.sandbox.zygote` starts one ``python -I -S -B -c <runner.BOOTSTRAP>`` per worker; the
-bootstrap reads the code of :mod:`evals.sandbox._zygote` and of this module, compiled and marshalled once by
-the parent, from stdin and runs both in one namespace.  Standard library only; it must never import
-``evals``.  In order:
+:mod:`evals.sandbox.zygote` starts one ``python -I -S -B -c <runner.BOOTSTRAP>`` per worker; the bootstrap
+reads the code of :mod:`evals.sandbox._wire`, :mod:`evals.sandbox._zygote` and this module, compiled and
+marshalled once by the parent, from stdin and runs them in that order in one namespace (the names this file
+takes from the other two are listed under ``TYPE_CHECKING`` below).  Standard library only; it must never
+import ``evals``.  In order:
 
 1. ``_main`` reads a header from stdin and enters :func:`_zygote`, which isolates the zygote once (network
    namespace; as root a mount namespace with every mount read-only) and forks one child per program; the
-   child returns from it with its program: header (nonce, channel fd, limits, identity) and source;
-2. the child moves the completion channel (an inherited pipe) to a new fd and closes the original number;
-3. ``PR_SET_NO_NEW_PRIVS``, the rlimits and - as root - a switch to a throw-away uid/gid,
-   keeping at most ``CAP_DAC_READ_SEARCH`` (so the interpreter can still import its stdlib under
-   e.g. ``/root/.pyenv``); writing, signalling and forking are then confined to that uid, whose
-   ``RLIMIT_NPROC`` the kernel enforces (its temp dir is a private size-capped tmpfs the zygote mounted);
-4. installs an audit hook (:func:`_make_hook`) and runs the program in a fresh module
-   ``__solution__`` whose ``__builtins__`` is a private copy;
-5. only if ``exec`` returned normally, raises the private ``podium.pass`` audit event.  The hook checks
-   that it came from *this* ``_main`` frame on the main thread, looks for tampering with builtins,
-   ``math`` and the import machinery, and writes a ``pass`` message with the nonce to the channel.
+   child returns from it with its program: header (mode, nonce, channel fds, limits, identity) and source;
+2. the child moves the result channel (an inherited pipe) to a new fd and closes the original number;
+3. ``PR_SET_NO_NEW_PRIVS``, the rlimits and - as root - a switch to a throw-away uid/gid with no capability
+   left (the zygote made the interpreter's tree readable to it; only where that bind mount failed does it
+   keep ``CAP_DAC_READ_SEARCH``, recorded in the layers); writing, signalling and forking are then confined
+   to that uid, whose ``RLIMIT_NPROC`` the kernel enforces;
+4. installs an audit hook (:func:`_make_hook`) and runs the program in a fresh module ``__solution__``
+   whose ``__builtins__`` is a private copy;
+5. judge mode (``mode=call``): the program is only the candidate; :func:`_serve` then answers the trusted
+   judge's calls to its entry point over two pipes, and the process exits when the judge closes them.
+   Nothing here decides a verdict.  Whole-program mode: only if ``exec`` returned normally, raises the
+   private ``podium.pass`` audit event; the hook checks that it came from *this* ``_main`` frame on the main
+   thread, looks for tampering with builtins, ``math`` and the import machinery, and writes a ``pass``
+   message with the nonce to the channel - a signal a program aimed at it can forge (issue 16), which is
+   why HumanEval uses judge mode.
 
-The nonce never lives in a Python-visible variable: it is patched into the ``co_consts`` of the
-hook's code object, reachable only through ``__code__``/``f_code`` (both audited: reading the
-``f_code`` of a guard frame is a violation) or ``gc`` introspection (refused).  The hook reads no
-global or builtin names at call time (everything comes through its closure), so patching this
-module or ``builtins`` cannot hijack it.  Violations never raise into user code: the hook writes
-a ``violation`` message and ends the process at once, so nothing can catch and ignore them.
+The nonce never lives in a Python-visible variable: it is patched into the ``co_consts`` of the hook's code
+object.  The hook reads no global or builtin names at call time (everything comes through its closure) and
+compares only exact ``str``/``int`` values, so no program code runs inside it through its own arguments.
+Violations never raise into user code: the hook writes a ``violation`` message and ends the process at once.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, NoReturn
 
-    from evals.sandbox._wire import wire_decode, wire_encode, wire_frame, wire_line, wire_message
+    from evals.sandbox._reply import _report, _serve
+    from evals.sandbox._wire import wire_line
     from evals.sandbox._zygote import _zygote
 
     Hook = Callable[[str, tuple[object, ...]], None]
@@ -359,90 +363,6 @@ def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools:
     cfg.clear()
     del nonce_line
     return code, glb, chan
-
-
-def _report(exc: BaseException, glb: dict[str, object], chan: int) -> None:
-    """Tell the parent how the program failed (it never passes from here)."""
-    if isinstance(exc, MemoryError):
-        os.write(chan, wire_line("result", kind="oom", name="MemoryError", line=0, message="out of memory"))
-        exc.__traceback__ = None
-        glb.clear()
-        return
-    kind = "exit" if isinstance(exc, SystemExit) else "exception"
-    try:
-        message = repr(exc.code) if isinstance(exc, SystemExit) else str(exc)
-    except Exception:  # noqa: BLE001 - a hostile __str__
-        message = "<unprintable>"
-    frames: list[str] = []
-    line = 0
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<solution>":
-            line = tb.tb_lineno
-            frames.append(f'  File "<solution>", line {line}, in {tb.tb_frame.f_code.co_name}\n')
-        tb = tb.tb_next
-    message = " ".join(message.split())[-400:]
-    name = type(exc).__name__
-    os.write(chan, wire_line("result", kind=kind, name=name, line=line, message=message))
-    text = "Traceback (most recent call last):\n" + "".join(frames[-20:]) + f"{name}: {message}\n"
-    os.write(2, text.encode("utf-8", "replace"))
-
-
-def _read_exact(fd: int, n: int) -> bytes | None:
-    buf = b""
-    while len(buf) < n:
-        chunk = os.read(fd, n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
-def _serve(fn: Callable[..., object], req: int, rep: int, out: Any, err: Any) -> NoReturn:
-    """Judge mode: answer ``call`` messages from the trusted judge until it closes the pipe (then exit 0).
-
-    Runs in the program's own process, so nothing here is trusted: the judge decodes every reply strictly
-    and decides the verdict itself.  A candidate that ends the process (``SystemExit``, ``os._exit``) ends
-    the conversation: the judge sees the pipe close mid-call."""
-    while True:
-        head = _read_exact(req, 4)
-        body = _read_exact(req, int.from_bytes(head, "big")) if head is not None else None
-        msg = wire_message(body) if body is not None else None
-        if msg is None or msg[0] != "call":
-            os._exit(0 if head is None else FAIL_EXIT)
-        try:
-            args = wire_decode(msg[1]["args"])
-            assert type(args) is list
-            value = fn(*args)
-        except Exception as exc:  # noqa: BLE001 - the candidate's exception goes to the judge's test
-            reply = _exc_reply(exc)
-        except BaseException as exc:  # noqa: BLE001 - SystemExit & co: the candidate ended its process
-            for stream in (out, err):
-                try:  # noqa: SIM105 - contextlib is not preloaded
-                    stream.flush()
-                except BaseException:  # noqa: BLE001
-                    pass
-            os.write(rep, wire_frame("exit", why=f"{type(exc).__name__} raised by the candidate"))
-            os._exit(FAIL_EXIT)
-        else:
-            try:
-                reply = wire_frame("ret", value=wire_encode(value))
-            except Exception as exc:  # noqa: BLE001 - WireError, RecursionError, MemoryError ...
-                reply = wire_frame("bad", why=f"the candidate returned {str(exc)[:300]}")
-        try:  # its output first, so the judge's view of stdout/stderr is complete when the reply arrives
-            out.flush()
-            err.flush()
-        except BaseException:  # noqa: BLE001
-            pass
-        os.write(rep, reply)
-
-
-def _exc_reply(exc: BaseException) -> bytes:
-    try:
-        message = " ".join(str(exc).split())[-400:]
-    except Exception:  # noqa: BLE001 - a hostile __str__
-        message = "<unprintable>"
-    return wire_frame("exc", name=str(type(exc).__name__)[:100], message=message)
 
 
 def _main() -> None:

@@ -6,8 +6,10 @@ program with its own session/process group (SIGKILLed as a whole at the end, als
 root a private size-capped tmpfs), throw-away uid (as root; every process of it is SIGKILLed afterwards,
 which also catches ``setsid`` escapees), rlimits, no_new_privs, audit hook and an environment of only
 ``PATH``/``LANG``/``HOME``/``TMPDIR``.  stdout/stderr are drained continuously and only their tails are
-kept, so an output flood costs neither memory nor disk.  The child reports through a private pipe; only a
-line carrying the per-run nonce counts as a pass.
+kept, so an output flood costs neither memory nor disk.  A :class:`~evals.sandbox.judge.JudgedProgram` (HumanEval)
+is decided by the trusted judge in the calling thread while the child serves its calls; a plain ``str``
+program (whole-program mode) passes only if its result channel ends with the per-run nonce.  Everything the
+zygote and the child report is a typed message (:mod:`evals.sandbox._wire`), parsed in one place.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ for _code in marshal.loads(_take(int.from_bytes(_take(8), "big"))):
 def _guard_code() -> bytes:
     """The zygote and the guard, compiled once per harness process (same interpreter, so marshal fits)."""
     codes = tuple(compile(Path(__file__).with_name(name).read_text(encoding="utf-8"), f"<podium-{name[1:-3]}>",
-                          "exec", dont_inherit=True) for name in ("_wire.py", "_zygote.py", "_guard.py"))
+                          "exec", dont_inherit=True) for name in ("_wire.py", "_reply.py", "_zygote.py", "_guard.py"))
     blob = marshal.dumps(codes)
     return len(blob).to_bytes(8, "big") + blob
 

