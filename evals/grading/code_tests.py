@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from textwrap import indent
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 
 from evals.grading.base import GraderBase, GradeResult
 from evals.grading.extract import code_blocks
@@ -135,6 +135,14 @@ class CodeTestsGrader(GraderBase):
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)
 
     _valid = field_validator("tests", "setup")(_python)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """``function`` only when set: graders without it dump (and so hash into suite versions) as before."""
+        data: dict[str, object] = handler(self)
+        if data.get("function") is None:
+            data.pop("function", None)
+        return data
 
     @model_validator(mode="after")
     def _has_checks(self) -> CodeTestsGrader:

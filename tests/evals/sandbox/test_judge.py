@@ -136,6 +136,8 @@ def test_code_tests_judge_mode_runs_checks_outside_the_sandbox() -> None:
         CodeCheck(name="adds", code="assert candidate(2, 3) == 5"),
         CodeCheck(name="by_name", code="assert add(BIG, 1) == BIG + 1"),
         CodeCheck(name="loop", code="for i in range(5):\n    assert candidate(-i, i) == 0")])
+    assert cfg.model_dump()["function"] == "add"
+    assert "function" not in CodeTestsGrader(tests="assert True").model_dump()  # suite versions stay as they were
     good = run_code_tests(cfg, "```python\ndef add(a, b):\n    return a + b\n```", workers=1)
     assert good.passed and good.score == 1.0, good
     forged = ("```python\nimport builtins\nbuiltins.AssertionError = KeyError\ndef add(a, b):\n"
