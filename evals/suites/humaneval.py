@@ -145,8 +145,9 @@ class HumanEval(Suite):
         if comp.error:
             return OutputRecord(text="", finish="error", error=comp.error, scores={"pass": 0.0},
                                 explanation="request failed")
-        tail = (res.stderr_tail or res.stdout_tail).strip().splitlines()[-6:]
-        error_line = next((ln for ln in reversed(tail) if ln.strip()), None) if not res.passed else None
+        # the candidate's own last error line, else the judge's reason (the test ran outside the sandbox)
+        tail = res.stderr_tail.strip().splitlines()[-6:]
+        error_line = next((ln for ln in reversed(tail) if ln.strip()), res.reason) if not res.passed else None
         return OutputRecord(
             text=comp.texts[j], finish=comp.finish[j], tokens=comp.completion_tokens // max(1, len(comp.texts)),
             scores={"pass": float(res.passed)},
