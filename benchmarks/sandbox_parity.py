@@ -199,8 +199,9 @@ def main() -> None:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             for line in fh:
                 rec = json.loads(line)
-                if rec["group"] in by_id:  # completion protocol: the model's text continues the prompt
-                    inputs += [(rec["group"], "model samples", o["text"]) for o in rec["outputs"] if not o.get("error")]
+                task = rec.get("group") or rec["item_id"].replace("-", "/", 1)  # item ids are "HumanEval-<n>"
+                if task in by_id:  # completion protocol: the model's text continues the prompt
+                    inputs += [(task, "model samples", o["text"]) for o in rec["outputs"] if not o.get("error")]
     check_correctness = load_reference()
 
     limits = Limits()

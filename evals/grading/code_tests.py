@@ -195,9 +195,9 @@ def prepare(cfg: CodeTestsGrader, output: str) -> CodeRun:
                           skip=cfg.skip_toplevel_calls)
     if cfg.function is not None:  # judge mode: only the solution runs in the sandbox, each check in the judge
         candidate = f"{head}\n{cfg.function} = solution.{cfg.function}\n"
-        return CodeRun(code, tuple(c.name for c in checks), tuple(
-            JudgedProgram(candidate, TrustedTests(cfg.setup or "", "def check(candidate):\n" + indent(c.code, "    ")
-                                           + "\n    pass\n", cfg.function)) for c in checks))
+        tests = [TrustedTests(cfg.setup or "", "def check(candidate):\n" + indent(c.code, "    ") + "\n    pass\n",
+                              cfg.function) for c in checks]
+        return CodeRun(code, tuple(c.name for c in checks), tuple(JudgedProgram(candidate, t) for t in tests))
     setup = f"\n# ---- setup\n{cfg.setup}\n" if cfg.setup else ""
     programs = tuple(f"{head}{setup}\n# ---- check: {c.name}\n{c.code}\n" for c in checks)
     return CodeRun(code, tuple(c.name for c in checks), programs)

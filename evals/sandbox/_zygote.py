@@ -100,7 +100,8 @@ def _expose_interpreter(c: object) -> list[str]:
         return []
     fd = os.open(target, os.O_PATH | os.O_DIRECTORY)
     try:
-        if libc.mount(b"podium-hidden", blocker.encode(), b"tmpfs", _MS_FLAGS, b"size=64k,nr_inodes=64,mode=0755") != 0:
+        opts = b"size=64k,nr_inodes=64,mode=0755"
+        if libc.mount(b"podium-hidden", blocker.encode(), b"tmpfs", _MS_FLAGS, opts) != 0:
             raise OSError(ctypes.get_errno(), f"mount tmpfs on {blocker}")
         os.makedirs(target, 0o755, exist_ok=True)
         bind_rec = 0x1000 | 0x4000  # MS_BIND | MS_REC
@@ -398,4 +399,5 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
         if lost:
             os._exit(0)
         cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
-        ctl.sendall(wire_line("done", code=os.waitstatus_to_exitcode(status), cpu=cpu, timed_out=not ready, failure=""))
+        ctl.sendall(wire_line("done", code=os.waitstatus_to_exitcode(status), cpu=cpu, timed_out=not ready,
+                              failure=""))
