@@ -126,7 +126,7 @@ def wire_decode(tree: object) -> object:
                 return x
             try:
                 return int(x, 16) if tag == "i" else float.fromhex(x) if tag == "f" else bytes.fromhex(x)
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise WireError("malformed number or bytes") from None
         if type(x) is not list:
             raise WireError("malformed value")

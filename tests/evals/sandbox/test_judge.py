@@ -67,7 +67,7 @@ def test_depth_and_cycles_are_refused() -> None:
 
 
 @pytest.mark.parametrize("tree", [["i", "zz"], ["x", []], ["d", [[["l", []], ["n"]]]], ["l", "no"], "n", [],
-                                  ["s", 1], ["n", 1], ["b", 1], ["", "1"], ["if", "1"]])
+                                  ["s", 1], ["n", 1], ["b", 1], ["", "1"], ["if", "1"], ["f", "0x1p+99999"]])
 def test_malformed_trees_are_refused(tree: object) -> None:
     with pytest.raises(WireError):
         wire_decode(tree)
