@@ -68,9 +68,9 @@ def wire_encode(value: object) -> list[object]:
     def enc(v: object, depth: int) -> list[object]:
         budget[0] -= 1
         if budget[0] < 0:
-            raise WireError(f"more than {WIRE_MAX_ITEMS} items")
+            raise WireError(f"a value of more than {WIRE_MAX_ITEMS} items")
         if depth > WIRE_MAX_DEPTH:
-            raise WireError(f"nested deeper than {WIRE_MAX_DEPTH} levels")
+            raise WireError(f"a value nested deeper than {WIRE_MAX_DEPTH} levels")
         t = type(v)
         if v is None:
             return ["n"]
@@ -175,7 +175,7 @@ def wire_line(kind: str, /, **fields: object) -> bytes:
 def wire_frame(kind: str, /, **fields: object) -> bytes:
     body = wire_dumps(kind, **fields)
     if len(body) > WIRE_MAX_BYTES:
-        raise WireError(f"message larger than {WIRE_MAX_BYTES} bytes")
+        raise WireError(f"a value too large to send (more than {WIRE_MAX_BYTES} bytes encoded)")
     return len(body).to_bytes(4, "big") + body
 
 
