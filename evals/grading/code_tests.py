@@ -12,6 +12,14 @@ hide the others and the score is the fraction of checks passed. The harness
   the game does not start — what is tested is its logic;
 - then runs ``setup`` and the check; a check passes when it runs to the end without an exception.
 
+With ``function: <name>`` the checks are assertion-style tests of that one function and run in the **trusted
+judge** (:mod:`evals.sandbox.judge`), like HumanEval: only the harness + solution run in the sandbox; ``setup``
+and each check run in the harness with ``candidate`` (and ``<name>``) bound to a proxy of the solution's
+function - arguments and results cross as plain data only, so the check's verdict cannot be forged from inside
+the sandbox.  Without ``function`` (checks that inspect classes, methods or modules - e.g. the Tetris scenario's
+probes of a game's structure) the whole program runs in the sandbox and the guard's completion signal decides:
+that mode is needed where the checks handle the solution's objects, and it is as forgeable as issue 16 says.
+
 What this cannot see: drawing, timing, input handling and anything that only happens inside the game loop.
 """
 
@@ -20,13 +28,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
+from textwrap import indent
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 
 from evals.grading.base import GraderBase, GradeResult
 from evals.grading.extract import code_blocks
 from evals.sandbox import ExecResult, Limits, run_many
+from evals.sandbox.judge import JudgedProgram, TrustedTests
 
 DISPLAY_MODULES = (
     "pygame", "pygame.locals", "pygame.display", "pygame.draw", "pygame.event", "pygame.font", "pygame.time",
@@ -117,6 +127,7 @@ class CodeTestsGrader(GraderBase):
     tests: str | None = None
     checks: list[CodeCheck] = Field(default_factory=list)
     entry_hint: str | None = None
+    function: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     setup: str | None = None
     stub_modules: list[str] = Field(default_factory=lambda: list(DISPLAY_MODULES))
     skip_toplevel_calls: bool = True
@@ -124,6 +135,14 @@ class CodeTestsGrader(GraderBase):
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)
 
     _valid = field_validator("tests", "setup")(_python)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """``function`` only when set: graders without it dump (and so hash into suite versions) as before."""
+        data: dict[str, object] = handler(self)
+        if data.get("function") is None:
+            data.pop("function", None)
+        return data
 
     @model_validator(mode="after")
     def _has_checks(self) -> CodeTestsGrader:
@@ -148,7 +167,7 @@ class CodeRun:
 
     code: str | None
     names: tuple[str, ...]
-    programs: tuple[str, ...]
+    programs: tuple[str | JudgedProgram, ...]
 
 
 def extract_code(output: str, entry_hint: str | None = None) -> str | None:
@@ -174,6 +193,11 @@ def prepare(cfg: CodeTestsGrader, output: str) -> CodeRun:
         return CodeRun(None, tuple(c.name for c in checks), ())
     head = HARNESS.format(stubs=tuple(cfg.stub_modules), star=STAR_NAMES, source=code,
                           skip=cfg.skip_toplevel_calls)
+    if cfg.function is not None:  # judge mode: only the solution runs in the sandbox, each check in the judge
+        candidate = f"{head}\n{cfg.function} = solution.{cfg.function}\n"
+        tests = [TrustedTests(cfg.setup or "", "def check(candidate):\n" + indent(c.code, "    ") + "\n    pass\n",
+                              cfg.function) for c in checks]
+        return CodeRun(code, tuple(c.name for c in checks), tuple(JudgedProgram(candidate, t) for t in tests))
     setup = f"\n# ---- setup\n{cfg.setup}\n" if cfg.setup else ""
     programs = tuple(f"{head}{setup}\n# ---- check: {c.name}\n{c.code}\n" for c in checks)
     return CodeRun(code, tuple(c.name for c in checks), programs)

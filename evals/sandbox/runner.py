@@ -6,8 +6,10 @@ program with its own session/process group (SIGKILLed as a whole at the end, als
 root a private size-capped tmpfs), throw-away uid (as root; every process of it is SIGKILLed afterwards,
 which also catches ``setsid`` escapees), rlimits, no_new_privs, audit hook and an environment of only
 ``PATH``/``LANG``/``HOME``/``TMPDIR``.  stdout/stderr are drained continuously and only their tails are
-kept, so an output flood costs neither memory nor disk.  The child reports through a private pipe; only a
-line carrying the per-run nonce counts as a pass.
+kept, so an output flood costs neither memory nor disk.  A :class:`~evals.sandbox.judge.JudgedProgram` (HumanEval)
+is decided by the trusted judge in the calling thread while the child serves its calls; a plain ``str``
+program (whole-program mode) passes only if its result channel ends with the per-run nonce.  Everything the
+zygote and the child report is a typed message (:mod:`evals.sandbox._wire`), parsed in one place.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
+from evals.sandbox._wire import wire_message
+from evals.sandbox.judge import Judged, JudgedProgram, judge
 from evals.sandbox.model import ExecResult, Limits, Verdict
 from evals.sandbox.zygote import Outcome, Zygote, ZygoteError
 
@@ -58,7 +62,7 @@ for _code in marshal.loads(_take(int.from_bytes(_take(8), "big"))):
 def _guard_code() -> bytes:
     """The zygote and the guard, compiled once per harness process (same interpreter, so marshal fits)."""
     codes = tuple(compile(Path(__file__).with_name(name).read_text(encoding="utf-8"), f"<podium-{name[1:-3]}>",
-                          "exec", dont_inherit=True) for name in ("_zygote.py", "_guard.py"))
+                          "exec", dont_inherit=True) for name in ("_wire.py", "_reply.py", "_zygote.py", "_guard.py"))
     blob = marshal.dumps(codes)
     return len(blob).to_bytes(8, "big") + blob
 
@@ -128,38 +132,63 @@ def _kill_uid(uid: int) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd="/")
 
 
-def _classify(run: Outcome, nonce: str) -> tuple[Verdict, str, tuple[str, ...]]:
-    returncode = run.returncode
-    lines = run.channel.lines()
+Message = tuple[str, dict[str, object]]
+
+
+def _channel(run: Outcome) -> tuple[tuple[str, ...], list[Message]]:
+    """The child's result channel, parsed by the one wire parser: (layers from its first line, all messages).
+
+    Lines that are not well-formed messages (a program can write anything to an inherited fd) are ignored."""
+    msgs = [m for line in run.channel.lines() if (m := wire_message(line)) is not None]
+    first = wire_message(run.channel.lines()[0]) if run.channel.total else None
     layers: tuple[str, ...] = ()
-    if lines and lines[0].startswith("READY "):
-        layers = tuple(x for x in lines[0][6:].split(",") if x) + (("memcg",) if run.memcg else ())
+    if first is not None and first[0] == "ready":
+        named: list[object] = first[1]["layers"]  # type: ignore[assignment]  # the parser checked: a list
+        layers = tuple(str(x) for x in named if x) + (("memcg",) if run.memcg else ())
+    return layers, msgs
 
-    def first(prefix: str) -> str | None:
-        return next((line[len(prefix):] for line in lines if line.startswith(prefix)), None)
 
-    limits = run.limits
-    if (setup := first("SETUP ") or run.failure) is not None:
+def _classify(run: Outcome, nonce: str) -> tuple[Verdict, str, tuple[str, ...]]:
+    returncode, limits = run.returncode, run.limits
+    layers, msgs = _channel(run)
+
+    def first(kind: str, field: str) -> str | None:
+        return next((str(f[field]) for k, f in msgs if k == kind), None)
+
+    if isinstance(run.judged, Exception):
+        return Verdict.ERROR, f"the judge failed: {type(run.judged).__name__}: {run.judged}", layers
+    if (setup := first("setup", "why") or run.failure) is not None:
         return Verdict.ERROR, f"sandbox setup failed: {setup}", layers
     if run.timed_out:
         return Verdict.TIMEOUT, f"wall-clock limit of {limits.wall_seconds:g}s exceeded", layers
     if run.oom_killed:
         return Verdict.OOM, f"memory limit of {limits.memory_bytes} bytes exceeded (all memory counted)", layers
-    if (violation := first("VIOLATION ")) is not None:
+    if (violation := first("violation", "what")) is not None:
         return Verdict.ERROR, f"sandbox violation: {violation}", layers
-    if (tamper := first("TAMPER ")) is not None:
+    if (tamper := first("tamper", "what")) is not None:
         return Verdict.FAILED, f"tampering detected: {tamper}", layers
-    if lines and lines[-1] == f"PASS {nonce}" and returncode == 0:
-        return Verdict.PASSED, "all tests passed", layers
     if returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL
                                           and run.cpu_seconds >= limits.cpu_seconds - 0.05):
         return Verdict.TIMEOUT, f"CPU time limit of {limits.cpu_seconds:g}s exceeded", layers
-    if first("PASS ") is not None:
+    if isinstance(run.judged, Judged):  # judge mode: the trusted judge decides, the child's lines never pass
+        if run.judged.verdict is Verdict.PASSED and returncode != 0:
+            return Verdict.FAILED, f"the candidate's process ended with exit code {returncode} after the tests", layers
+        if run.judged.verdict is not None:
+            return run.judged.verdict, run.judged.reason, layers
+    elif msgs and msgs[-1] == ("pass", {"nonce": nonce}) and returncode == 0:
+        return Verdict.PASSED, "all tests passed", layers
+    elif first("pass", "nonce") is not None:
         return Verdict.ERROR, "forged completion signal on the result channel", layers
-    results = [line[len("RESULT "):] for line in lines if line.startswith("RESULT ")]
+    return _failure(run, layers, [f for k, f in msgs if k == "result"])
+
+
+def _failure(run: Outcome, layers: tuple[str, ...], results: list[dict[str, object]]
+             ) -> tuple[Verdict, str, tuple[str, ...]]:
+    """How a program that did not pass ended: its last ``result`` message, else its exit status."""
+    returncode, limits = run.returncode, run.limits
     if results:
-        kind, name, line_no, message = (results[-1].split("\t", 3) + ["", "", ""])[:4]
-        where = f" (line {line_no})" if line_no not in ("", "0") else ""
+        kind, name, line_no, message = (str(results[-1][k]) for k in ("kind", "name", "line", "message"))
+        where = f" (line {line_no})" if line_no != "0" else ""
         if kind == "syntax":
             return Verdict.ERROR, f"syntax error: {name}: {message}", layers
         if kind == "oom" or name == "MemoryError":
@@ -197,13 +226,22 @@ def _header(limits: Limits, nonce: str, uid: int | None) -> dict[str, str]:
     return header
 
 
-def _run_in(zygote: Zygote, source: str, limits: Limits) -> ExecResult:
-    """One program in a child of ``zygote``; never raises for anything the program does."""
+def _run_in(zygote: Zygote, program: str | JudgedProgram, limits: Limits) -> ExecResult:
+    """One program in a child of ``zygote``; never raises for anything the program does.
+
+    A plain ``str`` runs whole (it passes when it runs to the end: the guard's completion signal); a
+    :class:`~evals.sandbox.judge.JudgedProgram` runs only its candidate in the child, and the trusted judge
+    (:func:`evals.sandbox.judge.judge`, in this thread) decides the verdict."""
     start = time.monotonic()
     nonce = secrets.token_hex(16)
     uid = _acquire_identity()
+    header = _header(limits, nonce, uid)
+    source, tests = (program, None) if isinstance(program, str) else (program.candidate, program.tests)
+    if tests is not None:
+        header.update(mode="call", entry=tests.entry_point)
     try:
-        outcome = zygote.run(_header(limits, nonce, uid), source.encode("utf-8", "surrogatepass"), limits)
+        outcome = zygote.run(header, source.encode("utf-8", "surrogatepass"), limits,
+                             None if tests is None else partial(judge, tests))
     finally:
         if uid is not None:
             if not zygote.alive:  # it died mid-run: sweep the program's uid from here
@@ -214,7 +252,7 @@ def _run_in(zygote: Zygote, source: str, limits: Limits) -> ExecResult:
                       outcome.err.text(), layers)
 
 
-def run_program(source: str, limits: Limits = DEFAULT_LIMITS) -> ExecResult:
+def run_program(source: str | JudgedProgram, limits: Limits = DEFAULT_LIMITS) -> ExecResult:
     """Run one untrusted program in the sandbox; never raises for anything the program does."""
     return run_many([source], limits, workers=1)[0]
 
@@ -236,7 +274,7 @@ class SandboxPool:
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sandbox")
 
-    def _one(self, source: str, limits: Limits) -> ExecResult:
+    def _one(self, source: str | JudgedProgram, limits: Limits) -> ExecResult:
         zygote = self._slots.get()
         try:
             if zygote is None or not zygote.alive:
@@ -249,7 +287,7 @@ class SandboxPool:
         finally:
             self._slots.put(zygote)
 
-    def run_many(self, sources: Sequence[str], limits: Limits = DEFAULT_LIMITS,
+    def run_many(self, sources: Sequence[str | JudgedProgram], limits: Limits = DEFAULT_LIMITS,
                  on_done: Callable[[int, ExecResult], None] | None = None) -> list[ExecResult]:
         """Results in input order; ``on_done(index, result)`` is called from the calling thread as each ends."""
         results: list[ExecResult | None] = [None] * len(sources)
@@ -280,7 +318,7 @@ class SandboxPool:
         self.close()
 
 
-def run_many(sources: Sequence[str], limits: Limits = DEFAULT_LIMITS, workers: int | None = None,
+def run_many(sources: Sequence[str | JudgedProgram], limits: Limits = DEFAULT_LIMITS, workers: int | None = None,
              on_done: Callable[[int, ExecResult], None] | None = None) -> list[ExecResult]:
     """Run programs concurrently on ``workers`` zygotes (default ``os.cpu_count()``); results in input order.
 

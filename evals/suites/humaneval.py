@@ -8,8 +8,10 @@ Two protocols, recorded in the run:
 
 ``--samples N`` draws N samples per problem (native ``n`` where the backend has it, distinct seeds otherwise),
 requested in chunks of 25 with deterministic per-chunk seeds, so the completion cache resumes a killed run per
-chunk. Every program runs in :mod:`evals.sandbox`; the limits are part of the grader configuration (and so of the
-suite version). pass@k for k = 1, 2, 5, 10, 20, 50, 100, … ≤ N with 95% bootstrap CIs over problems.
+chunk. Every candidate runs in :mod:`evals.sandbox` and is judged by the benchmark's tests in the trusted judge
+(:mod:`evals.sandbox.judge`: the tests never run in the sandbox, values cross as plain data only); the judge and
+the limits are part of the grader configuration (and so of the suite version). pass@k for k = 1, 2, 5, 10, 20,
+50, 100, … ≤ N with 95% bootstrap CIs over problems.
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ from evals.data import require_file
 from evals.grading.extract import code_blocks
 from evals.grading.passk import bootstrap_ci, ks_for, pass_at_k
 from evals.records import CodeDetail, ItemText, MetricRef, MetricValue, OutputRecord, SampleRecord
-from evals.sandbox import DEFAULT_LIMITS, ExecResult, Limits, SandboxPool, humaneval_program
+from evals.sandbox import DEFAULT_LIMITS, ExecResult, Limits, SandboxPool
+from evals.sandbox.humaneval import humaneval_judged
+from evals.sandbox.judge import JudgedProgram, TrustedTests
 from evals.sandbox.model import GUARD_VERSION
 from evals.suites.base import Item, OnSample, Suite, SuiteInfo, prompt_sha256
 
 STOP = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Chen et al. (2021)
 CHUNK = 25
+JUDGE = "trusted: prompt helpers + test + check in the harness; candidate in the sandbox, plain data only"
 CHAT_TEMPLATE = ("Complete the following Python function. Reply with the complete function (signature, body and "
                  "any imports it needs) in one ```python code block.\n\n```python\n{prompt}```")
 
@@ -84,13 +89,16 @@ class HumanEval(Suite):
             out.append(GenerateRequest(f"{item.id}#{start}", prompt, dataclasses.replace(sampling, n=size, seed=seed)))
         return out
 
-    def program(self, item: Item, text: str) -> tuple[str, str]:
-        """(code shown as the model's solution, full program run in the sandbox)."""
+    def program(self, item: Item, text: str) -> tuple[str, JudgedProgram]:
+        """(code shown as the model's solution, what runs: the candidate in the sandbox, the tests in the judge).
+
+        The judge runs the benchmark's ``test`` and ``check`` with the prompt's own definitions (helpers such
+        as ``poly``), the candidate's entry point bound to a proxy into the sandbox (:mod:`evals.sandbox.judge`)."""
         f = item.fields
         if self.style == "chat":
             code = chat_program_code(f["prompt"], text, f["entry_point"])
-            return code, code + "\n" + f["test"] + "\n" + f"check({f['entry_point']})"
-        return text, humaneval_program(f["prompt"], text, f["test"], f["entry_point"])
+            return code, JudgedProgram(code, TrustedTests(f["prompt"], f["test"], f["entry_point"]))
+        return text, humaneval_judged(f["prompt"], text, f["test"], f["entry_point"])
 
     def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
         """Generate, and grade each problem in the sandbox as soon as all its samples are in (a grader thread
@@ -104,7 +112,7 @@ class HumanEval(Suite):
 
     def _grade(self, it: Item, comps: list[Completion], pool: SandboxPool) -> SampleRecord:
         index: list[tuple[Completion, int, str]] = []
-        programs: list[str] = []
+        programs: list[JudgedProgram] = []
         for comp in comps:
             for j, text in enumerate(comp.texts):
                 code, program = self.program(it, text)
@@ -137,8 +145,9 @@ class HumanEval(Suite):
         if comp.error:
             return OutputRecord(text="", finish="error", error=comp.error, scores={"pass": 0.0},
                                 explanation="request failed")
-        tail = (res.stderr_tail or res.stdout_tail).strip().splitlines()[-6:]
-        error_line = next((ln for ln in reversed(tail) if ln.strip()), None) if not res.passed else None
+        # the candidate's own last error line, else the judge's reason (the test ran outside the sandbox)
+        tail = res.stderr_tail.strip().splitlines()[-6:]
+        error_line = next((ln for ln in reversed(tail) if ln.strip()), res.reason) if not res.passed else None
         return OutputRecord(
             text=comp.texts[j], finish=comp.finish[j], tokens=comp.completion_tokens // max(1, len(comp.texts)),
             scores={"pass": float(res.passed)},
@@ -164,5 +173,5 @@ class HumanEval(Suite):
 
     def grader_config(self) -> str:
         return json.dumps({"program": "prompt+completion+test+check(entry_point)" if self.style == "completion"
-                           else "imports+extracted code+test+check(entry_point)", "stop": list(STOP),
+                           else "imports+extracted code+test+check(entry_point)", "judge": JUDGE, "stop": list(STOP),
                            "chunk": CHUNK, "limits": dataclasses.asdict(self.limits), "guard": GUARD_VERSION})

@@ -1,0 +1,113 @@
+"""The trusted judge against a corpus of wrong HumanEval completions aimed at the sandbox (issue 16).
+
+Every case runs in a one-worker pool followed by the problem's canonical solution in the same zygote: the
+wrong one must not pass, nothing may escape (harness file, TCP and AF_UNIX listeners, ``/etc/shadow``, the
+harness's command line, leftover processes) and the zygote must still serve the next program correctly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evals.sandbox import Problem, Verdict, load_problems, run_many
+from evals.sandbox.humaneval import humaneval_judged
+from tests.evals.sandbox.hostile_judge_cases import CASES
+from tests.evals.sandbox.test_sandbox import GUARD_MARKER, SECRET, _humaneval_path, sandbox_processes
+
+IS_ROOT = os.geteuid() == 0
+
+
+def _memcg() -> bool:
+    from evals.sandbox.cgroup import MemoryGroup
+
+    group = MemoryGroup.create()
+    if group is not None:
+        group.remove()
+    return group is not None
+
+
+@pytest.fixture(scope="module")
+def problems() -> list[Problem]:
+    return load_problems(_humaneval_path())
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers() -> Iterator[None]:
+    before = set(sandbox_processes(GUARD_MARKER, "31417"))
+    yield
+    assert [p for p in sandbox_processes(GUARD_MARKER, "31417") if p not in before] == []
+
+
+@pytest.fixture()
+def listeners() -> Iterator[tuple[socket.socket, socket.socket, str]]:
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(8)
+    tcp.setblocking(False)
+    path = f"/tmp/podium-judge-probe-{os.getpid()}.sock"
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(path)
+    os.chmod(path, 0o777)
+    unix.listen(8)
+    unix.setblocking(False)
+    yield tcp, unix, path
+    tcp.close()
+    unix.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_wrong_completion_never_passes_and_nothing_escapes(
+        name: str, problems: list[Problem], tmp_path: Path, listeners: tuple[socket.socket, socket.socket, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    attack = CASES[name]
+    if attack.needs == "root" and not IS_ROOT:
+        pytest.skip("shows a kernel layer that needs root (mount namespace, throw-away uid)")
+    if attack.needs == "memcg" and not _memcg():
+        pytest.skip("no writable memory cgroup (needs root)")
+    tcp, unix, usock = listeners
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    canary = tmp_path / "canary.txt"
+    canary.write_text("precious")
+    p = problems[attack.task]
+    completion = (attack.completion.replace("CANARY", repr(str(canary))).replace("PORT", str(tcp.getsockname()[1]))
+                  .replace("USOCK", usock).replace("HARNESS_PID", str(os.getpid())))
+    hostile = humaneval_judged(p["prompt"], completion, p["test"], p["entry_point"])
+    control = humaneval_judged(p["prompt"], p["canonical_solution"], p["test"], p["entry_point"])
+    result, after = run_many([hostile, control], attack.limits, workers=1)
+    assert result.verdict is not Verdict.PASSED, result
+    assert result.verdict in attack.verdicts and attack.reason in result.reason, result
+    assert after.verdict is Verdict.PASSED, after  # the zygote survived and serves the next program
+    output = result.stdout_tail + result.stderr_tail
+    assert canary.read_text() == "precious"
+    assert "root:" not in output and SECRET not in output
+    assert Path("/proc/self/cmdline").read_text() not in output and f"{os.getpid()}\n" not in output  # harness /proc
+    assert "reached" not in output
+    for srv in (tcp, unix):
+        with pytest.raises(BlockingIOError):
+            srv.accept()
+    if IS_ROOT:
+        assert {"netns", "ro_root", "tmpfs", "hidepid", "no_host_sockets"} <= set(result.layers), result.layers
+        assert not any("cap_dac_read_search" in x for x in result.layers), result.layers
+
+
+def test_every_canonical_solution_passes_the_judge(problems: list[Problem]) -> None:
+    results = run_many([humaneval_judged(p["prompt"], p["canonical_solution"], p["test"], p["entry_point"])
+                        for p in problems])
+    failed = [(p["task_id"], r.verdict.value, r.reason) for p, r in zip(problems, results, strict=True) if not r.passed]
+    assert failed == [] and len(results) == 164
+
+
+def test_a_chatty_correct_candidate_passes(problems: list[Problem]) -> None:
+    """stdout is drained while the judge waits for a reply: megabytes of prints never deadlock a call."""
+    p = problems[0]
+    chatty = "    print('x' * (1 << 20))\n" + p["canonical_solution"]
+    result = run_many([humaneval_judged(p["prompt"], chatty, p["test"], p["entry_point"])])[0]
+    assert result.verdict is Verdict.PASSED, result
