@@ -146,7 +146,11 @@
     this.cache = {};
   }
   Gallery.prototype.get = function (rel) {
-    if (!this.cache[rel]) this.cache[rel] = getJSON(new URL(rel, this.base));
+    if (!this.cache[rel]) {
+      var p = getJSON(new URL(rel, this.base));
+      p.then(function (v) { p.value = v; }, function () {});
+      this.cache[rel] = p;
+    }
     return this.cache[rel];
   };
   Gallery.prototype.start = function () {
@@ -182,15 +186,30 @@
     while (lo < hi) { var mid = (lo + hi + 1) >> 1; if (s[mid] <= pos) lo = mid; else hi = mid - 1; }
     return lo;
   };
-  Gallery.prototype.loadedItem = function (pos) {  // the item if its shard is already here (for text search)
-    var k = this.shardOf(pos), rel = this.state.suite + "/shard-" + ("000" + k).slice(-4) + ".json";
-    var p = this.cache[rel];
-    return p && p.value ? p.value[pos - this.si.starts[k]] : null;
+  // an item range: its questions in shard-NNNN.json, each model's outputs in o/<model>/NNNN.json
+  Gallery.prototype.rangeFile = function (k, mid) {
+    var n = ("000" + k).slice(-4);
+    return this.state.suite + (mid ? "/o/" + mid + "/" + n : "/shard-" + n) + ".json";
+  };
+  Gallery.prototype.merge = function (pos, k, q, outs) {  // the item with the outputs of the models on screen
+    var item = Object.assign({}, q[pos - this.si.starts[k]]), self = this;
+    item.models = {};
+    this.models.forEach(function (m, j) { var o = outs[j]; if (o && o[pos - self.si.starts[k]]) item.models[m.id] = o[pos - self.si.starts[k]]; });
+    return item;
+  };
+  Gallery.prototype.loadedItem = function (pos) {  // the item if its files are already here (for text search)
+    var k = this.shardOf(pos), self = this, q = this.cache[this.rangeFile(k)];
+    if (!q || !q.value) return null;
+    return this.merge(pos, k, q.value, this.models.map(function (m) { var p = self.cache[self.rangeFile(k, m.id)]; return p && p.value; }));
   };
   Gallery.prototype.item = function (pos) {
-    var k = this.shardOf(pos), rel = this.state.suite + "/shard-" + ("000" + k).slice(-4) + ".json", start = this.si.starts[k];
-    var p = this.get(rel);
-    return p.then(function (items) { p.value = items; return items[pos - start]; });
+    var self = this, k = this.shardOf(pos);
+    var outs = this.models.map(function (m, j) {  // a model that did not run the item has no file to fetch
+      return self.status[j].s.charAt(pos) === "-" ? Promise.resolve(null) : self.get(self.rangeFile(k, m.id));
+    });
+    return Promise.all([this.get(this.rangeFile(k))].concat(outs)).then(function (got) {
+      return self.merge(pos, k, got[0], got.slice(1));
+    });
   };
   Gallery.prototype.rows = function () {
     var st = this.state, ids = this.si.ids, status = this.status, q = st.q.toLowerCase(), self = this;
