@@ -4,6 +4,7 @@ results as a models × scenarios matrix linking to the transcripts."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ class Duel:
     """One benchmark of the head-to-head."""
 
     suite: str
+    metric: str
     protocol: str
     challenger: ReportedResult
     base: ReportedResult | None  # the challenger's base model, from its model card, when published
@@ -106,21 +108,24 @@ def _podium(suite: str, shown: dict[tuple[str, str], LoadedRun], models: dict[st
 
 def head_to_head(reported: list[ReportedResult], shown: dict[tuple[str, str], LoadedRun],
                  models: dict[str, ModelEntry], root: str) -> HeadToHead:
-    """The challenger's runner rows against every dated set of the opponent's rows from the same runner."""
+    """The challenger's rows from one runner against every dated set of the opponent's rows from that runner,
+    paired on (suite, metric) — MMLU's categories are metrics of their own."""
     runner = [r for r in reported if r.source.startswith(RUNNER)]
-    mine = {r.suite: r for r in runner if r.model.startswith(CHALLENGER)}
-    theirs: dict[str, dict[str, ReportedResult]] = {}  # date → suite → row
+    mine = {(r.suite, r.metric): r for r in runner if r.model.startswith(CHALLENGER)}
+    theirs: dict[str, dict[tuple[str, str], ReportedResult]] = {}  # date → (suite, metric) → row
     for r in runner:
         if r.model.startswith(OPPONENT):
-            theirs.setdefault(r.source_date, {})[r.suite] = r
+            theirs.setdefault(r.source_date, {})[(r.suite, r.metric)] = r
     dates = sorted(theirs)
     base = {r.suite: r for r in reported if r.model.startswith(CHALLENGER) and "base" in r.model}
+    per_suite = Counter(suite for suite, _ in mine)
     h2h = HeadToHead(_side(list(mine.values())) if mine else None, [_side(list(theirs[d].values())) for d in dates])
-    for suite, row in sorted(mine.items()):
-        opp = [theirs[d].get(suite) for d in dates]
+    for (suite, metric), row in sorted(mine.items()):
+        opp = [theirs[d].get((suite, metric)) for d in dates]
         if any(o is not None for o in opp):
             text, link = _podium(suite, shown, models, root)
-            h2h.duels.append(Duel(suite, row.protocol, row, base.get(suite), opp, text, link))
+            h2h.duels.append(Duel(suite, metric, row.protocol, row, base.get(suite) if per_suite[suite] == 1 else None,
+                                  opp, text, link))
     return h2h
 
 

@@ -12,8 +12,9 @@ from tools.synth_site_data import generate
 AZ = "Azure/azureml-assets evaluation_results/x ({})"
 
 
-def row(model: str, suite: str, value: float, date: str, source: str = AZ.format("abc")) -> ReportedResult:
-    return ReportedResult(model=model, suite=suite, metric="exact_match", value=value, shots=5, protocol="p",
+def row(model: str, suite: str, value: float, date: str, source: str = AZ.format("abc"),
+        metric: str = "acc") -> ReportedResult:
+    return ReportedResult(model=model, suite=suite, metric=metric, value=value, shots=5, protocol="p",
                           source=source, source_date=date, notes=f"{model} {date}")
 
 
@@ -28,12 +29,15 @@ def test_head_to_head_counts_wins_per_dated_opponent_run() -> None:
         row("GPT-4o (2024-05-13)", "piqa", 0.94, "2024-08-13"),
         row("GPT-4o (2024-05-13)", "piqa", 0.99, "2024-05-13", source="openai/simple-evals"),  # other runner
         row("Llama 3.1 405B (base)", "boolq", 0.80, "2024-07-23", source="model card"),
+        row("Llama 3.1 405B Instruct", "mmlu", 0.82, "2024-08-13", metric="acc (humanities)"),  # a category ...
+        row("GPT-4o (2024-05-13)", "mmlu", 0.80, "2024-06-13", metric="acc (humanities)"),
+        row("GPT-4o (2024-05-13)", "mmlu", 0.85, "2024-08-13", metric="acc (STEM)"),  # ... pairs only with itself
     ]
     h = head_to_head(reported, {}, {}, "../")
     assert h.challenger is not None and h.challenger.model == "Llama 3.1 405B Instruct"
     assert [s.date for s in h.sides] == ["2024-06-13", "2024-08-13"]
-    assert h.wins(0) == (2, 2) and h.wins(1) == (1, 2)
-    assert [d.suite for d in h.duels] == ["boolq", "piqa"]
+    assert h.wins(0) == (3, 3) and h.wins(1) == (1, 2)
+    assert [(d.suite, d.metric) for d in h.duels] == [("boolq", "acc"), ("mmlu", "acc (humanities)"), ("piqa", "acc")]
     boolq = h.duels[0]
     assert boolq.base is not None and boolq.base.value == 0.80
     assert boolq.podium == "not a Podium suite" and boolq.podium_link is None
