@@ -214,3 +214,20 @@ def test_hostile_names_and_notes_stay_text(site: Path, server: str, browser) -> 
         p.page.wait_for_load_state("load")
         assert p.page.locator("article img, article b:has-text('Model'), article b:has-text('note')").count() == 0
         p.clean()
+
+
+def test_seed_page_scenario_cell_opens_that_models_transcripts(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    p = Page(browser, server + "/small-vs-large/")
+    page = p.page
+    link = page.locator("#podium-seed-scenarios tbody td a[href*='gallery/']").first
+    href = link.get_attribute("href") or ""
+    assert "suite=scenarios" in href and "&models=" in href
+    model = href.rsplit("models=", 1)[1]
+    link.click()
+    page.wait_for_selector(".podium-item .podium-col", timeout=20_000)
+    assert page.locator(".podium-col").count() == page.locator(".podium-item").count()  # that model only
+    scenario = href.split("q=", 1)[1].split("/", 1)[0]
+    assert all(t.startswith(scenario + "/") for t in page.eval_on_selector_all(
+        ".podium-item h3", "els => els.map(e => e.textContent)"))
+    assert model in page.evaluate("location.hash")
+    p.clean()
