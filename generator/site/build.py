@@ -20,14 +20,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from evals.atomic import write_json, write_text
 from evals.errors import ConfigError, DataError
 from evals.records import ItemText, MetricRef
 from generator.site import charts, leaderboard
 from generator.site.extra_pages import render_scaling
 from generator.site.gallery_files import SuiteVectors, Tree, write_gallery
 from generator.site.load import LoadedRun, SiteData, load_site_data
-from generator.site.pages import render
+from generator.site.pages import render, write_json, write_text
 from generator.site.scenario_pages import render_scenarios
 from generator.site.seed_page import render_seed
 from generator.site.stats import base_suite

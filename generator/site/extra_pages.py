@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from evals.atomic import write_json
 from evals.records import ReportedResult
 from generator.site import charts
 from generator.site.load import LoadedRun, SiteData
-from generator.site.pages import render
+from generator.site.pages import render, write_json
 from generator.site.stats import base_suite
 from generator.site.suite_pages import _passk_frames
 from generator.site.views import pct
