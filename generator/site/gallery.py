@@ -242,18 +242,22 @@ def warm_cache(runs: list[LoadedRun], cache: Path, workers: int | None = None) -
     return len(todo)
 
 
+def _head_path(items_path: Path) -> Path:
+    return items_path.with_name(items_path.name.replace(".items.jsonl", ".head.json"))
+
+
 def _store(prod: RunProduct, items_path: Path) -> None:
     """Cache files of one run: ``KEY.head.json`` and ``KEY.items.jsonl`` (written last: its presence means both)."""
     h = prod.head
     pid = os.getpid()
-    head_path = items_path.with_name(items_path.name.replace(".items.jsonl", ".head.json"))
+    head_path = _head_path(items_path)
     tmp = head_path.with_suffix(f".{pid}.tmp")
-    tmp.write_text(dumps({"order": h.order, "vals": h.vals, "groups": h.groups, "prompts": h.prompts}), "utf-8")
+    tmp.write_text(dumps({"order": h.order, "vals": h.vals, "groups": h.groups, "prompts": h.prompts,
+                          "items": list(prod.items)}), "utf-8")
     tmp.replace(head_path)
     tmp = items_path.with_suffix(f".{pid}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for iid, js in prod.items.items():
-            fh.write(f"{dumps(iid)}\t{js}\n")  # a JSON string holds no raw tab or newline
+    with tmp.open("w", encoding="utf-8", newline="") as fh:  # line i: the outputs of item ``items[i]`` (compact JSON: one line)
+        fh.writelines(js + "\n" for js in prod.items.values())
     tmp.replace(items_path)
 
 
@@ -276,7 +280,7 @@ def run_head(lr: LoadedRun, cache: Path | None) -> RunHead:
     if prod is not None:
         return prod.head
     assert path is not None
-    raw = json.loads(path.with_name(path.name.replace(".items.jsonl", ".head.json")).read_text("utf-8"))
+    raw = json.loads(_head_path(path).read_text("utf-8"))
     return RunHead(raw["order"], raw["vals"], raw["groups"], raw["prompts"])
 
 
@@ -287,9 +291,9 @@ def run_items(lr: LoadedRun, cache: Path | None) -> dict[str, str]:
     if prod is not None:
         return prod.items
     assert path is not None
-    items = {}
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            key_json, _, js = line.rstrip("\n").partition("\t")
-            items[json.loads(key_json)] = js
-    return items
+    keys = json.loads(_head_path(path).read_text("utf-8"))["items"]
+    with path.open(encoding="utf-8", newline="") as fh:
+        lines = fh.read().split("\n")[:-1]
+    if len(lines) != len(keys):
+        raise DataError("gallery cache file damaged", where=str(path), fix="delete the build cache directory")
+    return dict(zip(keys, lines, strict=True))

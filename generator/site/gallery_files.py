@@ -46,7 +46,8 @@ from generator.site.gallery import (
 from generator.site.load import LoadedRun, SiteData
 
 SHARD_BYTES = 256_000  # an item range closes once its question text is this large ...
-SHARD_ITEMS = 100  # ... or it holds this many items (fewer when every item shows several outputs)
+SHARD_ITEMS = 250  # ... or it holds this many items (one output each: a model's file stays small) ...
+SHARD_OUTPUTS = 100  # ... or, when items show several outputs (repeated samples), this many outputs per model
 CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
@@ -148,7 +149,7 @@ class SuiteVectors:
 
 def item_ranges(heads: list[str], per_item_outputs: int) -> list[int]:
     """First index of each item range, from the encoded question records only (never from model outputs)."""
-    limit = max(1, SHARD_ITEMS // max(1, per_item_outputs))
+    limit = SHARD_ITEMS if per_item_outputs <= 1 else max(1, SHARD_OUTPUTS // per_item_outputs)
     starts: list[int] = []
     size = count = 0
     for pos, head in enumerate(heads):

@@ -162,3 +162,30 @@ def test_without_texts_gallery_says_how_to_get_them(data: Path, tmp_path: Path) 
     a, b = digest(tmp_path / "site"), digest(tmp_path / "site2")
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_gallery_rebuild_writes_only_what_changed(tmp_path: Path) -> None:
+    """Adding a model writes its own files and the small indexes; every other file keeps its bytes and inode."""
+    from generator.site.gallery_files import Tree, write_gallery
+    from tools.synth_site_data import add_model
+
+    root = tmp_path / "site_data"
+    generate(root, models=3, scale=SCALE, samples=6, trials=1)
+    cache = tmp_path / "cache"
+
+    def build() -> Tree:
+        tree = Tree(cache / "gallery", cache / "manifest.json")
+        write_gallery(load_site_data(root), tree, all_texts(SCALE), cache=cache)
+        return tree
+
+    first = build()
+    files = {p: (p.stat().st_ino, p.read_bytes()) for p in (cache / "gallery").rglob("*.json")}
+    assert first.written == len(files)
+    assert build().written == 0  # nothing changed: nothing written
+    new = add_model(root, 3, scale=SCALE, samples=6, trials=1)
+    third = build()
+    after = {p: (p.stat().st_ino, p.read_bytes()) for p in (cache / "gallery").rglob("*.json")}
+    changed = sorted(p.relative_to(cache / "gallery").as_posix() for p in after if files.get(p) != after[p])
+    assert changed and third.written == len(changed)
+    assert all(f"/{new.id}" in c or c.endswith(("index.json", "ids.json")) for c in changed), changed
+    assert not any("shard-" in c or "/o/synth-000/" in c or "/m/synth-000" in c for c in changed)
