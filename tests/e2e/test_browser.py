@@ -231,3 +231,19 @@ def test_seed_page_scenario_cell_opens_that_models_transcripts(server: str, brow
         ".podium-item h3", "els => els.map(e => e.textContent)"))
     assert model in page.evaluate("location.hash")
     p.clean()
+
+
+def test_leaderboard_chart_follows_the_filters(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    p = Page(browser, server + "/")
+    page = p.page
+    page.wait_for_selector(".vega-chart[data-follow] svg", timeout=20_000)
+    everyone = names(page)
+    chart = "document.querySelector('.vega-chart[data-follow] svg').textContent"
+    assert all(n[:20] in page.evaluate(chart) for n in everyone)  # (long labels are cut)
+    page.fill("input[aria-label='filter by model name']", everyone[0])
+    page.wait_for_function(f"!{chart}.includes({json.dumps(everyone[1][:20])})", timeout=20_000)
+    assert everyone[0][:20] in page.evaluate(chart)
+    page.fill("input[aria-label='filter by model name']", "")
+    page.select_option("select[aria-label=protocol]", "generative")  # loglikelihood suites leave the chart
+    page.wait_for_function(f"{chart}.includes({json.dumps(everyone[1][:20])}) && !{chart}.includes('hellaswag')", timeout=20_000)
+    p.clean()

@@ -38,12 +38,38 @@
       el.setAttribute("data-done", scheme);
       var url = new URL(el.getAttribute("data-src"), document.baseURI);
       getJSON(url).then(function (spec) {
-        el.textContent = "";
-        var opts = { actions: false, renderer: "svg" };
-        if (scheme === "dark") { opts.theme = "dark"; opts.config = { text: { color: "#e0e0e0" } }; spec.background = "transparent"; }
-        return vegaEmbed(el, spec, opts);
+        el.__spec = spec;
+        return embed(el);
       }).catch(function (err) { el.textContent = "Chart failed to load: " + err.message; });
     });
+  }
+  function embed(el) {
+    var spec = el.__spec, opts = { actions: false, renderer: "svg" };
+    if (el.hasAttribute("data-follow")) spec = followFilter(spec, chartFilter);
+    else spec = Object.assign({}, spec);
+    el.textContent = "";
+    if (dark()) { opts.theme = "dark"; opts.config = { text: { color: "#e0e0e0" } }; spec.background = "transparent"; }
+    return vegaEmbed(el, spec, opts);
+  }
+  // a chart marked data-follow shows only the leaderboard rows (models) and columns (suites) the filters leave
+  var chartFilter = null, refilterTimer = null;
+  function followFilter(spec, f) {
+    var out = Object.assign({}, spec);
+    if (!f || !spec.datasets) return out;
+    out.datasets = {};
+    Object.keys(spec.datasets).forEach(function (k) {
+      out.datasets[k] = spec.datasets[k].filter(function (d) {
+        return (d.model === undefined || f.models[d.model]) && (d.suite === undefined || !f.hiddenSuites[d.suite]);
+      });
+    });
+    return out;
+  }
+  function setChartFilter(f) {
+    chartFilter = f;
+    clearTimeout(refilterTimer);
+    refilterTimer = setTimeout(function () {
+      document.querySelectorAll(".vega-chart[data-follow]").forEach(function (el) { if (el.__spec) embed(el); });
+    }, 150);
   }
   var paletteObserver = null;
   function watchPalette() {
@@ -133,7 +159,16 @@
       h("span", {}, ["size (B) ", num("min B", "min"), " – ", num("max B", "max")]),
       sel("protocol", "protocol", [["", "all protocols"], ["loglikelihood", "loglikelihood"], ["generative", "generative"]]),
       count].forEach(function (c) { box.appendChild(c); });
-    function apply() { var n = lb.filter(st); count.textContent = n + (n === 1 ? " model" : " models"); }
+    function apply() {
+      var n = lb.filter(st), f = { models: {}, hiddenSuites: {} };
+      count.textContent = n + (n === 1 ? " model" : " models");
+      Array.prototype.forEach.call(lb.tbody.rows, function (r) { if (!r.hidden) f.models[r.cells[1].getAttribute("data-sort")] = true; });
+      table.querySelectorAll("thead th[data-protocol]").forEach(function (th) {
+        var a = th.querySelector("a"), m = a && /suites\/([^/]+)\//.exec(a.getAttribute("href"));
+        if (th.hidden && m) f.hiddenSuites[decodeURIComponent(m[1])] = true;
+      });
+      setChartFilter(f);
+    }
     apply();
   }
 
