@@ -176,39 +176,49 @@ CACHE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # 
 
 @dataclass
 class RunHead:
-    """What the gallery takes from one run besides its outputs: item order, main scores, groups, stored prompts."""
+    """What the gallery takes from one run besides its outputs, aligned on ``ids`` (first-seen item order): main
+    scores, their status string (see :func:`status`), groups and stored prompts."""
 
-    order: list[str]
-    vals: dict[str, float | None]
+    ids: list[str]
+    values: list[float | None]
     groups: dict[str, str]
     prompts: dict[str, Any]
+    status: str = ""
+    fractional: bool = False  # some score strictly between 0 and 1 (pass rates)
+
+    def vals(self) -> dict[str, float | None]:
+        return dict(zip(self.ids, self.values, strict=True))
 
 
 @dataclass
 class RunProduct:
     head: RunHead
-    items: dict[str, str]  # item id → the model's outputs for the page, already JSON
+    items: dict[str, str]  # item id → the model's outputs for the page, already JSON (same order as head.ids)
 
 
 def _read_run(lr: LoadedRun) -> RunProduct:
     ref = lr.run.suite.main_metric
-    prod = RunProduct(RunHead([], {}, {}, {}), {})
-    head = prod.head
+    vals: dict[str, float | None] = {}
+    groups: dict[str, str] = {}
+    prompts: dict[str, Any] = {}
+    items: dict[str, str] = {}
     for lineno, s in enumerate(sample_dicts(lr), 1):
         try:
             iid, scores = s["item_id"], s["scores"]
-            head.order.append(iid)
             if s.get("group"):
-                head.groups.setdefault(iid, s["group"]["id"])
-            if iid not in head.prompts and s.get("prompt") is not None:
-                head.prompts[iid] = _prompt(s)
+                groups.setdefault(iid, s["group"]["id"])
+            if iid not in prompts and s.get("prompt") is not None:
+                prompts[iid] = _prompt(s)
             key = score_key(ref, scores)
-            head.vals[iid] = scores.get(key) if key else None
-            prod.items[iid] = dumps(_model_item(s))
+            vals[iid] = scores.get(key) if key else None
+            items[iid] = dumps(_model_item(s))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"bad sample record ({exc!r})", where=f"{lr.dir / 'samples.jsonl.gz'}:{lineno}",
                             fix="run `podium validate` and re-run the evaluation that produced it") from None
-    return prod
+    values = list(vals.values())
+    head = RunHead(list(vals), values, groups, prompts, "".join(status(v) for v in values),
+                   any(v is not None and 0 < v < 1 for v in values))
+    return RunProduct(head, items)
 
 
 def cache_key(lr: LoadedRun) -> str:
@@ -252,11 +262,10 @@ def _store(prod: RunProduct, items_path: Path) -> None:
     pid = os.getpid()
     head_path = _head_path(items_path)
     tmp = head_path.with_suffix(f".{pid}.tmp")
-    tmp.write_text(dumps({"order": h.order, "vals": h.vals, "groups": h.groups, "prompts": h.prompts,
-                          "items": list(prod.items)}), "utf-8")
+    tmp.write_text(dumps(h.__dict__), "utf-8")
     tmp.replace(head_path)
     tmp = items_path.with_suffix(f".{pid}.tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:  # line i: the outputs of item ``items[i]`` (compact JSON: one line)
+    with tmp.open("w", encoding="utf-8", newline="") as fh:  # line i: the outputs of item ``ids[i]`` (one line)
         fh.writelines(js + "\n" for js in prod.items.values())
     tmp.replace(items_path)
 
@@ -281,7 +290,7 @@ def run_head(lr: LoadedRun, cache: Path | None) -> RunHead:
         return prod.head
     assert path is not None
     raw = json.loads(_head_path(path).read_text("utf-8"))
-    return RunHead(raw["order"], raw["vals"], raw["groups"], raw["prompts"])
+    return RunHead(**raw)
 
 
 def run_items(lr: LoadedRun, cache: Path | None) -> dict[str, str]:
@@ -291,7 +300,7 @@ def run_items(lr: LoadedRun, cache: Path | None) -> dict[str, str]:
     if prod is not None:
         return prod.items
     assert path is not None
-    keys = json.loads(_head_path(path).read_text("utf-8"))["items"]
+    keys = json.loads(_head_path(path).read_text("utf-8"))["ids"]
     with path.open(encoding="utf-8", newline="") as fh:
         lines = fh.read().split("\n")[:-1]
     if len(lines) != len(keys):

@@ -194,7 +194,7 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: Ma
     prompts: dict[str, Any] = {}
     scenarios: dict[str, str] = {}
     for mid, head in heads.items():
-        for iid in head.order:
+        for iid in head.ids:
             if iid not in seen:
                 seen.add(iid)
                 ids.append(iid)
@@ -204,13 +204,20 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: Ma
             prompts.setdefault(iid, pr)
         for sc in runs[mid].run.suite.scenarios:
             scenarios.setdefault(sc.id, sc.title)
-    fractional = any(v is not None and 0 < v < 1 for h in heads.values() for v in h.vals.values())
+    fractional = any(h.fractional for h in heads.values())
+    vectors = SuiteVectors(ids, {}, fractional)
     for mid, head in heads.items():
-        vals = head.vals
-        rec: dict[str, Any] = {"s": "".join(status(vals[i]) if i in vals else "-" for i in ids)}
+        if head.ids == ids:  # the usual case: every model ran every item, in one order
+            marks, vec = head.status, head.values
+        else:
+            vals = head.vals()
+            marks = "".join(status(vals[i]) if i in vals else "-" for i in ids)
+            vec = [vals.get(i) for i in ids]
+        rec: dict[str, Any] = {"s": marks}
         if fractional:
-            rec["v"] = [None if vals.get(i) is None else round(float(vals[i] or 0.0), 4) for i in ids]
+            rec["v"] = [None if v is None else round(float(v), 4) for v in vec]
         tree.put_json(f"{sid}/m/{mid}.json", rec)
+        vectors.values[mid] = vec
     encoded = [dumps({"id": iid, "group": groups.get(iid), "text": _text(texts.get(iid) if texts else None),
                       "prompt": prompts.get(iid)}) for iid in ids]
     per_item = max((min(lr.run.sampling.n, FIRST_SAMPLES + MAX_PASSING) for lr in runs.values()), default=1)
@@ -235,7 +242,6 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: Ma
     tree.put_json(f"{sid}/index.json", index)
     entry = {"id": sid, "name": name, "items": len(ids), "models": len(heads), "shards": len(starts),
              "bytes": nbytes}
-    vectors = SuiteVectors(ids, {mid: [h.vals.get(i) for i in ids] for mid, h in heads.items()}, fractional)
     return entry, vectors
 
 
