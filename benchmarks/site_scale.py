@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,14 +31,17 @@ sys.path.insert(0, str(REPO))
 from tools.synth_site_data import add_model, generate  # noqa: E402
 
 BUILD = """
-import json, sys, time
+import cProfile, json, sys, time
 sys.path.insert(0, {repo!r})
 from pathlib import Path
 from tools.synth_site_data import all_texts
 from generator.site.build import build_site
 texts = all_texts({scale!r})
 t = time.perf_counter()
+prof = cProfile.Profile() if {profile!r} else None
+if prof: prof.enable()
 r = build_site(Path({data!r}), Path({site!r}), mkdocs_yml=Path({repo!r}) / "mkdocs.yml", work=Path({work!r}), texts=texts)
+if prof: prof.disable(); prof.dump_stats({profile!r})
 print(json.dumps(r.phases))
 print(time.perf_counter() - t)
 """
@@ -47,12 +52,21 @@ def tree(root: Path) -> tuple[int, int]:
     return sum(p.stat().st_size for p in files), len(files)
 
 
-def build(data: Path, site: Path, work: Path, scale: float) -> tuple[float, float, float]:
-    """(wall seconds of the whole child, seconds inside build_site, peak RSS MB of the largest process).
+@dataclass
+class Built:
+    wall: float  # seconds of the whole child (imports, texts, build)
+    inner: float  # seconds inside build_site
+    cpu: float  # CPU seconds of the child and its workers
+    peak_mb: float  # peak RSS of the largest process so far
+    load: float  # load average (1 min) when it started
+
+
+def build(data: Path, site: Path, work: Path, scale: float, repo: Path = REPO, profile: str = "") -> Built:
+    """Build in a child process (``repo``: the checkout whose code builds, for before/after figures).
 
     Also prints the CPU seconds of the build and its workers: on a shared machine wall time grows with the
     load, CPU time much less (load average when it started is printed too)."""
-    code = BUILD.format(repo=str(REPO), scale=scale, data=str(data), site=str(site), work=str(work))
+    code = BUILD.format(repo=str(repo), scale=scale, data=str(data), site=str(site), work=str(work), profile=profile)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     before = ru0.ru_maxrss
     load = os.getloadavg()[0]
@@ -69,7 +83,8 @@ def build(data: Path, site: Path, work: Path, scale: float) -> tuple[float, floa
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in json.loads(lines[-2]).items())
     print(f"  build phases: {phases}; CPU {cpu:.1f} s (build + workers) on {os.cpu_count()} cores, "
           f"load average {load:.1f} at start")
-    return wall, inner, max(peak, before) / 1024
+
+    return Built(wall, inner, cpu, max(peak, before) / 1024, load)
 
 
 def gz(data: bytes) -> int:
@@ -102,30 +117,18 @@ def compare_weight(site: Path) -> int:
     return total
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", type=int, default=50)
-    ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--samples", type=int, default=100)
-    ap.add_argument("--trials", type=int, default=10)
-    ap.add_argument("--out", type=Path, default=Path("/tmp/podium-scale"))
-    ap.add_argument("--keep", action="store_true", help="keep the generated data and site")
-    a = ap.parse_args()
-    data, site, work = a.out / "site_data", a.out / "site", a.out / "work"
-    t = time.perf_counter()
-    generate(data, models=a.models, scale=a.scale, samples=a.samples, trials=a.trials, extras=False)
-    gen = time.perf_counter() - t
-    dsize, dfiles = tree(data)
-    runs = len(list(data.glob("runs/*/*/*/run.json")))
-    print(f"size: {a.models} models, scale {a.scale} of every suite, HumanEval × {a.samples} samples, "
-          f"scenarios × {a.trials} trials: {runs} runs, site_data {dsize / 1e6:.1f} MB in {dfiles} files "
-          f"(generated in {gen:.0f} s)")
-    wall, inner, peak = build(data, site, work, a.scale)
+def digest_tree(site: Path) -> dict[str, str]:
+    return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(site.rglob("*")) if p.is_file() and p.name != "sitemap.xml.gz"}
+
+
+def report(site: Path, b: Built) -> None:
     size, files = tree(site)
     home, parts = home_weight(site)
     jsons = sorted(((p.stat().st_size, p) for p in site.rglob("*.json")), reverse=True)
     search = site / "search" / "search_index.json"
-    print(f"build: {wall:.1f} s wall ({inner:.1f} s in build_site), peak memory {peak:.0f} MB")
+    print(f"build: {b.wall:.1f} s wall ({b.inner:.1f} s in build_site), {b.cpu:.1f} s CPU, "
+          f"peak memory {b.peak_mb:.0f} MB, load average {b.load:.1f} at start")
     print(f"site: {size / 1e6:.1f} MB in {files} files (gallery data {tree(site / 'gallery' / 'data')[0] / 1e6:.1f} MB)")
     print(f"home page: {home / 1e3:.1f} KB gzip (without the one-time Vega bundles): "
           + ", ".join(f"{n} {b / 1e3:.1f}" for n, b in sorted(parts, key=lambda x: -x[1])[:5]))
@@ -133,9 +136,59 @@ def main() -> int:
         print(f"largest JSON: {jsons[0][0] / 1e3:.1f} KB ({jsons[0][1].relative_to(site)})")
     print(f"search index: {search.stat().st_size / 1e6:.2f} MB" if search.exists() else "search index: none")
     print(f"compare page data for one pair: {compare_weight(site) / 1e3:.1f} KB gzip")
-    add_model(data, a.models, scale=a.scale, samples=a.samples, trials=a.trials)
-    wall2, inner2, _ = build(data, site, work, a.scale)
-    print(f"rebuild after adding one model: {wall2:.1f} s wall ({inner2:.1f} s in build_site; a full rebuild)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", type=int, default=50)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--samples", type=int, default=100)
+    ap.add_argument("--trials", type=int, default=10)
+    ap.add_argument("--out", type=Path, default=Path("/tmp/podium-scale"))
+    ap.add_argument("--data", type=Path, help="reuse this generated site_data (copied; must match the size options)")
+    ap.add_argument("--compare-with", type=Path, metavar="CHECKOUT",
+                    help="also build with this checkout's code (e.g. `git archive main`), side by side, same data")
+    ap.add_argument("--profile", type=Path, metavar="DIR", help="write cProfile stats of each build here")
+    ap.add_argument("--keep", action="store_true", help="keep the generated data and site")
+    a = ap.parse_args()
+    codes = {"this": REPO} | ({"other": a.compare_with.resolve()} if a.compare_with else {})
+    first = a.out / "this" / "site_data"
+    t = time.perf_counter()
+    if a.data:
+        shutil.copytree(a.data, first, dirs_exist_ok=True)
+    else:
+        generate(first, models=a.models, scale=a.scale, samples=a.samples, trials=a.trials, extras=False)
+    gen = time.perf_counter() - t
+    for label in codes:
+        if label != "this":
+            shutil.copytree(first, a.out / label / "site_data", dirs_exist_ok=True)
+    dsize, dfiles = tree(first)
+    runs = len(list(first.glob("runs/*/*/*/run.json")))
+    print(f"size: {a.models} models, scale {a.scale} of every suite, HumanEval × {a.samples} samples, "
+          f"scenarios × {a.trials} trials: {runs} runs, site_data {dsize / 1e6:.1f} MB in {dfiles} files "
+          f"(generated or copied in {gen:.0f} s)")
+
+    def run(label: str, step: str) -> Built:
+        d = a.out / label
+        prof = str(a.profile / f"{label}-{step}.prof") if a.profile else ""
+        if a.profile:
+            a.profile.mkdir(parents=True, exist_ok=True)
+        return build(d / "site_data", d / "site", d / "work", a.scale, codes[label], prof)
+
+    for label in codes:
+        print(f"[{label}: {codes[label]}] full build")
+        report(a.out / label / "site", run(label, "full"))
+    before = digest_tree(a.out / "this" / "site")
+    print("[this] rebuild, nothing changed")
+    same = run("this", "same")
+    diff = [k for k, v in digest_tree(a.out / "this" / "site").items() if before.get(k) != v]
+    print(f"  {same.wall:.1f} s wall, {same.cpu:.1f} s CPU; byte-identical: {not diff} {diff[:5]}")
+    for label in codes:
+        add_model(a.out / label / "site_data", a.models, scale=a.scale, samples=a.samples, trials=a.trials)
+    for label in codes:
+        b = run(label, "add-one")
+        print(f"[{label}] rebuild after adding one model: {b.wall:.1f} s wall ({b.inner:.1f} s in build_site), "
+              f"{b.cpu:.1f} s CPU, load average {b.load:.1f} at start")
     if not a.keep:
         shutil.rmtree(a.out)
     return 0

@@ -20,15 +20,15 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from evals.atomic import write_json, write_text
 from evals.errors import ConfigError, DataError
 from evals.records import ItemText, MetricRef
 from generator.site import charts, leaderboard
-from generator.site.extra_pages import render_scaling, render_seed
-from generator.site.gallery import SuiteVectors, write_gallery
+from generator.site.extra_pages import render_scaling
+from generator.site.gallery_files import SuiteVectors, Tree, write_gallery
 from generator.site.load import LoadedRun, SiteData, load_site_data
-from generator.site.pages import render
+from generator.site.pages import render, write_json, write_text
 from generator.site.scenario_pages import render_scenarios
+from generator.site.seed_page import render_seed
 from generator.site.stats import base_suite
 from generator.site.suite_pages import render_suite
 from generator.site.tables import scores_frame
@@ -138,12 +138,13 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     metas = suite_meta(data)
     docs = _fresh_docs(work, docs_src)
 
-    # gallery data first (its per-item vectors feed the paired tests); moved into the site after MkDocs
-    gallery_tmp = work / "gallery-data"
+    # gallery data first (its per-item vectors feed the paired tests), kept between builds in the cache and
+    # linked into the site after MkDocs (which empties the site directory)
+    cache = work.parent / "site-cache"
     hint = texts_hint or "question text not shown: build with the benchmark data directory to join it"
     phases = {"load": time.perf_counter() - t0}
-    vectors = write_gallery(data, gallery_tmp, texts, hint, {sid: m.name for sid, m in metas.items()},
-                            cache=work.parent / "site-cache")
+    tree = Tree(cache / "gallery", cache / "gallery-manifest.json")
+    vectors = write_gallery(data, tree, texts, hint, {sid: m.name for sid, m in metas.items()}, cache=cache)
     phases["gallery"] = time.perf_counter() - t0 - sum(phases.values())
     pages = render_all(data, metas, vectors, docs, texts is not None, None if texts is not None else hint)
     has_scenarios = render_scenarios(data, docs)
@@ -152,12 +153,9 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     config = _mkdocs_config(mkdocs_yml, docs.resolve(), site_dir, _nav(metas, docs, docs_src, has_scenarios))
     phases["pages"] = time.perf_counter() - t0 - sum(phases.values())
     _run_mkdocs(config)
-    target = site_dir / "gallery" / "data"
-    if target.exists():
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(gallery_tmp), str(target))
     phases["mkdocs"] = time.perf_counter() - t0 - sum(phases.values())
+    tree.place(site_dir / "gallery" / "data")
+    phases["place gallery"] = time.perf_counter() - t0 - sum(phases.values())
     return BuildResult(site_dir, pages, len(data.runs), data.problems, time.perf_counter() - t0, phases)
 
 

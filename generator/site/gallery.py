@@ -1,16 +1,6 @@
-"""Per-item gallery data, laid out to grow with (items + outputs), not (items × models × prompt).
-
-Per suite, under ``gallery/data/<suite>/``:
-
-- ``index.json``: the models (run, coverage, main score), where each shard starts, whether question text is
-  available — small; ``ids.json``: the item ids in the one order every other file follows;
-- ``m/<model>.json``: the model's per-item status string (``1`` right, ``0`` wrong, ``p`` partly, ``?`` ungraded,
-  ``-`` not run) and, for fractional scores (pass rates), the values — the gallery's filters and the compare
-  page's paired tests read these, fetched only for the models on screen;
-- ``shard-NNNN.json``: consecutive items, each with its question text once (joined at build time from the
-  benchmark data, never stored in ``site_data``) and every model's outputs for it. Output text is capped
-  (full text stays in the run's ``samples.jsonl.gz``); HumanEval shows the first few samples plus passing
-  ones, with complete counts.
+"""What the gallery shows of one run: each item's outputs trimmed for the page (capped text, a bounded number of
+repeated samples with complete counts, typed details), its main score and prompt — read once per run and cached
+between builds. :mod:`generator.site.gallery_files` lays these out as files.
 
 The page inserts every string with ``textContent`` — never as HTML.
 """
@@ -31,12 +21,10 @@ from typing import Any
 
 from evals.errors import DataError
 from evals.records import ItemText, MetricRef
-from generator.site.load import LoadedRun, SiteData
+from generator.site.load import LoadedRun
 
 MAX_TEXT = 4096  # characters of one output shown on the site
 MAX_QUESTION = 8192
-SHARD_BYTES = 256_000  # a shard closes once it is this large ...
-SHARD_ITEMS = 100  # ... or holds this many items
 FIRST_SAMPLES = 3  # repeated sampling: the first few samples ...
 MAX_PASSING = 5  # ... plus up to this many more passing ones (distinct code)
 
@@ -50,14 +38,6 @@ def cap(text: str, limit: int = MAX_TEXT) -> str:
 def dumps(obj: Any) -> str:
     """Compact, deterministic JSON; a NaN would be invalid JSON and raises instead."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def write(path: Path, obj: Any) -> int:
-    """Scratch output of the build (not site_data): a plain write, no fsync per file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = dumps(obj).encode("utf-8")
-    path.write_bytes(data)
-    return len(data)
 
 
 def score_key(ref: MetricRef | None, scores: Mapping[str, float]) -> str | None:
@@ -195,45 +175,65 @@ CACHE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # 
 
 
 @dataclass
-class RunProduct:
-    """What the gallery takes from one run: item order, main scores, groups, stored prompts, outputs as JSON."""
+class RunHead:
+    """What the gallery takes from one run besides its outputs, aligned on ``ids`` (first-seen item order): main
+    scores, their status string (see :func:`status`), groups and stored prompts."""
 
-    order: list[str]
-    vals: dict[str, float | None]
+    ids: list[str]
+    values: list[float | None]
     groups: dict[str, str]
     prompts: dict[str, Any]
-    items: dict[str, str]
+    status: str = ""
+    fractional: bool = False  # some score strictly between 0 and 1 (pass rates)
+
+    def vals(self) -> dict[str, float | None]:
+        return dict(zip(self.ids, self.values, strict=True))
+
+
+@dataclass
+class RunProduct:
+    head: RunHead
+    items: dict[str, str]  # item id → the model's outputs for the page, already JSON (same order as head.ids)
 
 
 def _read_run(lr: LoadedRun) -> RunProduct:
     ref = lr.run.suite.main_metric
-    prod = RunProduct([], {}, {}, {}, {})
+    vals: dict[str, float | None] = {}
+    groups: dict[str, str] = {}
+    prompts: dict[str, Any] = {}
+    items: dict[str, str] = {}
     for lineno, s in enumerate(sample_dicts(lr), 1):
         try:
             iid, scores = s["item_id"], s["scores"]
-            prod.order.append(iid)
             if s.get("group"):
-                prod.groups.setdefault(iid, s["group"]["id"])
-            if iid not in prod.prompts and s.get("prompt") is not None:
-                prod.prompts[iid] = _prompt(s)
+                groups.setdefault(iid, s["group"]["id"])
+            if iid not in prompts and s.get("prompt") is not None:
+                prompts[iid] = _prompt(s)
             key = score_key(ref, scores)
-            prod.vals[iid] = scores.get(key) if key else None
-            prod.items[iid] = dumps(_model_item(s))
+            vals[iid] = scores.get(key) if key else None
+            items[iid] = dumps(_model_item(s))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"bad sample record ({exc!r})", where=f"{lr.dir / 'samples.jsonl.gz'}:{lineno}",
                             fix="run `podium validate` and re-run the evaluation that produced it") from None
-    return prod
+    values = list(vals.values())
+    head = RunHead(list(vals), values, groups, prompts, "".join(status(v) for v in values),
+                   any(v is not None and 0 < v < 1 for v in values))
+    return RunProduct(head, items)
+
+
+def cache_key(lr: LoadedRun) -> str:
+    """Changes when the run's samples, the run's main metric or this module's code change."""
+    st = (lr.dir / "samples.jsonl.gz").stat()
+    return hashlib.sha256(f"{CACHE_VERSION}|{lr.dir.resolve()}|{lr.run.run_id}|{st.st_size}|{st.st_mtime_ns}|"
+                          f"{lr.run.suite.main_metric!r}".encode()).hexdigest()[:24]
 
 
 def cache_path(lr: LoadedRun, cache: Path) -> Path:
-    st = (lr.dir / "samples.jsonl.gz").stat()
-    key = hashlib.sha256(f"{CACHE_VERSION}|{lr.dir.resolve()}|{lr.run.run_id}|{st.st_size}|{st.st_mtime_ns}|"
-                         f"{lr.run.suite.main_metric!r}".encode()).hexdigest()[:24]
-    return cache / f"{key}.jsonl"
+    return cache / f"{cache_key(lr)}.items.jsonl"
 
 
 def _warm(lr: LoadedRun, cache: Path) -> None:
-    run_product(lr, cache)
+    run_head(lr, cache)
 
 
 def warm_cache(runs: list[LoadedRun], cache: Path, workers: int | None = None) -> int:
@@ -252,145 +252,57 @@ def warm_cache(runs: list[LoadedRun], cache: Path, workers: int | None = None) -
     return len(todo)
 
 
-def run_product(lr: LoadedRun, cache: Path | None) -> RunProduct:
-    """:func:`_read_run`, cached per run: a rebuild reads only runs that are new or changed (or all of them when
-    this module's code changed). The cache is a scratch directory next to the build's work directory."""
+def _head_path(items_path: Path) -> Path:
+    return items_path.with_name(items_path.name.replace(".items.jsonl", ".head.json"))
+
+
+def _store(prod: RunProduct, items_path: Path) -> None:
+    """Cache files of one run: ``KEY.head.json`` and ``KEY.items.jsonl`` (written last: its presence means both)."""
+    h = prod.head
+    pid = os.getpid()
+    head_path = _head_path(items_path)
+    tmp = head_path.with_suffix(f".{pid}.tmp")
+    tmp.write_text(dumps(h.__dict__), "utf-8")
+    tmp.replace(head_path)
+    tmp = items_path.with_suffix(f".{pid}.tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:  # line i: the outputs of item ``ids[i]`` (one line)
+        fh.writelines(js + "\n" for js in prod.items.values())
+    tmp.replace(items_path)
+
+
+def _cached(lr: LoadedRun, cache: Path | None) -> tuple[Path | None, RunProduct | None]:
+    """(the run's items cache file once it exists, the product when it had to be read now)."""
     if cache is None:
-        return _read_run(lr)
+        return None, _read_run(lr)
     path = cache_path(lr, cache)
     if path.is_file():
-        with path.open(encoding="utf-8") as fh:
-            head = json.loads(fh.readline())
-            items = {}
-            for line in fh:
-                key_json, _, js = line.rstrip("\n").partition("\t")
-                items[json.loads(key_json)] = js
-        return RunProduct(head["order"], head["vals"], head["groups"], head["prompts"], items)
+        return path, None
     prod = _read_run(lr)
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(dumps({"order": prod.order, "vals": prod.vals, "groups": prod.groups, "prompts": prod.prompts}) + "\n")
-        for iid, js in prod.items.items():
-            fh.write(f"{dumps(iid)}\t{js}\n")  # a JSON string holds no raw tab or newline
-    tmp.replace(path)
-    return prod
+    _store(prod, path)
+    return path, prod
 
 
-@dataclass
-class SuiteVectors:
-    """Per-item main scores of every shown model of a suite, aligned on ``ids`` (None: not run or ungraded)."""
-
-    ids: list[str]
-    values: dict[str, list[float | None]]
-    fractional: bool
-
-
-def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: dict[str, str], dest: Path,
-                texts: Mapping[str, ItemText] | None, hint: str | None,
-                cache: Path | None = None) -> tuple[dict[str, Any], SuiteVectors]:
-    """Write one suite's index, per-model status files and shards; return its site-index entry and vectors."""
-    per_model: dict[str, dict[str, str]] = {}  # model → item → its outputs, already JSON (compact in memory)
-    ids: list[str] = []
-    seen: set[str] = set()
-    groups: dict[str, str] = {}
-    prompts: dict[str, Any] = {}
-    statuses: dict[str, dict[str, float | None]] = {}
-    fractional = False
-    scenarios: dict[str, str] = {}
-    models_meta = []
-    for mid in sorted(runs):
-        lr = runs[mid]
-        prod = run_product(lr, cache)
-        for iid in prod.order:
-            if iid not in seen:
-                seen.add(iid)
-                ids.append(iid)
-        for iid, g in prod.groups.items():
-            groups.setdefault(iid, g)
-        for iid, pr in prod.prompts.items():
-            prompts.setdefault(iid, pr)
-        vals = prod.vals
-        items = prod.items
-        fractional = fractional or any(v is not None and 0 < v < 1 for v in vals.values())
-        per_model[mid] = items
-        statuses[mid] = vals
-        for sc in lr.run.suite.scenarios:
-            scenarios.setdefault(sc.id, sc.title)
-        run = lr.run
-        main = run.main()
-        models_meta.append({"id": mid, "name": model_names[mid], "run_id": run.run_id, "n": run.n_items,
-                            "total": run.suite.items_total, "partial": run.partial,
-                            "value": main.value if main else None, "ci": [main.ci_low, main.ci_high] if main else None,
-                            "metric": main.label if main else None})
-    sdir = dest / sid
-    sdir.mkdir(parents=True, exist_ok=True)
-    for mid, vals in statuses.items():
-        rec: dict[str, Any] = {"s": "".join(status(vals[i]) if i in vals else "-" for i in ids)}
-        if fractional:
-            rec["v"] = [None if vals.get(i) is None else round(float(vals[i] or 0.0), 4) for i in ids]
-        write(sdir / "m" / f"{mid}.json", rec)
-    starts, nbytes = _write_shards(sdir, ids, groups, prompts, texts, per_model)
-    write(sdir / "ids.json", ids)  # item order (the gallery loads it; the compare page needs only the index)
-    index = {"id": sid, "name": name, "models": models_meta, "n_items": len(ids), "starts": starts,
-             "fractional": fractional, "texts": texts is not None, "hint": None if texts is not None else hint,
-             "scenarios": [{"id": k, "title": v} for k, v in sorted(scenarios.items())]}
-    write(sdir / "index.json", index)
-    entry = {"id": sid, "name": name, "items": len(ids), "models": len(models_meta), "shards": len(starts),
-             "bytes": nbytes}
-    vectors = SuiteVectors(ids, {mid: [vals.get(i) for i in ids] for mid, vals in statuses.items()}, fractional)
-    return entry, vectors
+def run_head(lr: LoadedRun, cache: Path | None) -> RunHead:
+    """The run's :class:`RunHead`, cached per run next to its outputs (see :func:`run_items`)."""
+    path, prod = _cached(lr, cache)
+    if prod is not None:
+        return prod.head
+    assert path is not None
+    raw = json.loads(_head_path(path).read_text("utf-8"))
+    return RunHead(**raw)
 
 
-def _write_shards(sdir: Path, ids: list[str], groups: dict[str, str], prompts: dict[str, Any],
-                  texts: Mapping[str, ItemText] | None,
-                  per_model: dict[str, dict[str, str]]) -> tuple[list[int], int]:
-    """Shards of items in order, each item with its text once and every model's outputs; (first index of each
-    shard, bytes written)."""
-    starts: list[int] = []
-    shard: list[str] = []  # items already encoded: each is serialised once
-    size = 0
-    nbytes = 0
-
-    def flush() -> None:
-        nonlocal shard, size, nbytes
-        if shard:
-            data = ("[" + ",".join(shard) + "]").encode("utf-8")
-            (sdir / f"shard-{len(starts) - 1:04d}.json").write_bytes(data)
-            nbytes += len(data)
-            shard, size = [], 0
-
-    for pos, iid in enumerate(ids):
-        if not shard:
-            starts.append(pos)
-        head = dumps({"id": iid, "group": groups.get(iid), "text": _text(texts.get(iid) if texts else None),
-                      "prompt": prompts.get(iid)})
-        models = ",".join(f"{dumps(mid)}:{per_model[mid][iid]}" for mid in sorted(per_model) if iid in per_model[mid])
-        encoded = head[:-1] + ',"models":{' + models + "}}"
-        shard.append(encoded)
-        size += len(encoded)
-        if size >= SHARD_BYTES or len(shard) >= SHARD_ITEMS:
-            flush()
-    flush()
-    return starts, nbytes
-
-
-def write_gallery(data: SiteData, dest: Path, texts: Mapping[str, ItemText] | None = None,
-                  hint: str | None = None, names: Mapping[str, str] | None = None,
-                  cache: Path | None = None) -> dict[str, SuiteVectors]:
-    """Write ``dest/index.json`` (the suites) and every suite's data; return each suite's score vectors."""
-    by_suite: dict[str, dict[str, LoadedRun]] = {}
-    for (mid, sid), lr in sorted(data.latest().items()):
-        by_suite.setdefault(sid, {})[mid] = lr
-    model_names = {mid: m.name for mid, m in data.models.items()}
-    if cache is not None:
-        warm_cache([lr for runs in by_suite.values() for lr in runs.values()], cache)
-    suites = []
-    vectors: dict[str, SuiteVectors] = {}
-    for sid, runs in sorted(by_suite.items()):
-        entry, vectors[sid] = write_suite(sid, (names or {}).get(sid, sid), runs, model_names, dest, texts, hint,
-                                          cache)
-        suites.append(entry)
-    write(dest / "index.json", {"suites": suites, "texts": texts is not None,
-                                "hint": None if texts is not None else hint})
-    return vectors
+def run_items(lr: LoadedRun, cache: Path | None) -> dict[str, str]:
+    """Item id → the run's outputs as page JSON. Cached per run in a scratch directory next to the build's work
+    directory: a rebuild reads only runs that are new or changed (or all of them when this module changed)."""
+    path, prod = _cached(lr, cache)
+    if prod is not None:
+        return prod.items
+    assert path is not None
+    keys = json.loads(_head_path(path).read_text("utf-8"))["ids"]
+    with path.open(encoding="utf-8", newline="") as fh:
+        lines = fh.read().split("\n")[:-1]
+    if len(lines) != len(keys):
+        raise DataError("gallery cache file damaged", where=str(path), fix="delete the build cache directory")
+    return dict(zip(keys, lines, strict=True))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evals.records import MetricValue, ModelEntry, ReportedResult, RunRecord
-from generator.site.gallery import SuiteVectors
+from generator.site.gallery_files import SuiteVectors
 from generator.site.load import LoadedRun
 from generator.site.stats import (
     above_chance,

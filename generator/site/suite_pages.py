@@ -9,13 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from evals.atomic import write_json
 from evals.records import MetricValue, ReportedResult, RunRecord
 from generator.site import charts
-from generator.site.gallery import SuiteVectors
+from generator.site.gallery_files import SuiteVectors
 from generator.site.leaderboard import suite_tiers
 from generator.site.load import LoadedRun, SiteData
-from generator.site.pages import render
+from generator.site.pages import render, write_json
 from generator.site.stats import base_suite
 from generator.site.views import Cell, metric_cell
 

@@ -151,7 +151,9 @@ def test_gallery_text_paging_filters_and_deep_link(server: str, browser) -> None
     p.shot("gallery")
     page.select_option("select[aria-label=suite]", "mmlu")
     page.wait_for_selector(".podium-item h3:has-text('mmlu/')", timeout=20_000)
-    assert "Synthetic question 0 of MMLU" in (page.text_content("#podium-gallery") or "")
+    # an item's question and outputs arrive after its card (its range's files are fetched on demand)
+    page.wait_for_selector(".podium-q:has-text('Synthetic question 0 of MMLU')", timeout=20_000)
+    page.wait_for_selector(".podium-col.pass, .podium-col.fail", timeout=20_000)
     assert page.locator(".podium-col.pass, .podium-col.fail").count() > 0  # MC items carry their grade
     page.click("button:has-text('next ›')")
     page.wait_for_function("location.hash.includes('page=1')")
@@ -214,3 +216,36 @@ def test_hostile_names_and_notes_stay_text(site: Path, server: str, browser) -> 
         p.page.wait_for_load_state("load")
         assert p.page.locator("article img, article b:has-text('Model'), article b:has-text('note')").count() == 0
         p.clean()
+
+
+def test_seed_page_scenario_cell_opens_that_models_transcripts(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    p = Page(browser, server + "/small-vs-large/")
+    page = p.page
+    link = page.locator("#podium-seed-scenarios tbody td a[href*='gallery/']").first
+    href = link.get_attribute("href") or ""
+    assert "suite=scenarios" in href and "&models=" in href
+    model = href.rsplit("models=", 1)[1]
+    link.click()
+    page.wait_for_selector(".podium-item .podium-col", timeout=20_000)
+    assert page.locator(".podium-col").count() == page.locator(".podium-item").count()  # that model only
+    scenario = href.split("q=", 1)[1].split("/", 1)[0]
+    assert all(t.startswith(scenario + "/") for t in page.eval_on_selector_all(
+        ".podium-item h3", "els => els.map(e => e.textContent)"))
+    assert model in page.evaluate("location.hash")
+    p.clean()
+
+
+def test_leaderboard_chart_follows_the_filters(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    p = Page(browser, server + "/")
+    page = p.page
+    page.wait_for_selector(".vega-chart[data-follow] svg", timeout=20_000)
+    everyone = names(page)
+    chart = "document.querySelector('.vega-chart[data-follow] svg').textContent"
+    assert all(n[:20] in page.evaluate(chart) for n in everyone)  # (long labels are cut)
+    page.fill("input[aria-label='filter by model name']", everyone[0])
+    page.wait_for_function(f"!{chart}.includes({json.dumps(everyone[1][:20])})", timeout=20_000)
+    assert everyone[0][:20] in page.evaluate(chart)
+    page.fill("input[aria-label='filter by model name']", "")
+    page.select_option("select[aria-label=protocol]", "generative")  # loglikelihood suites leave the chart
+    page.wait_for_function(f"{chart}.includes({json.dumps(everyone[1][:20])}) && !{chart}.includes('hellaswag')", timeout=20_000)
+    p.clean()

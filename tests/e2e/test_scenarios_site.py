@@ -82,8 +82,11 @@ def test_scenarios_page_and_gallery_data(built: Path) -> None:
     suite = json.loads((data / "scenarios" / "index.json").read_text())
     assert [s["id"] for s in suite["scenarios"]] == sorted(SCENARIOS)
     shard = [i for f in sorted((data / "scenarios").glob("shard-*.json")) for i in json.loads(f.read_text())]
-    tool = next(i for i in shard if i["id"] == "tool-factorials/native/greedy")
-    out = tool["models"]["smollm2-135m-instruct"]["outputs"][0]
+    outs = [o for f in sorted((data / "scenarios/o/smollm2-135m-instruct").glob("*.json"))
+            for o in json.loads(f.read_text())]
+    pos = next(k for k, i in enumerate(shard) if i["id"] == "tool-factorials/native/greedy")
+    tool = shard[pos]
+    out = outs[pos]["outputs"][0]
     assert tool["prompt"][0]["role"] == "user" and out["transcript"]
     assert out["grades"][0]["grader"] == "tool_trace"
 

@@ -116,8 +116,11 @@ def test_gallery_layout(site: Path) -> None:
     shard = json.loads((gal / "mmlu/shard-0000.json").read_text())
     first = shard[0]
     assert first["text"]["question"].startswith("Synthetic question 0")  # question text once per item ...
-    assert set(first["models"]) == {m["id"] for m in idx["models"]}  # ... with every model's output
-    he = json.loads((gal / "humaneval/shard-0000.json").read_text())[0]["models"]["synth-003"]
+    assert "models" not in first
+    for m in idx["models"]:  # ... each model's outputs in its own files, aligned with the item range
+        outs = json.loads((gal / f"mmlu/o/{m['id']}/0000.json").read_text())
+        assert len(outs) == len(shard) and outs[0]["outputs"]
+    he = json.loads((gal / "humaneval/o/synth-003/0000.json").read_text())[0]
     assert he["n"] == 12 and len(he["outputs"]) <= 8 and 0 <= he["c"] <= 12  # bounded, counts complete
     assert idx["texts"] is True and idx["hint"] is None
 
@@ -147,7 +150,8 @@ def test_without_texts_gallery_says_how_to_get_them(data: Path, tmp_path: Path) 
     assert idx["texts"] is False and idx["hint"] == hint
     assert "podium data fetch" in (tmp_path / "site/gallery/index.html").read_text()
     shard = json.loads((tmp_path / "site/gallery/data/gsm8k/shard-0000.json").read_text())
-    assert shard[0]["text"] is None and shard[0]["models"]
+    assert shard[0]["text"] is None and json.loads(
+        (tmp_path / "site/gallery/data/gsm8k/o/synth-000/0000.json").read_text())[0]["outputs"]
     # deterministic: the same data builds the same gallery bytes
     build_site(data, tmp_path / "site2", mkdocs_yml=REPO / "mkdocs.yml", work=tmp_path / "work2", texts_hint=hint)
 
@@ -158,3 +162,30 @@ def test_without_texts_gallery_says_how_to_get_them(data: Path, tmp_path: Path) 
     a, b = digest(tmp_path / "site"), digest(tmp_path / "site2")
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_gallery_rebuild_writes_only_what_changed(tmp_path: Path) -> None:
+    """Adding a model writes its own files and the small indexes; every other file keeps its bytes and inode."""
+    from generator.site.gallery_files import Tree, write_gallery
+    from tools.synth_site_data import add_model
+
+    root = tmp_path / "site_data"
+    generate(root, models=3, scale=SCALE, samples=6, trials=1)
+    cache = tmp_path / "cache"
+
+    def build() -> Tree:
+        tree = Tree(cache / "gallery", cache / "manifest.json")
+        write_gallery(load_site_data(root), tree, all_texts(SCALE), cache=cache)
+        return tree
+
+    first = build()
+    files = {p: (p.stat().st_ino, p.read_bytes()) for p in (cache / "gallery").rglob("*.json")}
+    assert first.written == len(files)
+    assert build().written == 0  # nothing changed: nothing written
+    new = add_model(root, 3, scale=SCALE, samples=6, trials=1)
+    third = build()
+    after = {p: (p.stat().st_ino, p.read_bytes()) for p in (cache / "gallery").rglob("*.json")}
+    changed = sorted(p.relative_to(cache / "gallery").as_posix() for p in after if files.get(p) != after[p])
+    assert changed and third.written == len(changed)
+    assert all(f"/{new.id}" in c or c.endswith(("index.json", "ids.json")) for c in changed), changed
+    assert not any("shard-" in c or "/o/synth-000/" in c or "/m/synth-000" in c for c in changed)

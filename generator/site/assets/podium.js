@@ -38,12 +38,38 @@
       el.setAttribute("data-done", scheme);
       var url = new URL(el.getAttribute("data-src"), document.baseURI);
       getJSON(url).then(function (spec) {
-        el.textContent = "";
-        var opts = { actions: false, renderer: "svg" };
-        if (scheme === "dark") { opts.theme = "dark"; opts.config = { text: { color: "#e0e0e0" } }; spec.background = "transparent"; }
-        return vegaEmbed(el, spec, opts);
+        el.__spec = spec;
+        return embed(el);
       }).catch(function (err) { el.textContent = "Chart failed to load: " + err.message; });
     });
+  }
+  function embed(el) {
+    var spec = el.__spec, opts = { actions: false, renderer: "svg" };
+    if (el.hasAttribute("data-follow")) spec = followFilter(spec, chartFilter);
+    else spec = Object.assign({}, spec);
+    el.textContent = "";
+    if (dark()) { opts.theme = "dark"; opts.config = { text: { color: "#e0e0e0" } }; spec.background = "transparent"; }
+    return vegaEmbed(el, spec, opts);
+  }
+  // a chart marked data-follow shows only the leaderboard rows (models) and columns (suites) the filters leave
+  var chartFilter = null, refilterTimer = null;
+  function followFilter(spec, f) {
+    var out = Object.assign({}, spec);
+    if (!f || !spec.datasets) return out;
+    out.datasets = {};
+    Object.keys(spec.datasets).forEach(function (k) {
+      out.datasets[k] = spec.datasets[k].filter(function (d) {
+        return (d.model === undefined || f.models[d.model]) && (d.suite === undefined || !f.hiddenSuites[d.suite]);
+      });
+    });
+    return out;
+  }
+  function setChartFilter(f) {
+    chartFilter = f;
+    clearTimeout(refilterTimer);
+    refilterTimer = setTimeout(function () {
+      document.querySelectorAll(".vega-chart[data-follow]").forEach(function (el) { if (el.__spec) embed(el); });
+    }, 150);
   }
   var paletteObserver = null;
   function watchPalette() {
@@ -133,7 +159,16 @@
       h("span", {}, ["size (B) ", num("min B", "min"), " – ", num("max B", "max")]),
       sel("protocol", "protocol", [["", "all protocols"], ["loglikelihood", "loglikelihood"], ["generative", "generative"]]),
       count].forEach(function (c) { box.appendChild(c); });
-    function apply() { var n = lb.filter(st); count.textContent = n + (n === 1 ? " model" : " models"); }
+    function apply() {
+      var n = lb.filter(st), f = { models: {}, hiddenSuites: {} };
+      count.textContent = n + (n === 1 ? " model" : " models");
+      Array.prototype.forEach.call(lb.tbody.rows, function (r) { if (!r.hidden) f.models[r.cells[1].getAttribute("data-sort")] = true; });
+      table.querySelectorAll("thead th[data-protocol]").forEach(function (th) {
+        var a = th.querySelector("a"), m = a && /suites\/([^/]+)\//.exec(a.getAttribute("href"));
+        if (th.hidden && m) f.hiddenSuites[decodeURIComponent(m[1])] = true;
+      });
+      setChartFilter(f);
+    }
     apply();
   }
 
@@ -146,7 +181,11 @@
     this.cache = {};
   }
   Gallery.prototype.get = function (rel) {
-    if (!this.cache[rel]) this.cache[rel] = getJSON(new URL(rel, this.base));
+    if (!this.cache[rel]) {
+      var p = getJSON(new URL(rel, this.base));
+      p.then(function (v) { p.value = v; }, function () {});
+      this.cache[rel] = p;
+    }
     return this.cache[rel];
   };
   Gallery.prototype.start = function () {
@@ -182,15 +221,30 @@
     while (lo < hi) { var mid = (lo + hi + 1) >> 1; if (s[mid] <= pos) lo = mid; else hi = mid - 1; }
     return lo;
   };
-  Gallery.prototype.loadedItem = function (pos) {  // the item if its shard is already here (for text search)
-    var k = this.shardOf(pos), rel = this.state.suite + "/shard-" + ("000" + k).slice(-4) + ".json";
-    var p = this.cache[rel];
-    return p && p.value ? p.value[pos - this.si.starts[k]] : null;
+  // an item range: its questions in shard-NNNN.json, each model's outputs in o/<model>/NNNN.json
+  Gallery.prototype.rangeFile = function (k, mid) {
+    var n = ("000" + k).slice(-4);
+    return this.state.suite + (mid ? "/o/" + mid + "/" + n : "/shard-" + n) + ".json";
+  };
+  Gallery.prototype.merge = function (pos, k, q, outs) {  // the item with the outputs of the models on screen
+    var item = Object.assign({}, q[pos - this.si.starts[k]]), self = this;
+    item.models = {};
+    this.models.forEach(function (m, j) { var o = outs[j]; if (o && o[pos - self.si.starts[k]]) item.models[m.id] = o[pos - self.si.starts[k]]; });
+    return item;
+  };
+  Gallery.prototype.loadedItem = function (pos) {  // the item if its files are already here (for text search)
+    var k = this.shardOf(pos), self = this, q = this.cache[this.rangeFile(k)];
+    if (!q || !q.value) return null;
+    return this.merge(pos, k, q.value, this.models.map(function (m) { var p = self.cache[self.rangeFile(k, m.id)]; return p && p.value; }));
   };
   Gallery.prototype.item = function (pos) {
-    var k = this.shardOf(pos), rel = this.state.suite + "/shard-" + ("000" + k).slice(-4) + ".json", start = this.si.starts[k];
-    var p = this.get(rel);
-    return p.then(function (items) { p.value = items; return items[pos - start]; });
+    var self = this, k = this.shardOf(pos);
+    var outs = this.models.map(function (m, j) {  // a model that did not run the item has no file to fetch
+      return self.status[j].s.charAt(pos) === "-" ? Promise.resolve(null) : self.get(self.rangeFile(k, m.id));
+    });
+    return Promise.all([this.get(this.rangeFile(k))].concat(outs)).then(function (got) {
+      return self.merge(pos, k, got[0], got.slice(1));
+    });
   };
   Gallery.prototype.rows = function () {
     var st = this.state, ids = this.si.ids, status = this.status, q = st.q.toLowerCase(), self = this;

@@ -1,0 +1,267 @@
+"""The gallery's files, laid out to grow with (items + outputs) and rebuilt incrementally.
+
+Per suite, under ``gallery/data/<suite>/``:
+
+- ``index.json``: the models (run, coverage, main score), where each item range starts, whether question text is
+  available — small; ``ids.json``: the item ids in the one order every other file follows;
+- ``m/<model>.json``: the model's per-item status string (``1`` right, ``0`` wrong, ``p`` partly, ``?`` ungraded,
+  ``-`` not run) and, for fractional scores (pass rates), the values — the gallery's filters and the compare
+  page's paired tests read these, fetched only for the models on screen;
+- ``shard-NNNN.json``: one item range, each item with its question text once (joined at build time from the
+  benchmark data, never stored in ``site_data``) and the prompt a run stored;
+- ``o/<model>/NNNN.json``: the model's outputs for the items of range NNNN, aligned with the range (``null``: not
+  run). Output text is capped (full text stays in the run's ``samples.jsonl.gz``); HumanEval shows the first few
+  samples plus passing ones, with complete counts.
+
+Item ranges depend on the items and their text only, so adding a model writes its own files and the small
+indexes, and leaves every other file as it was. The tree is kept between builds (:class:`Tree`): a file is
+written only when its bytes change, and a model's output files are not even re-encoded while its run, the item
+ranges and this code are unchanged. The page inserts every string with ``textContent`` — never as HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evals.records import ItemText
+from generator.site.gallery import (
+    FIRST_SAMPLES,
+    MAX_PASSING,
+    RunHead,
+    _text,
+    cache_key,
+    dumps,
+    run_head,
+    run_items,
+    status,
+    warm_cache,
+)
+from generator.site.load import LoadedRun, SiteData
+
+SHARD_BYTES = 256_000  # an item range closes once its question text is this large ...
+SHARD_ITEMS = 250  # ... or it holds this many items (one output each: a model's file stays small) ...
+SHARD_OUTPUTS = 100  # ... or, when items show several outputs (repeated samples), this many outputs per model
+CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass
+class Tree:
+    """A directory written incrementally. ``manifest`` (JSON, outside the tree) keeps each file's digest and the
+    key of each group of files (a model's outputs of a suite); a file whose bytes are unchanged is not
+    rewritten, a group whose key is unchanged is kept without being re-encoded, and files no longer produced
+    are removed. Without a manifest every file is written."""
+
+    root: Path
+    manifest: Path | None = None
+    old: dict[str, str] = field(default_factory=dict)
+    old_groups: dict[str, list[Any]] = field(default_factory=dict)
+    new: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, list[Any]] = field(default_factory=dict)
+    written: int = 0
+
+    def __post_init__(self) -> None:
+        if self.manifest is not None and self.manifest.is_file() and self.root.is_dir():
+            try:
+                raw = json.loads(self.manifest.read_text("utf-8"))
+                self.old, self.old_groups = raw["files"], raw["groups"]
+            except (ValueError, KeyError):
+                self.old, self.old_groups = {}, {}
+        elif self.root.exists():
+            shutil.rmtree(self.root)
+
+    def put(self, rel: str, data: bytes) -> None:
+        d = digest(data)
+        self.new[rel] = d
+        path = self.root / rel
+        if self.old.get(rel) == d and path.is_file():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # a new file: a site built before keeps its hard link to the old bytes
+        self.written += 1
+
+    def put_json(self, rel: str, obj: Any) -> int:
+        data = dumps(obj).encode("utf-8")
+        self.put(rel, data)
+        return len(data)
+
+    def keep_group(self, name: str, key: str) -> bool:
+        """Keep the group's files from the last build when its key is unchanged and they are all there."""
+        old = self.old_groups.get(name)
+        if old is None or old[0] != key or not all(r in self.old and (self.root / r).is_file() for r in old[1]):
+            return False
+        for r in old[1]:
+            self.new[r] = self.old[r]
+        self.groups[name] = old
+        return True
+
+    def put_group(self, name: str, key: str, files: dict[str, bytes]) -> None:
+        for rel, data in files.items():
+            self.put(rel, data)
+        self.groups[name] = [key, sorted(files)]
+
+    def finish(self) -> None:
+        """Remove files no longer produced; save the manifest."""
+        for rel in sorted(set(self.old) - set(self.new)):
+            (self.root / rel).unlink(missing_ok=True)
+        if self.manifest is not None:
+            self.manifest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.manifest.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"files": self.new, "groups": self.groups}, sort_keys=True), "utf-8")
+            tmp.replace(self.manifest)
+
+    def place(self, dest: Path) -> None:
+        """Put the tree's files at ``dest`` (replaced): hard links where the file system allows, else copies."""
+        if dest.exists():
+            shutil.rmtree(dest)
+        made: set[Path] = set()
+        for rel in sorted(self.new):
+            src, dst = self.root / rel, dest / rel
+            if dst.parent not in made:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                made.add(dst.parent)
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copyfile(src, dst)
+
+
+@dataclass
+class SuiteVectors:
+    """Per-item main scores of every shown model of a suite, aligned on ``ids`` (None: not run or ungraded)."""
+
+    ids: list[str]
+    values: dict[str, list[float | None]]
+    fractional: bool
+
+
+def item_ranges(heads: list[str], per_item_outputs: int) -> list[int]:
+    """First index of each item range, from the encoded question records only (never from model outputs)."""
+    limit = SHARD_ITEMS if per_item_outputs <= 1 else max(1, SHARD_OUTPUTS // per_item_outputs)
+    starts: list[int] = []
+    size = count = 0
+    for pos, head in enumerate(heads):
+        if not starts or size >= SHARD_BYTES or count >= limit:
+            starts.append(pos)
+            size = count = 0
+        size += len(head)
+        count += 1
+    return starts
+
+
+def _model_meta(mid: str, name: str, lr: LoadedRun) -> dict[str, Any]:
+    run = lr.run
+    main = run.main()
+    return {"id": mid, "name": name, "run_id": run.run_id, "n": run.n_items, "total": run.suite.items_total,
+            "partial": run.partial, "value": main.value if main else None,
+            "ci": [main.ci_low, main.ci_high] if main else None, "metric": main.label if main else None}
+
+
+def _outputs(lr: LoadedRun, cache: Path | None, ids: list[str], starts: list[int],
+             sid: str, mid: str) -> dict[str, bytes]:
+    """The model's output files: one per item range holding at least one of its items."""
+    items = run_items(lr, cache)
+    files = {}
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(ids)
+        chunk = [items.get(iid) for iid in ids[start:end]]
+        if any(c is not None for c in chunk):
+            files[f"{sid}/o/{mid}/{k:04d}.json"] = ("[" + ",".join(c or "null" for c in chunk) + "]").encode("utf-8")
+    return files
+
+
+def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: Mapping[str, str], tree: Tree,
+                texts: Mapping[str, ItemText] | None, hint: str | None,
+                cache: Path | None = None) -> tuple[dict[str, Any], SuiteVectors]:
+    """Write one suite's index, status files, question shards and per-model outputs; return its site-index entry
+    and score vectors."""
+    heads: dict[str, RunHead] = {mid: run_head(runs[mid], cache) for mid in sorted(runs)}
+    ids: list[str] = []
+    seen: set[str] = set()
+    groups: dict[str, str] = {}
+    prompts: dict[str, Any] = {}
+    scenarios: dict[str, str] = {}
+    for mid, head in heads.items():
+        for iid in head.ids:
+            if iid not in seen:
+                seen.add(iid)
+                ids.append(iid)
+        for iid, g in head.groups.items():
+            groups.setdefault(iid, g)
+        for iid, pr in head.prompts.items():
+            prompts.setdefault(iid, pr)
+        for sc in runs[mid].run.suite.scenarios:
+            scenarios.setdefault(sc.id, sc.title)
+    fractional = any(h.fractional for h in heads.values())
+    vectors = SuiteVectors(ids, {}, fractional)
+    for mid, head in heads.items():
+        if head.ids == ids:  # the usual case: every model ran every item, in one order
+            marks, vec = head.status, head.values
+        else:
+            vals = head.vals()
+            marks = "".join(status(vals[i]) if i in vals else "-" for i in ids)
+            vec = [vals.get(i) for i in ids]
+        rec: dict[str, Any] = {"s": marks}
+        if fractional:
+            rec["v"] = [None if v is None else round(float(v), 4) for v in vec]
+        tree.put_json(f"{sid}/m/{mid}.json", rec)
+        vectors.values[mid] = vec
+    encoded = [dumps({"id": iid, "group": groups.get(iid), "text": _text(texts.get(iid) if texts else None),
+                      "prompt": prompts.get(iid)}) for iid in ids]
+    per_item = max((min(lr.run.sampling.n, FIRST_SAMPLES + MAX_PASSING) for lr in runs.values()), default=1)
+    starts = item_ranges(encoded, per_item)
+    nbytes = 0
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(ids)
+        data = ("[" + ",".join(encoded[start:end]) + "]").encode("utf-8")
+        tree.put(f"{sid}/shard-{k:04d}.json", data)
+        nbytes += len(data)
+    layout = digest("\n".join([CODE_VERSION, *map(str, starts), *ids]).encode("utf-8"))
+    for mid in heads:
+        group_key = f"{cache_key(runs[mid]) if cache is not None else ''}|{layout}"
+        if cache is None or not tree.keep_group(f"{sid}/o/{mid}", group_key):
+            files = _outputs(runs[mid], cache, ids, starts, sid, mid)
+            tree.put_group(f"{sid}/o/{mid}", group_key, files)
+    tree.put_json(f"{sid}/ids.json", ids)  # item order (the gallery loads it; the compare page needs only the index)
+    index = {"id": sid, "name": name, "models": [_model_meta(mid, model_names[mid], runs[mid]) for mid in heads],
+             "n_items": len(ids), "starts": starts, "fractional": fractional, "texts": texts is not None,
+             "hint": None if texts is not None else hint,
+             "scenarios": [{"id": k, "title": v} for k, v in sorted(scenarios.items())]}
+    tree.put_json(f"{sid}/index.json", index)
+    entry = {"id": sid, "name": name, "items": len(ids), "models": len(heads), "shards": len(starts),
+             "bytes": nbytes}
+    return entry, vectors
+
+
+def write_gallery(data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | None = None,
+                  hint: str | None = None, names: Mapping[str, str] | None = None,
+                  cache: Path | None = None) -> dict[str, SuiteVectors]:
+    """Write ``index.json`` (the suites) and every suite's data into ``tree``; return each suite's score vectors."""
+    by_suite: dict[str, dict[str, LoadedRun]] = {}
+    for (mid, sid), lr in sorted(data.latest().items()):
+        by_suite.setdefault(sid, {})[mid] = lr
+    model_names = {mid: m.name for mid, m in data.models.items()}
+    if cache is not None:
+        warm_cache([lr for runs in by_suite.values() for lr in runs.values()], cache)
+    suites = []
+    vectors: dict[str, SuiteVectors] = {}
+    for sid, runs in sorted(by_suite.items()):
+        entry, vectors[sid] = write_suite(sid, (names or {}).get(sid, sid), runs, model_names, tree, texts, hint,
+                                          cache)
+        suites.append(entry)
+    tree.put_json("index.json", {"suites": suites, "texts": texts is not None,
+                                 "hint": None if texts is not None else hint})
+    tree.finish()
+    return vectors
