@@ -52,7 +52,7 @@ class EmbeddedConfig:
     model_path: Path | None = None  # default: the GGUF of model_id
     model_id: str = EMBEDDED_MODEL_ID  # one of evals.backends.gguf.EMBEDDED_MODELS
     n_ctx: int = 4096  # per slot
-    # 0 = default_threads(): all cores but one (2 of 2) on an idle machine, else half. llama.cpp's worker threads meet at a barrier after every layer; when another process
+    # 0 = default_threads(): all cores but one on an idle machine, else half. llama.cpp's worker threads meet at a barrier after every layer; when another process
     # holds one of the cores, a thread that must wait for a descheduled peer stalls the whole step (measured
     # on 2 cores with one busy: 2 threads 138 s, 1 thread 27 s for the same request). Fewer threads and
     # sleeping instead of spinning (poll=0) keep throughput stable on a shared machine.
@@ -68,20 +68,18 @@ class EmbeddedConfig:
 
 
 def default_threads() -> int:
-    """On a machine idle at start (1-minute load average < 0.5): all cores but one, and at least 2 where there are
-    2; otherwise half the cores.
+    """All cores but one when the machine is idle at start (1-minute load average < 0.5), else half the cores.
 
-    Measured on 2 cores (benchmarks/embedded_speed.py --threads-study): idle, 2 threads are 1.8x faster than 1
-    (255 vs 139 MMLU prompt tok/s; 4.4 vs 7.9 s per GSM8K item); with one core busy they tie (145 vs 139 tok/s,
-    8.3 vs 7.9 s); under a load average of 4-7, 2 threads fell to 31 tok/s and 128 s per item against 59 tok/s
-    and 19 s with 1 — a descheduled worker stalls every layer's barrier. So extra threads only when nobody else
-    is running."""
+    Measured on 2 shared cores (benchmarks/embedded_speed.py --threads-study, load average 4-7 from other
+    work): 1 thread 59 prompt tok/s and 19 s per GSM8K item; 2 threads 31 tok/s and 128 s — a descheduled
+    worker stalls every layer's barrier. With one core kept busy, 2 threads were once faster (42 vs 23 tok/s):
+    the gain is unpredictable, the loss can be 6x, so extra threads only when nobody else is running."""
     cores = os.cpu_count() or 2
     try:
         idle = os.getloadavg()[0] < 0.5
     except OSError:
         idle = False
-    return max(1, max(min(cores, 2), cores - 1) if idle else cores // 2)
+    return max(1, cores - 1 if idle else cores // 2)
 
 
 class EmbeddedBackend(Backend):
