@@ -62,22 +62,19 @@ def mmlu_chunks(data: Path, subjects: int | Sequence[str], per_subject: int,
     unknown = [n for n in names if n not in all_names]
     if unknown:
         raise SystemExit(f"unknown MMLU subject(s) {unknown} — choose from {all_names}")
-    out = []
-    for name in names:
-        chosen = [x for x in items if x.group and x.group.id == name][:per_subject]
-        size = chunk or len(chosen)
-        for i in range(0, len(chosen), size):
-            out.append([LoglikelihoodRequest(f"{it.id}#{k}", c, cont, it.prefix) for it in chosen[i:i + size]
-                        for k, (c, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))])
-    return out
+    return [chunk_reqs for name in names
+            for chunk_reqs in chunked([x for x in items if x.group and x.group.id == name][:per_subject], chunk)]
 
 
 def mc_chunks(suite_id: str, data: Path, n: int, chunk: int) -> list[list[LoglikelihoodRequest]]:
     """The first ``n`` items of a multiple-choice suite, in chunks of ``chunk`` items."""
-    items = [it for it in get_suite(suite_id).load(data) if isinstance(it, MCItem)][:n]
-    reqs = [[LoglikelihoodRequest(f"{it.id}#{k}", c, cont, it.prefix)
-             for k, (c, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))] for it in items]
-    return [[r for item in reqs[i:i + chunk] for r in item] for i in range(0, len(reqs), chunk)]
+    return chunked([it for it in get_suite(suite_id).load(data) if isinstance(it, MCItem)][:n], chunk)
+
+
+def chunked(items: Sequence[MCItem], size: int) -> list[list[LoglikelihoodRequest]]:
+    """The items' requests, ``size`` items a chunk (0 = one chunk)."""
+    size = size or len(items) or 1
+    return [[r for it in items[i:i + size] for r in it.requests()] for i in range(0, len(items), size)]
 
 
 def gsm8k_chunks(data: Path, n: int, chunk: int) -> list[list[GenerateRequest]]:

@@ -49,6 +49,11 @@ class MCItem(Item):
     question: str = ""  # zero-shot question text shown in the gallery and used by the generative variant
     prefix: str = ""  # leading part of every context shared with other items (few-shot block), reused by backends
 
+    def requests(self) -> list[LoglikelihoodRequest]:
+        """One log-likelihood request per choice, keyed ``<item id>#<choice index>``, in choice order."""
+        return [LoglikelihoodRequest(f"{self.id}#{k}", ctx, cont, self.prefix)
+                for k, (ctx, cont) in enumerate(zip(self.contexts, self.continuations, strict=True))]
+
 
 def argmax(values: Sequence[float]) -> int:
     best = 0
@@ -91,9 +96,7 @@ class MultipleChoiceSuite(Suite):
         mc = [it for it in items if isinstance(it, MCItem)]
         if self.protocol == "generative":
             return self._execute_generative(mc, backend, sampling, on_sample)
-        reqs = [LoglikelihoodRequest(f"{it.id}#{k}", ctx, cont, it.prefix)
-                for it in mc for k, (ctx, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))]
-        results = iter(backend.loglikelihood(reqs))
+        results = iter(backend.loglikelihood([r for it in mc for r in it.requests()]))
         for it in mc:
             lls = [next(results) for _ in it.continuations]
             rec = self._grade_ll(it, [r.logprob for r in lls], [r.is_greedy for r in lls],

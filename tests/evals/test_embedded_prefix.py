@@ -28,8 +28,7 @@ def gsm8k_requests(data_dir: Path, n: int = 3) -> list[GenerateRequest]:
 def mmlu_requests(data_dir: Path) -> list[LoglikelihoodRequest]:
     items = [it for it in MMLU(subjects=("anatomy", "astronomy")).load(data_dir) if isinstance(it, MCItem)]
     picked = items[:2] + items[-2:]  # two subjects: two prefixes
-    return [LoglikelihoodRequest(f"{it.id}#{k}", ctx, cont, it.prefix)
-            for it in picked for k, (ctx, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))]
+    return [r for it in picked for r in it.requests()]
 
 
 def test_generation_reuses_the_prefix_identically_in_any_order_and_slice(embedded, data_dir) -> None:  # type: ignore[no-untyped-def]
@@ -65,8 +64,7 @@ def test_zero_shot_choices_are_bit_identical_in_any_item_order_and_slice(embedde
     from evals.suites import get_suite
 
     items = [it for it in get_suite(suite_id).load(data_dir) if isinstance(it, MCItem)][:3]
-    per_item = [[LoglikelihoodRequest(f"{it.id}#{k}", ctx, cont, it.prefix)
-                 for k, (ctx, cont) in enumerate(zip(it.contexts, it.continuations, strict=True))] for it in items]
+    per_item = [it.requests() for it in items]
     forward = embedded.loglikelihood([r for g in per_item for r in g])
     assert all(r.error is None for r in forward)
     backward = {r.key: r.logprob for r in embedded.loglikelihood([r for g in per_item[::-1] for r in g])}
