@@ -47,14 +47,21 @@ def _report(exc: BaseException, glb: dict[str, object], chan: int) -> None:
     os.write(2, text.encode("utf-8", "replace"))
 
 
-def _read_exact(fd: int, n: int) -> bytes | None:
-    buf = b""
+def _read_frame(fd: int) -> bytes | None:
+    """The body of the judge's next frame (``None`` at EOF).  One read takes most calls whole: the judge
+    sends one frame and then waits for the reply, so a read never takes bytes of the next frame."""
+    buf = os.read(fd, 1 << 16)
+    while len(buf) < 4:
+        if not buf or not (chunk := os.read(fd, 4 - len(buf))):
+            return None
+        buf += chunk
+    n = 4 + int.from_bytes(buf[:4], "big")
     while len(buf) < n:
         chunk = os.read(fd, n - len(buf))
         if not chunk:
             return None
         buf += chunk
-    return buf
+    return buf[4:n]
 
 
 def _serve(fn: Callable[..., object], req: int, rep: int, out: Any, err: Any) -> NoReturn:
@@ -64,11 +71,10 @@ def _serve(fn: Callable[..., object], req: int, rep: int, out: Any, err: Any) ->
     and decides the verdict itself.  A candidate that ends the process (``SystemExit``, ``os._exit``) ends
     the conversation: the judge sees the pipe close mid-call."""
     while True:
-        head = _read_exact(req, 4)
-        body = _read_exact(req, int.from_bytes(head, "big")) if head is not None else None
+        body = _read_frame(req)
         msg = wire_message(body) if body is not None else None
         if msg is None or msg[0] != "call":
-            os._exit(0 if head is None else REPLY_FAIL_EXIT)
+            os._exit(0 if body is None else REPLY_FAIL_EXIT)
         try:
             args = wire_decode(msg[1]["args"])
             assert type(args) is list

@@ -171,13 +171,18 @@ def _recv_exact(sock: _socket_t.socket, n: int) -> bytes | None:
 def _recv_request(sock: _socket_t.socket) -> tuple[dict[str, str], bytes, list[int]] | None:
     import socket
 
-    head, fds, _flags, _addr = socket.recv_fds(sock, 8, 5)
-    if not head:
+    # the harness sends the next request only after this one's ``done``: a large first read never takes part of it
+    first, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 5)
+    if not first:
         for fd in fds:
             os.close(fd)
         return None
-    rest = _recv_exact(sock, 8 - len(head)) if len(head) < 8 else b""
-    body = _recv_exact(sock, int.from_bytes(head + (rest or b""), "big")) if rest is not None else None
+    head = first[:8] + (_recv_exact(sock, 8 - len(first)) or b"") if len(first) < 8 else first[:8]
+    size = int.from_bytes(head, "big") if len(head) == 8 else -1
+    body = first[8:8 + size] if size >= 0 else None
+    if body is not None and len(body) < size:
+        more = _recv_exact(sock, size - len(body))
+        body = body + more if more is not None else None
     if body is None or len(fds) not in (3, 5):
         for fd in fds:
             os.close(fd)
@@ -378,8 +383,9 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
             os.chdir(home)
             os.environ["HOME"] = os.environ["TMPDIR"] = home
             try:  # the zygote is the OOM killer's last choice (see evals.sandbox.cgroup), the program its first
-                with open("/proc/self/oom_score_adj", "w") as fh:
-                    fh.write("1000")
+                adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)  # no file object: fewer pages touched
+                os.write(adj, b"1000")
+                os.close(adj)
             except OSError:
                 pass
             job.update(sandbox=home, chan=str(chan_w), layers=",".join(layers))

@@ -29,6 +29,8 @@ class MemoryGroup:
         self.path, self.limit_file, self.events_file = path, limit_file, events_file
         self.baseline = 0
         self._limit = -1
+        self._events = str(path / events_file)
+        self._oom_seen = 0
 
     @classmethod
     def create(cls) -> MemoryGroup | None:
@@ -82,14 +84,26 @@ class MemoryGroup:
                 self._limit = want
 
     def oom_kills(self) -> int:
+        """The group's OOM-kill counter (0 where it cannot be read)."""
         try:
-            for line in (self.path / self.events_file).read_text().splitlines():
+            fd = os.open(self._events, os.O_RDONLY)  # plain syscalls: this runs once per program
+            try:
+                text = os.read(fd, 4096).decode("ascii", "replace")
+            finally:
+                os.close(fd)
+            for line in text.splitlines():
                 key, _, value = line.partition(" ")
                 if key == "oom_kill":
                     return int(value)
         except (OSError, ValueError):
             pass
         return 0
+
+    def new_oom_kills(self) -> int:
+        """OOM kills since the previous call (or since the group was made): one read of the counter per program."""
+        now = self.oom_kills()
+        new, self._oom_seen = max(0, now - self._oom_seen), max(now, self._oom_seen)
+        return new
 
     def remove(self) -> None:
         with contextlib.suppress(OSError):

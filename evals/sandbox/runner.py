@@ -257,35 +257,64 @@ def run_program(source: str | JudgedProgram, limits: Limits = DEFAULT_LIMITS) ->
     return run_many([source], limits, workers=1)[0]
 
 
+def _pin_cpus(workers: int) -> list[int]:
+    """The CPUs that worker slot ``i`` is pinned to (``cpus[i]``), or ``[]`` for no pinning.
+
+    A judged program is a conversation: each call of the candidate wakes the child, each reply wakes the judge's
+    thread.  Pinned together, the two wake each other on one CPU instead of across CPUs (measured on a 2-core VM:
+    a call round trip 91 instead of 150 us, and about 10% more programs per second).  Only where every worker
+    gets a CPU of its own (``workers`` at most the CPUs this process may use); ``PODIUM_SANDBOX_PIN=0`` turns it off.
+    """
+    if os.environ.get("PODIUM_SANDBOX_PIN", "1") == "0" or not hasattr(os, "sched_getaffinity"):
+        return []
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except OSError:
+        return []
+    return cpus[:workers] if workers <= len(cpus) else []
+
+
+def _pin(pid: int, cpu: int) -> None:
+    with contextlib.suppress(OSError):
+        os.sched_setaffinity(pid, {cpu})
+
+
 class SandboxPool:
     """Up to ``workers`` warm zygotes (default ``os.cpu_count()``), started on first use and reused by every
     :meth:`run_many` until :meth:`close`; use it as a context manager to grade many small batches cheaply.
 
-    A zygote that cannot start or dies turns the affected programs into ERROR verdicts (and is replaced on the
-    next use), never an exception.
+    Worker slot ``i`` keeps its zygote; where there are CPUs enough, the slot's zygote (so every child it forks)
+    and the thread that talks to it run on one CPU (:func:`_pin_cpus`).  A zygote that cannot start or dies
+    turns the affected programs into ERROR verdicts (and is replaced on the next use), never an exception.
     """
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
-        self._slots: queue.SimpleQueue[Zygote | None] = queue.SimpleQueue()
-        for _ in range(self.workers):
-            self._slots.put(None)
+        self._cpus = _pin_cpus(self.workers)
+        self._slots: queue.SimpleQueue[tuple[int, Zygote | None]] = queue.SimpleQueue()
+        for slot in range(self.workers):
+            self._slots.put((slot, None))
         self._made: list[Zygote] = []
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sandbox")
 
     def _one(self, source: str | JudgedProgram, limits: Limits) -> ExecResult:
-        zygote = self._slots.get()
+        slot, zygote = self._slots.get()
+        cpu = self._cpus[slot] if self._cpus else None
         try:
             if zygote is None or not zygote.alive:
                 zygote = Zygote(_guard_code(), BOOTSTRAP, limits.disk_bytes)
                 with self._lock:
                     self._made.append(zygote)
+                if cpu is not None:
+                    _pin(zygote.proc.pid, cpu)
+            if cpu is not None:
+                _pin(0, cpu)  # this thread (pool threads only ever run this method)
             return _run_in(zygote, source, limits)
         except ZygoteError as exc:
             return ExecResult(Verdict.ERROR, str(exc), 0.0, None, "", "")
         finally:
-            self._slots.put(zygote)
+            self._slots.put((slot, zygote))
 
     def run_many(self, sources: Sequence[str | JudgedProgram], limits: Limits = DEFAULT_LIMITS,
                  on_done: Callable[[int, ExecResult], None] | None = None) -> list[ExecResult]:

@@ -31,6 +31,7 @@ from evals.sandbox.cgroup import MemoryGroup
 from evals.sandbox.model import Limits
 
 _CHANNEL_CAP = 64 << 10
+_REPLY_CHUNK = 1 << 16  # a reply's first read: most replies arrive whole in one
 _DRAIN_GRACE_S = 2.0
 _START_TIMEOUT_S = 60.0
 _BACKSTOP_S = 30.0  # beyond the wall-clock limit, before the harness gives up on a silent zygote
@@ -109,7 +110,9 @@ class Conversation:
             return None
         out, reply = memoryview(frame), bytearray()
         need = 4
-        self.poll.register(self.req_w, select.POLLOUT)
+        out = self._send(out)  # the pipe almost always has room: no poll round for the common case
+        if out:
+            self.poll.register(self.req_w, select.POLLOUT)
         try:
             while len(reply) < need:
                 remaining = self.deadline - time.monotonic()
@@ -119,17 +122,12 @@ class Conversation:
                     if fd in self.drains:
                         _read(self.poll, fd, self.drains, self.open_fds)
                     elif fd == self.req_w:
-                        try:
-                            out = out[os.write(fd, out):] if not event & select.POLLERR else out[:0]
-                        except (BlockingIOError, InterruptedError):
-                            continue
-                        except OSError:
-                            out = out[:0]
+                        out = self._send(out) if not event & select.POLLERR else out[:0]
                         if not out:
                             self.poll.unregister(fd)
                     elif fd == self.rep_r:
-                        try:
-                            chunk = os.read(fd, need - len(reply))
+                        try:  # one read for the whole reply: the child writes exactly one frame per call
+                            chunk = os.read(fd, max(need - len(reply), _REPLY_CHUNK))
                         except (BlockingIOError, InterruptedError):
                             continue
                         except OSError:
@@ -143,15 +141,25 @@ class Conversation:
                             if need > WIRE_MAX_BYTES + 4:  # never buffer an oversized reply
                                 self.gone = True
                                 return None
-            else:
+            else:  # more bytes than the frame (a reply nobody asked for) is garbage too
                 parsed = wire_message(bytes(reply[4:])) if len(reply) == need else None
                 if parsed is not None:
                     return parsed
             self.gone = True  # garbage, an oversized frame or the deadline: the conversation is over
             return None
         finally:
-            with contextlib.suppress(KeyError, ValueError):
-                self.poll.unregister(self.req_w)
+            if out:
+                with contextlib.suppress(KeyError, ValueError):
+                    self.poll.unregister(self.req_w)
+
+    def _send(self, out: memoryview) -> memoryview:
+        """Write what the pipe takes now; returns the rest (empty also when the child closed its end)."""
+        try:
+            return out[os.write(self.req_w, out):]
+        except (BlockingIOError, InterruptedError):
+            return out
+        except OSError:
+            return out[:0]
 
 
 def _sandbox_base() -> str | None:
@@ -236,14 +244,15 @@ class Zygote:
         body = ("\n".join(f"{k}={v}" for k, v in header.items()) + "\n\n").encode() + source
         if self.group is not None:
             self.group.limit(limits.memory_bytes)
-        oom_before = self.group.oom_kills() if self.group is not None else 0
         theirs = [w for _, w in pipes] + ([calls[0][0], calls[1][1]] if calls else [])
         ours = [r for r, _ in pipes] + ([calls[0][1], calls[1][0]] if calls else [])
         try:
             try:
-                socket.send_fds(self.sock, [len(body).to_bytes(8, "big")], theirs)
+                request = len(body).to_bytes(8, "big") + body  # one message wakes the zygote once
                 self.sock.settimeout(_START_TIMEOUT_S)
-                self.sock.sendall(body)
+                sent = socket.send_fds(self.sock, [request], theirs)
+                if sent < len(request):
+                    self.sock.sendall(memoryview(request)[sent:])
             except OSError as exc:
                 outcome.failure = f"the sandbox zygote is gone ({exc})"
                 return outcome
@@ -252,14 +261,16 @@ class Zygote:
                     os.close(fd)
             backstop = time.monotonic() + limits.wall_seconds + _BACKSTOP_S
             if judge is not None and calls is not None:
+                # stdout and stderr are drained during the calls; the result channel is read afterwards (the
+                # child writes a line or two there), so its "ready" line does not wake this thread mid-call
                 talk = Conversation(calls[0][1], calls[1][0], dict(zip(
-                    ours[:3], (outcome.out, outcome.err, outcome.channel), strict=True)), backstop)
+                    ours[:2], (outcome.out, outcome.err), strict=True)), backstop)
                 try:
                     outcome.judged = judge(talk)
                 except Exception as exc:  # noqa: BLE001 - the zygote must still be answered (DONE below)
                     outcome.judged = exc
                 os.close(ours.pop(3))  # the call pipe: the child reads EOF and exits
-            done = self._supervise(outcome, ours[:3], backstop)
+            done = self._supervise(outcome, ours[:3], backstop, drain_first=judge is None)
         finally:
             for fd in ours:
                 os.close(fd)
@@ -273,19 +284,24 @@ class Zygote:
         outcome.returncode, outcome.cpu_seconds = int(code), float(cpu)  # type: ignore[call-overload, arg-type]
         outcome.timed_out = bool(fields["timed_out"])
         outcome.memcg = self.group is not None
-        outcome.oom_killed = self.group is not None and self.group.oom_kills() > oom_before
+        outcome.oom_killed = self.group is not None and self.group.new_oom_kills() > 0
         outcome.failure = str(fields["failure"]) or None
         return outcome
 
-    def _supervise(self, outcome: Outcome, readers: list[int], backstop: float) -> str:
+    def _supervise(self, outcome: Outcome, readers: list[int], backstop: float, drain_first: bool = True) -> str:
         """Drain the three pipes until the zygote reports ('' if it dies or goes silent), then drain the rest
-        for a short grace (the zygote has killed everything that could still hold a write end)."""
+        for a short grace (the zygote has killed everything that could still hold a write end).
+
+        ``drain_first=False`` (judge mode, after the conversation): wait for the report first and drain after,
+        which saves a wake-up per pipe as the child exits.  The child's own end is never full by then unless it
+        wrote more than a pipe holds after its last reply, and such a child only waits for its wall-clock kill."""
         sinks = dict(zip(readers, (outcome.out, outcome.err, outcome.channel), strict=True))
         ctl = self.sock.fileno()
         poll = select.poll()  # no epoll instance to create and close for every program
         for fd in readers:
             os.set_blocking(fd, False)
-            poll.register(fd, select.POLLIN)
+            if drain_first:
+                poll.register(fd, select.POLLIN)
         poll.register(ctl, select.POLLIN)
         open_fds = set(readers)
         while b"\n" not in self._buf:
@@ -306,6 +322,9 @@ class Zygote:
                     return ""
                 self._buf += chunk
         poll.unregister(ctl)
+        if not drain_first:
+            for fd in readers:
+                poll.register(fd, select.POLLIN)
         line, _, self._buf = self._buf.partition(b"\n")
         drain_until = time.monotonic() + _DRAIN_GRACE_S
         while open_fds and time.monotonic() < drain_until:

@@ -64,3 +64,33 @@ def test_a_dead_zygote_gives_error_verdicts_and_is_replaced() -> None:
     results = run_many(["while True:\n    pass\n", "assert 2 + 2 == 4\n"], Limits(cpu_seconds=1, wall_seconds=5),
                        workers=1)
     assert [r.verdict for r in results] == [Verdict.TIMEOUT, Verdict.PASSED], results
+
+
+def test_each_worker_and_its_zygote_share_one_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pinned (the default where every worker gets a CPU): the program's process runs on its slot's CPU only."""
+    from evals.sandbox.runner import SandboxPool
+
+    cpus = sorted(os.sched_getaffinity(0))
+    workers = min(2, len(cpus))
+    src = "import os\nprint(sorted(os.sched_getaffinity(0)))\n"
+    with SandboxPool(workers) as pool:
+        seen = {r.stdout_tail.strip() for r in pool.run_many([src] * 8, FAST)}
+        assert seen <= {str([cpu]) for cpu in cpus[:workers]}, seen
+        assert {frozenset(os.sched_getaffinity(z.proc.pid)) for z in pool._made} <= {
+            frozenset({cpu}) for cpu in cpus[:workers]}
+    monkeypatch.setenv("PODIUM_SANDBOX_PIN", "0")
+    with SandboxPool(workers) as pool:
+        assert {r.stdout_tail.strip() for r in pool.run_many([src] * 2, FAST)} == {str(cpus)}
+    with SandboxPool(len(cpus) + 1) as pool:  # more workers than CPUs: the scheduler places them
+        assert pool._cpus == []
+
+
+def test_large_replies_and_chatty_candidates_cross_whole() -> None:
+    """A reply larger than the first read and 200 KB of output during the calls: the judge gets every byte."""
+    from evals.sandbox.judge import JudgedProgram, TrustedTests
+
+    candidate = "def f(n):\n    print('x' * 50_000)\n    return list(range(n))\n"
+    test = "def check(c):\n    for n in (10, 40_000, 10):\n        assert c(n) == list(range(n))\n    c(0)\n"
+    result = run_many([JudgedProgram(candidate, TrustedTests("", test, "f"))], FAST, workers=1)[0]
+    assert result.verdict is Verdict.PASSED, result
+    assert "x" * 1000 in result.stdout_tail
