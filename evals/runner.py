@@ -162,6 +162,17 @@ def generate_and_grade(items: Sequence[Item], requests: Mapping[str, Sequence[Ge
         raise failure[0]
 
 
+def journal_fingerprint(model_id: str, suite_rec: SuiteRecord, info: BackendInfo, sampling: Sampling,
+                        item_ids: list[str]) -> str:
+    """What a resumed run must share with the journal it continues.  Engine settings that change outputs (the
+    embedded engine's thread count) are part of it, so a resume never mixes outputs of two settings; without
+    them the value is what it always was, so journals of other backends stay resumable."""
+    engine = {k: info.parameters[k] for k in ("threads",) if k in info.parameters}
+    return sha256_json({"model": model_id, "suite": suite_rec.model_dump(), "backend": [info.name, info.model,
+                        info.base_url], "sampling": repr(sampling), "items": item_ids,
+                        **({"engine": engine} if engine else {})})[:20]
+
+
 def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOptions,
               progress: Progress | None = None) -> RunResult:
     all_items = suite.load(opts.data_dir)
@@ -173,9 +184,7 @@ def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOption
     info = backend.info
     if not opts.repeat and (same := identical_run(opts, model, suite_rec, info, sampling, len(items))) is not None:
         return RunResult(same[0], [], same[1], 0, existing=True)
-    fingerprint = sha256_json({"model": model.id, "suite": suite_rec.model_dump(), "backend": [info.name,
-                               info.model, info.base_url], "sampling": repr(sampling),
-                               "items": [it.id for it in items]})[:20]
+    fingerprint = journal_fingerprint(model.id, suite_rec, info, sampling, [it.id for it in items])
     journal = Journal(opts.cache_dir / "journal" / f"{model.id}-{suite.info.id}-{fingerprint}.jsonl",
                       header={"model": model.id, "suite": suite.info.id, "command": opts.command})
     resumed = len(journal.done)

@@ -55,10 +55,10 @@ class EmbeddedConfig:
     model_path: Path | None = None  # default: the GGUF of model_id
     model_id: str = EMBEDDED_MODEL_ID  # one of evals.backends.gguf.EMBEDDED_MODELS
     n_ctx: int = 4096  # per slot
-    # 0 = default_threads(): all cores but one on an idle machine, else half. llama.cpp's worker threads meet at a barrier after every layer; when another process
-    # holds one of the cores, a thread that must wait for a descheduled peer stalls the whole step (measured
-    # on 2 cores with one busy: 2 threads 138 s, 1 thread 27 s for the same request). Fewer threads and
-    # sleeping instead of spinning (poll=0) keep throughput stable on a shared machine.
+    # 0 = default_threads(): half the cores, a fixed number per machine. llama.cpp's worker threads meet at a
+    # barrier after every layer; when another process holds one of the cores, a thread that must wait for a
+    # descheduled peer stalls the whole step (measured on 2 cores with one busy: 2 threads 138 s, 1 thread 27 s
+    # for the same request). Fewer threads and sleeping instead of spinning (poll=0) keep throughput stable.
     threads: int = 0
     parallel: int = 1  # slots; 1 keeps greedy decoding bit-for-bit deterministic
     # Reusing a cached prompt prefix changes how the rest of the prompt is batched, and with it the float
@@ -71,18 +71,14 @@ class EmbeddedConfig:
 
 
 def default_threads() -> int:
-    """All cores but one when the machine is idle at start (1-minute load average < 0.5), else half the cores.
+    """Half the cores (at least one): the same number on the same machine whatever its load.
 
-    Measured on 2 shared cores (benchmarks/embedded_speed.py --threads-study, load average 4-7 from other
-    work): 1 thread 59 prompt tok/s and 19 s per GSM8K item; 2 threads 31 tok/s and 128 s — a descheduled
-    worker stalls every layer's barrier. With one core kept busy, 2 threads were once faster (42 vs 23 tok/s):
-    the gain is unpredictable, the loss can be 6x, so extra threads only when nobody else is running."""
-    cores = os.cpu_count() or 2
-    try:
-        idle = os.getloadavg()[0] < 0.5
-    except OSError:
-        idle = False
-    return max(1, cores - 1 if idle else cores // 2)
+    The count changes generated text (measured: 1 and 2 threads give identical log-likelihoods but different
+    greedy generations on GSM8K), so it must not depend on the load at start - a load-dependent default made
+    outputs depend on what else ran.  Half, not all: on 2 shared cores 2 threads measured 0.5x and 0.15x the
+    speed of 1 thread under load (a descheduled worker stalls every layer's barrier), 1.3-1.8x when idle.  The
+    count is recorded in the run and in the resume journal's fingerprint; ``-B threads=N`` overrides it."""
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 class EmbeddedBackend(Backend):

@@ -51,8 +51,9 @@ SHORTCUTS = (
              "and reuses each few-shot prefix; N > 1 decodes N requests per step (faster generation on idle cores) "
              "but results then depend on the batch mix, and prefix reuse is off.", {"type": click.IntRange(min=1)}),
     Shortcut("threads", ("--threads",), {"embedded": "threads"},
-             "embedded: llama.cpp threads (0 = all cores but one when the machine is idle at start, else half; "
-             "threads that share a busy core slow down badly). Recorded in the run.", {"type": click.IntRange(min=0)}),
+             "embedded: llama.cpp threads (0 = half the cores, fixed per machine: the count changes generated "
+             "text; threads that share a busy core slow down badly). Recorded in the run.",
+             {"type": click.IntRange(min=0)}),
     Shortcut("prompt_cache", ("--prompt-cache/--no-prompt-cache",), {"embedded": "prompt_cache"},
              "embedded: llama.cpp's own prompt cache for requests without a declared prefix (output may then "
              "depend on request order; default off)."),

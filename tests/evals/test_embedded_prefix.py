@@ -3,6 +3,7 @@ order, in any slice, after a kill and resume, and the same through `podium serve
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -133,3 +134,25 @@ def test_serve_model_gives_the_in_process_numbers(server_url, embedded, data_dir
     assert [c.texts for c in remote] == [c.texts for c in local]
     assert all(c.cached_tokens > 500 for c in remote)
     assert [r.logprob for r in remote_ll] == [r.logprob for r in local_ll]
+
+
+def test_the_thread_count_is_fixed_per_machine_and_keeps_journals_apart(embedded, data_dir) -> None:  # type: ignore[no-untyped-def]
+    """The count changes greedy generations, so the default never follows the load and a resume with another
+    count starts its own journal; backends without one keep the fingerprint they always had."""
+    from dataclasses import replace
+
+    from evals.backends.embedded import default_threads
+    from evals.hashing import sha256_json
+    from evals.runner import journal_fingerprint
+
+    assert embedded.info.parameters["threads"] == default_threads() == max(1, (os.cpu_count() or 2) // 2)
+    suite = GSM8K()
+    rec = suite.record("d", 1, "all", 1)
+    ids = [it.id for it in suite.load(data_dir)[:2]]
+    one = replace(embedded.info, parameters={**embedded.info.parameters, "threads": 1})
+    two = replace(embedded.info, parameters={**embedded.info.parameters, "threads": 2})
+    assert journal_fingerprint("m", rec, one, GREEDY, ids) != journal_fingerprint("m", rec, two, GREEDY, ids)
+    plain = replace(embedded.info, parameters={})
+    assert journal_fingerprint("m", rec, plain, GREEDY, ids) == sha256_json({
+        "model": "m", "suite": rec.model_dump(), "backend": [plain.name, plain.model, plain.base_url],
+        "sampling": repr(GREEDY), "items": ids})[:20]
