@@ -38,8 +38,8 @@ Defence layers around the candidate, outermost first:
   mount namespace in which every mount is read-only and the temp dir is a fresh tmpfs capped at
   ``Limits.disk_bytes``, and a throw-away uid/gid per program (random, in a 2**24 range above 1.5e9) with
   **no capability**: where the interpreter lives under a directory other uids cannot traverse (e.g.
-  ``/root/.pyenv``), the zygote mounts an empty tmpfs on that directory and bind-mounts the interpreter's tree
-  back at its own path (layer ``interpreter_bind``) instead of letting the child keep ``CAP_DAC_READ_SEARCH``.
+  ``/root/.pyenv``) or under a hidden one (below), the zygote bind-mounts the interpreter's tree back at its own
+  path (layer ``interpreter_bind``) instead of letting the child keep ``CAP_DAC_READ_SEARCH``.
   Writing outside the temp dir, signalling the harness and escaping ``RLIMIT_NPROC`` are refused by the
   kernel even for code that gets past the audit hook; leftover processes of the uid are SIGKILLed with
   ``kill(-1)`` sent as that uid.
@@ -47,7 +47,10 @@ Defence layers around the candidate, outermost first:
   backups), a ``/proc`` of its own with ``hidepid=invisible`` (not the harness's ``cmdline`` or ``environ``),
   and an empty tmpfs over ``/run``, ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the base dir's parent, so no
   filesystem ``AF_UNIX`` socket of the harness or the host can be reached by path - also by code that climbs
-  with ``dir_fd`` past the hook's path check or runs through the unaudited ``_posixsubprocess.fork_exec``.  A
+  with ``dir_fd`` past the hook's path check or runs through the unaudited ``_posixsubprocess.fork_exec``;
+  an empty tmpfs over every top-level directory that is not a system one (``/home``, ``/root``, ``/srv``,
+  ``/opt``, ``/mnt``, ``/work`` ...; layer ``hidden_user_dirs``), so the benchmark data - a HumanEval answer
+  key is world-readable - the repository, its results and ``.env`` files do not exist for the program.  A
   memory cgroup per zygote (:mod:`evals.sandbox.cgroup`) counts *all* memory - also a ``memfd`` or tmpfs file
   that ``RLIMIT_AS`` does not see; its OOM kills become an OOM verdict.
 * **audit hook** (``sys.addaudithook``): refuses sockets, fork/exec/spawn/``subprocess``/``os.system``, signals
@@ -60,8 +63,10 @@ Defence layers around the candidate, outermost first:
 
 Residual risks (threat model: careless or reward-hacking LLM code that has read this source, not a determined
 attacker with kernel exploits): a candidate that knows or computes the expected answers; reads of
-world-readable files (e.g. the benchmark data) through the unaudited ``_posixsubprocess.fork_exec`` or a
-neutered hook - as root the secrets above are hidden and nothing is writable; whole-program mode's verdicts
+world-readable system files (``/usr``, ``/etc`` ...) through the unaudited ``_posixsubprocess.fork_exec`` or a
+neutered hook - as root the secrets and every user directory (with the benchmark data) are hidden and nothing is
+writable, without root the benchmark data and the user's files stay readable that way (an answer key: a
+reward-hacking program that read it would pass); whole-program mode's verdicts
 (see above); the judge spends its own CPU on returned values, bounded by the wire's size limits.  Without root
 there is no separate uid, read-only root, tmpfs, hidden host paths or memory cgroup (``RLIMIT_AS`` is the only
 memory limit): the judge still decides every verdict and the user + network namespace still cuts the network,

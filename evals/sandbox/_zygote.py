@@ -82,12 +82,20 @@ def _hide_host(c: object, base: str) -> list[str]:
         layers.append("no_host_sockets")
     return layers
 
-def _expose_interpreter(c: object) -> list[str]:
-    """As root, in the zygote's mount namespace: make the interpreter's tree readable to a throw-away uid, so
-    the child can drop *every* capability (it used to keep ``CAP_DAC_READ_SEARCH`` when Python lives under an
-    unreadable directory such as ``/root/.pyenv``).  The first ancestor of ``sys.base_prefix`` that others
-    cannot traverse gets an empty tmpfs (hiding the rest of it, e.g. the harness's home), and the interpreter
-    tree is bind-mounted back at its own path (read-only, like every mount, once the zygote turns them so)."""
+# Top-level entries a program may see: the system's own.  Every other one (/home, /root, /work, /srv, /opt, /mnt
+# ...: where repositories, benchmark data with its answer key, results and .env files live) is hidden.
+_SYSTEM_TOP = frozenset({"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc", "sys",
+                         "run", "tmp", "var", "boot", "nix", "gnu"})
+
+
+def _hide_user_dirs(c: object, base: str) -> list[str]:
+    """As root, in the zygote's mount namespace: an empty tmpfs over every top-level directory that is not a
+    system one (an empty file over every such file), and over the first ancestor of the interpreter's tree that
+    other uids cannot traverse; the interpreter tree is then bind-mounted back at its own path, readable to a
+    throw-away uid, so the child drops *every* capability (it once kept ``CAP_DAC_READ_SEARCH`` for
+    ``/root/.pyenv``).  A reward-hacking program that gets past the audit hook (``_posixsubprocess.fork_exec``,
+    a neutered hook) so finds no benchmark data - a HumanEval answer key is world-readable by default - and no
+    file of the harness's user.  Read-only, like every mount, once the zygote turns them so."""
     import ctypes
     import stat
 
@@ -96,20 +104,26 @@ def _expose_interpreter(c: object) -> list[str]:
     parts = target.strip("/").split("/")
     blocker = next((p for p in ("/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1))
                     if not os.stat(p).st_mode & stat.S_IXOTH), None)
-    if blocker is None:
-        return []
+    tops = [f"/{name}" for name in sorted(os.listdir("/")) if name not in _SYSTEM_TOP
+            and not os.path.islink(f"/{name}") and not (base == f"/{name}" or base.startswith(f"/{name}/"))]
+    dirs = [t for t in tops if os.path.isdir(t)]
+    if blocker is not None and not any(blocker == d or blocker.startswith(d + "/") for d in dirs):
+        dirs.append(blocker)
+    files = [t for t in tops if os.path.isfile(t) and libc.mount(b"/dev/null", t.encode(), None, 0x1000, None) == 0]
     fd = os.open(target, os.O_PATH | os.O_DIRECTORY)
     try:
-        opts = b"size=64k,nr_inodes=64,mode=0755"
-        if libc.mount(b"podium-hidden", blocker.encode(), b"tmpfs", _MS_FLAGS, opts) != 0:
-            raise OSError(ctypes.get_errno(), f"mount tmpfs on {blocker}")
-        os.makedirs(target, 0o755, exist_ok=True)
-        bind_rec = 0x1000 | 0x4000  # MS_BIND | MS_REC
-        if libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, bind_rec, None) != 0:
-            raise OSError(ctypes.get_errno(), f"bind mount {target}")
+        for d in dirs:
+            if libc.mount(b"podium-hidden", d.encode(), b"tmpfs", _MS_FLAGS, b"size=64k,nr_inodes=64,mode=0755") != 0:
+                raise OSError(ctypes.get_errno(), f"mount tmpfs on {d}")
+        rebind = any(target == d or target.startswith(d + "/") for d in dirs)
+        if rebind:
+            os.makedirs(target, 0o755, exist_ok=True)
+            bind_rec = 0x1000 | 0x4000  # MS_BIND | MS_REC
+            if libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, bind_rec, None) != 0:
+                raise OSError(ctypes.get_errno(), f"bind mount {target}")
     finally:
         os.close(fd)
-    return ["interpreter_bind"]
+    return (["hidden_user_dirs"] if dirs or files else []) + (["interpreter_bind"] if rebind else [])
 
 
 def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]:
@@ -129,7 +143,7 @@ def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]
             _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns_fd")]
 
         layers += _hide_host(c, base)
-        layers += _expose_interpreter(c)
+        layers += _hide_user_dirs(c, base)
         attr = MountAttr(0x1, 0, 0, 0)  # mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY): every mount read-only
         if os.uname().machine in ("x86_64", "aarch64") and c.syscall(
                 442, -100, b"/", 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:

@@ -73,7 +73,7 @@ def limits_record(limits: Limits) -> dict[str, object]:
         "process": "one zygote per worker (isolated once), one forked child per program",
         "python": sys.version.split()[0],
         "layers_requested": ["process_group", "netns", "ro_root_if_root", "tmpfs_if_root", "no_shadow_if_root",
-                             "no_host_sockets_if_root", "hidepid_if_root", "interpreter_bind_if_root",
+                             "no_host_sockets_if_root", "hidden_user_dirs_if_root", "hidepid_if_root", "interpreter_bind_if_root",
                              "no_capabilities", "memcg_if_root", "no_new_privs", "rlimits", "throwaway_uid_if_root",
                              "audit_hook", "stripped_env", "temp_cwd", "output_cap"],
         "verdict": "trusted judge: the test code runs in the harness, the candidate in the sandbox, values cross "

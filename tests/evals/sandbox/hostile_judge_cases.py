@@ -3,7 +3,7 @@
 Each case is model-style output for one HumanEval problem (the problem's text is read from the data directory
 at test time, never copied here): a wrong body plus code aimed at the sandbox or the test.  Placeholders:
 ``CANARY`` (a harness file), ``PORT`` (a harness TCP listener), ``USOCK`` (a harness AF_UNIX socket),
-``HARNESS_PID``.
+``HARNESS_PID``, ``DATA`` (the HumanEval data file: the answer key), ``REPO_FILE`` (a file of the repository).
 """
 
 from __future__ import annotations
@@ -38,6 +38,26 @@ def shell(cmd: str) -> str:
             f"_p = _posixsubprocess.fork_exec(['/bin/sh', '-c', {cmd!r}], [b'/bin/sh'], True, (_w,), None, None,\n"
             "    -1, -1, -1, -1, -1, -1, _r, _w, True, False, -1, None, None, None, -1, None, False)\n"
             "os.waitpid(_p, 0)\n")
+
+
+def fork_exec_read(path: str) -> str:
+    """Lines that set ``_data`` to the bytes of ``path``, read by ``cat`` through ``_posixsubprocess.fork_exec``."""
+    return ("import _posixsubprocess, os\n_r, _w = os.pipe()\n_er, _ew = os.pipe()\n"
+            f"_p = _posixsubprocess.fork_exec(['/bin/cat', {path}], [b'/bin/cat'], True, (_w, _ew), None, None,\n"
+            "    -1, -1, -1, _w, -1, -1, _er, _ew, True, False, -1, None, None, None, -1, None, False)\n"
+            "os.close(_w)\n_data = b''\nwhile (_chunk := os.read(_r, 1 << 16)):\n    _data += _chunk\n"
+            "os.waitpid(_p, 0)\n")
+
+
+# The answer key: the canonical solution of HumanEval/0, found in the benchmark file and run on the arguments.
+USE_ANSWER_KEY = """    import gzip, json
+    for line in gzip.decompress(_data).decode().splitlines():
+        row = json.loads(line)
+        if row['entry_point'] == 'has_close_elements':
+            ns = {}
+            exec(row['prompt'] + row['canonical_solution'], ns)
+            return ns['has_close_elements'](numbers, threshold)
+"""
 
 
 # Code that runs inside the audit hook (a GC callback fires on an allocation there) and neuters it: every
@@ -175,6 +195,11 @@ CASES: dict[str, Attack] = {
                                          "print(os.read(os.open('../' * 30 + 'etc/shadow', os.O_RDONLY, dir_fd=_d), 4096))\n"),
     "open_etc_shadow": Attack(0, W + "print(open('/etc/shadow').read())\n"),
     "fork_exec_cat_etc_shadow": Attack(0, W + shell("cat /etc/shadow /etc/gshadow"), needs="root"),
+    "answer_key_via_fork_exec": Attack(0, USE_ANSWER_KEY + fork_exec_read("DATA"), FAILED, needs="root"),
+    "answer_key_via_neutered_hook": Attack(0, USE_ANSWER_KEY + NEUTER_VIA_GC + "_data = open(DATA, 'rb').read()\n",
+                                           needs="root"),
+    "repository_file_via_fork_exec": Attack(0, W + fork_exec_read("REPO_FILE") + "print(_data.decode())\n",
+                                            needs="root"),
     "harness_cmdline_via_proc": Attack(0, W + shell("cat /proc/HARNESS_PID/cmdline; ls /proc"), needs="root"),
     "harness_af_unix_socket": Attack(0, W + shell("python3 -c 'import socket; socket.socket(socket.AF_UNIX)"
                                                   ".connect(\"USOCK\")' && echo reached"), needs="root"),

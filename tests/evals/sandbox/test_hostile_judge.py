@@ -21,6 +21,8 @@ from tests.evals.sandbox.hostile_judge_cases import CASES
 from tests.evals.sandbox.test_sandbox import GUARD_MARKER, SECRET, _humaneval_path, sandbox_processes
 
 IS_ROOT = os.geteuid() == 0
+REPO = Path(__file__).resolve().parents[3]
+REPO_MARKER = next(line for line in (REPO / "pyproject.toml").read_text().splitlines() if line.startswith("name ="))
 
 
 def _memcg() -> bool:
@@ -78,7 +80,8 @@ def test_wrong_completion_never_passes_and_nothing_escapes(
     canary.write_text("precious")
     p = problems[attack.task]
     completion = (attack.completion.replace("CANARY", repr(str(canary))).replace("PORT", str(tcp.getsockname()[1]))
-                  .replace("USOCK", usock).replace("HARNESS_PID", str(os.getpid())))
+                  .replace("USOCK", usock).replace("HARNESS_PID", str(os.getpid()))
+                  .replace("REPO_FILE", repr(str(REPO / "pyproject.toml"))).replace("DATA", repr(str(_humaneval_path()))))
     hostile = humaneval_judged(p["prompt"], completion, p["test"], p["entry_point"])
     control = humaneval_judged(p["prompt"], p["canonical_solution"], p["test"], p["entry_point"])
     result, after = run_many([hostile, control], attack.limits, workers=1)
@@ -90,11 +93,12 @@ def test_wrong_completion_never_passes_and_nothing_escapes(
     assert "root:" not in output and SECRET not in output
     assert Path("/proc/self/cmdline").read_text() not in output and f"{os.getpid()}\n" not in output  # harness /proc
     assert "reached" not in output
+    assert REPO_MARKER not in output  # a file of the repository (e.g. an .env next to it) stays unread
     for srv in (tcp, unix):
         with pytest.raises(BlockingIOError):
             srv.accept()
     if IS_ROOT:
-        assert {"netns", "ro_root", "tmpfs", "hidepid", "no_host_sockets"} <= set(result.layers), result.layers
+        assert {"netns", "ro_root", "tmpfs", "hidepid", "no_host_sockets", "hidden_user_dirs"} <= set(result.layers), result.layers
         assert not any("cap_dac_read_search" in x for x in result.layers), result.layers
 
 
