@@ -17,7 +17,8 @@ aimed at the guard, as issue 16 showed.
 :mod:`~evals.sandbox.zygote` (one warm zygote, the call conversation), :mod:`~evals.sandbox.judge`,
 :mod:`~evals.sandbox.cgroup`.  Child side, standard library only, executed by the bootstrap in one namespace and
 in this order: :mod:`~evals.sandbox._wire` (values and messages - shared with the harness, so both ends use
-one encoder and one parser), :mod:`~evals.sandbox._zygote` (isolate once, fork per program, sweep),
+one encoder and one parser), :mod:`~evals.sandbox._reply` (the child's replies and reports),
+:mod:`~evals.sandbox._mounts` (namespaces, once per zygote), :mod:`~evals.sandbox._zygote` (fork per program, sweep),
 :mod:`~evals.sandbox._guard` (per-program isolation, audit hook, run, serve calls).  Each file imports the names
 it takes from an earlier one under ``TYPE_CHECKING`` (checked by mypy), and a test checks that no two define the
 same top-level name.  Every message - zygote ready/fatal/done, child ready/setup/violation/result/pass, judge
@@ -34,9 +35,12 @@ Defence layers around the candidate, outermost first:
   on a pidfd, so a program that stops itself (SIGSTOP) still times out.
 * **kernel**: ``RLIMIT_CPU`` (SIGXCPU, then SIGKILL one second later), ``RLIMIT_AS``, ``RLIMIT_FSIZE``,
   ``RLIMIT_NPROC``, ``RLIMIT_CORE=0``; ``PR_SET_NO_NEW_PRIVS``; an empty network namespace per zygote
-  (``unshare(CLONE_NEWNET)`` as root, ``CLONE_NEWUSER|CLONE_NEWNET`` otherwise).  As root also a private
-  mount namespace in which every mount is read-only and the temp dir is a fresh tmpfs capped at
-  ``Limits.disk_bytes``, and a throw-away uid/gid per program (random, in a 2**24 range above 1.5e9) with
+  (``unshare(CLONE_NEWNET)`` as root, ``CLONE_NEWUSER|CLONE_NEWNET`` otherwise).  A private mount namespace
+  in which every mount is read-only, the host paths and user directories below are hidden and the temp dir is a
+  fresh tmpfs capped at ``Limits.disk_bytes`` - as root, and without root too where the kernel lets an
+  unprivileged user namespace own a mount namespace (best-effort: the layers that took effect are recorded; the
+  child then drops every capability it holds in that namespace, layer ``no_capabilities``, so it cannot unmount
+  anything).  As root also a throw-away uid/gid per program (random, in a 2**24 range above 1.5e9) with
   **no capability**: where the interpreter lives under a directory other uids cannot traverse (e.g.
   ``/root/.pyenv``) or under a hidden one (below), the zygote bind-mounts the interpreter's tree back at its own
   path (layer ``interpreter_bind``) instead of letting the child keep ``CAP_DAC_READ_SEARCH``.
@@ -65,14 +69,16 @@ Residual risks (threat model: careless or reward-hacking LLM code that has read 
 attacker with kernel exploits): a candidate that knows or computes the expected answers; reads of
 world-readable system files (``/usr``, ``/etc`` ...) through the unaudited ``_posixsubprocess.fork_exec`` or a
 neutered hook - as root the secrets and every user directory (with the benchmark data) are hidden and nothing is
-writable, without root the benchmark data and the user's files stay readable that way (an answer key: a
-reward-hacking program that read it would pass); whole-program mode's verdicts
+writable; without root the same holds where the kernel allows the unprivileged mount namespace, else the
+benchmark data and the user's files stay readable that way (an answer key: a reward-hacking program that read
+it would pass); whole-program mode's verdicts
 (see above); the judge spends its own CPU on returned values, bounded by the wire's size limits.  Without root
-there is no separate uid, read-only root, tmpfs, hidden host paths or memory cgroup (``RLIMIT_AS`` is the only
-memory limit): the judge still decides every verdict and the user + network namespace still cuts the network,
-but files and filesystem sockets of the harness user are protected only by the audit hook, which a program
-aimed at it can neuter; disk use is capped only by ``RLIMIT_FSIZE`` per file, and ``RLIMIT_NPROC`` counts all
-of that user's processes.  The sandbox is Linux-only (``pidfd_open``, ``/proc``, namespaces).
+there is never a separate uid, a ``/proc`` of its own or a memory cgroup (``RLIMIT_AS`` is the only memory
+limit; ``RLIMIT_NPROC`` counts all of that user's processes); where the kernel refuses the unprivileged mount
+namespace there is also no read-only root, tmpfs or hidden path: the judge still decides every verdict and the
+user + network namespace still cuts the network, but files and filesystem sockets of the harness user are then
+protected only by the audit hook, which a program aimed at it can neuter, and disk use is capped only by
+``RLIMIT_FSIZE`` per file.  The sandbox is Linux-only (``pidfd_open``, ``/proc``, namespaces).
 """
 
 from evals.sandbox.humaneval import Problem, humaneval_judged, humaneval_program, load_problems

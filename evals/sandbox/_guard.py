@@ -1,13 +1,13 @@
 """Child-side guard of the Podium sandbox (marker: podium-sandbox-guard).
 
 :mod:`evals.sandbox.zygote` starts one ``python -I -S -B -c <runner.BOOTSTRAP>`` per worker; the bootstrap
-reads the code of :mod:`evals.sandbox._wire`, :mod:`evals.sandbox._zygote` and this module, compiled and
-marshalled once by the parent, from stdin and runs them in that order in one namespace (the names this file
-takes from the other two are listed under ``TYPE_CHECKING`` below).  Standard library only; it must never
+reads the code of the child files (``runner.CHILD_FILES``: ``_wire``, ``_reply``, ``_mounts``, ``_zygote`` and
+this module), compiled and marshalled once by the parent, from stdin and runs them in that order in one
+namespace (the names this file takes from the others are listed under ``TYPE_CHECKING`` below).  Standard library only; it must never
 import ``evals``.  In order:
 
 1. ``_main`` reads a header from stdin and enters :func:`_zygote`, which isolates the zygote once (network
-   namespace; as root a mount namespace with every mount read-only) and forks one child per program; the
+   namespace; a mount namespace with every mount read-only - without root where the kernel allows it) and forks one child per program; the
    child returns from it with its program: header (mode, nonce, channel fds, limits, identity) and source;
 2. the child moves the result channel (an inherited pipe) to a new fd and closes the original number;
 3. ``PR_SET_NO_NEW_PRIVS``, the rlimits and - as root - a switch to a throw-away uid/gid with no capability
@@ -309,6 +309,10 @@ def _isolate(cfg: dict[str, str], layers: list[str], tools: tuple[Any, ...]) -> 
                 raise OSError(get_errno(), "capset")
             libc.prctl(8, 0, 0, 0, 0)
         layers.append(f"uid={uid}" + ("+cap_dac_read_search" if keep else ""))
+    elif not root:  # in the zygote's user namespace the child holds every capability (it could unmount): drop them
+        if libc.capset(cap_header_t(0x20080522, 0), cap_data_t()) != 0:  # _LINUX_CAPABILITY_VERSION_3, all zero
+            raise OSError(get_errno(), "capset")
+        layers.append("no_capabilities")
 
 
 Kit = tuple[dict[str, object], "Callable[[], str]", frozenset[str]]

@@ -6,12 +6,13 @@ first, then the guard's); standard library only, it must never import ``evals``.
 
 Once per zygote (the expensive part, paid once instead of per program): as root a fresh network namespace
 and a private mount namespace whose every mount is read-only, plus a small tmpfs over the zygote's base
-directory; without root a user + network namespace.  It then imports the modules HumanEval programs use,
+directory; without root a user + network namespace, with the same mount namespace where the kernel allows it
+(best-effort).  It then imports the modules HumanEval programs use,
 freezes the GC (fewer copy-on-write faults in the children) and serves requests from the harness over a
 UNIX socket: header + program source, with the write ends of the child's stdout, stderr and result channel
 attached as file descriptors.
 
-Per program it creates ``base/<n>`` (as root: a fresh tmpfs of ``disk`` bytes owned by the program's
+Per program it creates ``base/<n>`` (on the zygote's tmpfs of ``disk`` bytes; as root owned by the program's
 throw-away uid), forks, and in the child - after moving the pipes to fds 1/2, closing every other fd,
 ``setsid`` and ``chdir`` - *returns* from :func:`_zygote` with that program's request.  Returning unwinds
 the zygote's frames, so the child's stack and state are exactly those of a freshly started guard:
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     import socket as _socket_t
 
     from evals.sandbox._guard import Kit, _prepare
+    from evals.sandbox._mounts import _MS_FLAGS, _MS_REMOUNT, _tmpfs_opts, _zygote_isolate
     from evals.sandbox._wire import wire_line
 
 # Modules HumanEval-style programs import, loaded once here.  Not ``threading`` or ``random`` (nor ``tempfile``,
@@ -41,135 +43,6 @@ if TYPE_CHECKING:
 _PRELOAD = ("typing", "re", "collections", "itertools", "functools", "heapq", "string", "hashlib", "bisect",
             "copy", "operator", "dataclasses", "enum", "abc", "numbers", "fractions", "decimal", "traceback",
             "warnings", "resource", "_sitebuiltins", "shutil", "select", "pathlib")
-
-
-_MS_FLAGS = 0x2 | 0x4 | 0x8  # MS_NOSUID | MS_NODEV | MS_NOEXEC
-_MS_REMOUNT = 0x20
-
-
-def _tmpfs_opts(disk: int) -> str:
-    return f"size={disk},nr_inodes=8192"
-
-
-# root-only files a throw-away uid must not read even where a capability or an unaudited call lets it try
-_SECRETS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd")
-
-
-def _hide_host(c: object, base: str) -> list[str]:
-    """As root, in the zygote's private mount namespace (before it turns read-only): an empty file over each
-    secret and an empty tmpfs over the directories where the host keeps filesystem
-    sockets (``/run``, ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the base's parent, whose mount point is made
-    again inside it), so no ``AF_UNIX`` socket of the harness or the host is reachable by path."""
-    import ctypes
-
-    libc: ctypes.CDLL = c  # type: ignore[assignment]
-    layers: list[str] = []
-    hidden = [p for p in _SECRETS if os.path.isfile(p)
-              and libc.mount(b"/dev/null", p.encode(), None, 0x1000, None) == 0]  # MS_BIND
-    if hidden:
-        layers.append("no_shadow")
-    parent = os.path.dirname(base)
-    covered = 0
-    for d in dict.fromkeys((parent, "/run", "/tmp", "/var/tmp", "/dev/shm")):
-        if d == "/" or os.path.islink(d) or not os.path.isdir(d) or (d != parent and base.startswith(d + "/")):
-            continue
-        if libc.mount(b"podium-empty", d.encode(), b"tmpfs", _MS_FLAGS, b"size=64k,nr_inodes=16,mode=0755") != 0:
-            raise OSError(ctypes.get_errno(), f"mount tmpfs on {d}")
-        covered += 1
-        if d == parent:
-            os.mkdir(base, 0o711)
-    if covered:
-        layers.append("no_host_sockets")
-    return layers
-
-# Top-level entries a program may see: the system's own.  Every other one (/home, /root, /work, /srv, /opt, /mnt
-# ...: where repositories, benchmark data with its answer key, results and .env files live) is hidden.
-_SYSTEM_TOP = frozenset({"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc", "sys",
-                         "run", "tmp", "var", "boot", "nix", "gnu"})
-
-
-def _hide_user_dirs(c: object, base: str) -> list[str]:
-    """As root, in the zygote's mount namespace: an empty tmpfs over every top-level directory that is not a
-    system one (an empty file over every such file), and over the first ancestor of the interpreter's tree that
-    other uids cannot traverse; the interpreter tree is then bind-mounted back at its own path, readable to a
-    throw-away uid, so the child drops *every* capability (it once kept ``CAP_DAC_READ_SEARCH`` for
-    ``/root/.pyenv``).  A reward-hacking program that gets past the audit hook (``_posixsubprocess.fork_exec``,
-    a neutered hook) so finds no benchmark data - a HumanEval answer key is world-readable by default - and no
-    file of the harness's user.  Read-only, like every mount, once the zygote turns them so."""
-    import ctypes
-    import stat
-
-    libc: ctypes.CDLL = c  # type: ignore[assignment]
-    target = os.path.realpath(sys.base_prefix)
-    parts = target.strip("/").split("/")
-    blocker = next((p for p in ("/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1))
-                    if not os.stat(p).st_mode & stat.S_IXOTH), None)
-    tops = [f"/{name}" for name in sorted(os.listdir("/")) if name not in _SYSTEM_TOP
-            and not os.path.islink(f"/{name}") and not (base == f"/{name}" or base.startswith(f"/{name}/"))]
-    dirs = [t for t in tops if os.path.isdir(t)]
-    if blocker is not None and not any(blocker == d or blocker.startswith(d + "/") for d in dirs):
-        dirs.append(blocker)
-    files = [t for t in tops if os.path.isfile(t) and libc.mount(b"/dev/null", t.encode(), None, 0x1000, None) == 0]
-    fd = os.open(target, os.O_PATH | os.O_DIRECTORY)
-    try:
-        for d in dirs:
-            if libc.mount(b"podium-hidden", d.encode(), b"tmpfs", _MS_FLAGS, b"size=64k,nr_inodes=64,mode=0755") != 0:
-                raise OSError(ctypes.get_errno(), f"mount tmpfs on {d}")
-        rebind = any(target == d or target.startswith(d + "/") for d in dirs)
-        if rebind:
-            os.makedirs(target, 0o755, exist_ok=True)
-            bind_rec = 0x1000 | 0x4000  # MS_BIND | MS_REC
-            if libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, bind_rec, None) != 0:
-                raise OSError(ctypes.get_errno(), f"bind mount {target}")
-    finally:
-        os.close(fd)
-    return (["hidden_user_dirs"] if dirs or files else []) + (["interpreter_bind"] if rebind else [])
-
-
-def _zygote_isolate(libc: object, base: str, root: bool, disk: int) -> list[str]:
-    """Namespaces shared by every program of this zygote; returns the layers that took effect."""
-    import ctypes
-
-    c: ctypes.CDLL = libc  # type: ignore[assignment]
-    layers: list[str] = []
-    if root:
-        if c.unshare(0x40000000 | 0x00020000) != 0:  # CLONE_NEWNET | CLONE_NEWNS
-            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET|CLONE_NEWNS)")
-        layers.append("netns")
-        if c.mount(b"none", b"/", None, 0x4000 | 0x40000, None) != 0:  # MS_REC | MS_PRIVATE
-            raise OSError(ctypes.get_errno(), "mount --make-rprivate /")
-
-        class MountAttr(ctypes.Structure):
-            _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns_fd")]
-
-        layers += _hide_host(c, base)
-        layers += _hide_user_dirs(c, base)
-        attr = MountAttr(0x1, 0, 0, 0)  # mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY): every mount read-only
-        if os.uname().machine in ("x86_64", "aarch64") and c.syscall(
-                442, -100, b"/", 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:
-            layers.append("ro_root")
-        # after the read-only turn, so each child can make itself the OOM killer's first choice
-        if c.mount(b"proc", b"/proc", b"proc", _MS_FLAGS, b"hidepid=invisible") == 0:
-            layers.append("hidepid")
-        # one size-capped tmpfs for this zygote's temp dirs: it runs one program at a time and empties the
-        # tmpfs after each, so the cap is per program; 0711 so each program's uid can reach its own dir
-        if c.mount(b"podium-sandbox", base.encode(), b"tmpfs", _MS_FLAGS, f"{_tmpfs_opts(disk)},mode=0711".encode()) != 0:
-            raise OSError(ctypes.get_errno(), f"mount tmpfs on {base}")
-        layers.append("tmpfs")
-    else:
-        uid, gid = os.getuid(), os.getgid()
-        if c.unshare(0x40000000 | 0x10000000) == 0:  # CLONE_NEWNET | CLONE_NEWUSER
-            layers.append("userns+netns")
-            try:  # map our own ids so files created in the temp dirs keep their owner
-                with open("/proc/self/setgroups", "w") as fh:
-                    fh.write("deny")
-                with open("/proc/self/uid_map", "w") as fh:
-                    fh.write(f"{uid} {uid} 1")
-                with open("/proc/self/gid_map", "w") as fh:
-                    fh.write(f"{gid} {gid} 1")
-            except OSError:
-                pass
-    return layers
 
 
 def _recv_exact(sock: _socket_t.socket, n: int) -> bytes | None:
@@ -355,6 +228,7 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
     # programs never see ctypes: only this function's locals (gone in the children) keep it alive
     for name in [m for m in sys.modules if m == "ctypes" or m.startswith(("ctypes.", "_ctypes"))]:
         del sys.modules[name]
+    own_tmpfs = "tmpfs" in layers
     kit = _prepare()
     gc.collect()
     gc.freeze()
@@ -371,7 +245,7 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
         uid = int(job.get("uid", "-1"))
         try:
             want = int(job.get("disk", disk))
-            if root and want != disk:  # the tmpfs is empty between programs, so resizing it always works
+            if own_tmpfs and want != disk:  # the tmpfs is empty between programs, so resizing it always works
                 if libc.mount(b"podium-sandbox", base.encode(), b"tmpfs", _MS_FLAGS | _MS_REMOUNT,
                               _tmpfs_opts(want).encode()) != 0:
                     raise OSError(ctypes.get_errno(), "remount tmpfs")
@@ -413,7 +287,7 @@ def _zygote(cfg: dict[str, str]) -> tuple[dict[str, str], bytes, tuple[object, .
         os.close(pidfd)
         lost = ctl.fileno() in ready and pidfd not in ready  # the harness went away (it never writes during a run)
         status, usage = _sweep(pid, uid)
-        if not _remove_tree(home) and root:  # whatever was left: a fresh, empty tmpfs instead
+        if not _remove_tree(home) and own_tmpfs:  # whatever was left: a fresh, empty tmpfs instead
             libc.umount2(base.encode(), 2)  # MNT_DETACH
             libc.mount(b"podium-sandbox", base.encode(), b"tmpfs", _MS_FLAGS, f"{_tmpfs_opts(disk)},mode=0711".encode())
         if lost:

@@ -58,11 +58,15 @@ for _code in marshal.loads(_take(int.from_bytes(_take(8), "big"))):
 """
 
 
+# the child's code, run by the bootstrap in this order in one namespace (each file may use the earlier ones' names)
+CHILD_FILES = ("_wire.py", "_reply.py", "_mounts.py", "_zygote.py", "_guard.py")
+
+
 @cache
 def _guard_code() -> bytes:
     """The zygote and the guard, compiled once per harness process (same interpreter, so marshal fits)."""
     codes = tuple(compile(Path(__file__).with_name(name).read_text(encoding="utf-8"), f"<podium-{name[1:-3]}>",
-                          "exec", dont_inherit=True) for name in ("_wire.py", "_reply.py", "_zygote.py", "_guard.py"))
+                          "exec", dont_inherit=True) for name in CHILD_FILES)
     blob = marshal.dumps(codes)
     return len(blob).to_bytes(8, "big") + blob
 

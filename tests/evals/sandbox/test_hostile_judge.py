@@ -8,10 +8,16 @@ harness's command line, leftover processes) and the zygote must still serve the 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +27,14 @@ from tests.evals.sandbox.hostile_judge_cases import CASES
 from tests.evals.sandbox.test_sandbox import GUARD_MARKER, SECRET, _humaneval_path, sandbox_processes
 
 IS_ROOT = os.geteuid() == 0
+
+
+def _nobody_gid() -> int:
+    import pwd
+
+    return pwd.getpwnam("nobody").pw_gid
+
+
 REPO = Path(__file__).resolve().parents[3]
 REPO_MARKER = next(line for line in (REPO / "pyproject.toml").read_text().splitlines() if line.startswith("name ="))
 
@@ -115,3 +129,62 @@ def test_a_chatty_correct_candidate_passes(problems: list[Problem]) -> None:
     chatty = "    print('x' * (1 << 20))\n" + p["canonical_solution"]
     result = run_many([humaneval_judged(p["prompt"], chatty, p["test"], p["entry_point"])])[0]
     assert result.verdict is Verdict.PASSED, result
+
+
+NOBODY: dict[str, Any] = {"user": "nobody", "group": _nobody_gid(), "extra_groups": []} if IS_ROOT else {}
+
+
+def _unprivileged_python() -> str | None:
+    """An interpreter user ``nobody`` may run that imports the sandbox (the venv's may live under ``/root``)."""
+    probe = f"import sys; sys.path.insert(0, {str(REPO)!r}); assert sys.version_info >= (3, 11); import evals.sandbox"
+    for cand in dict.fromkeys([sys.executable, shutil.which("python3") or "", "/usr/bin/python3"]):
+        try:
+            if cand and subprocess.run([cand, "-I", "-c", probe], capture_output=True, cwd="/", check=False,
+                                       timeout=60, **NOBODY).returncode == 0:
+                return cand
+        except (OSError, subprocess.SubprocessError):  # e.g. the interpreter lives under /root
+            continue
+    return None
+
+
+def _unprivileged_mounts(python: str) -> bool:
+    """Whether user nobody may make a user + mount namespace and mount a tmpfs in it (some kernels forbid it)."""
+    probe = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+             "assert libc.unshare(0x10000000 | 0x00020000) == 0\n"
+             "open('/proc/self/setgroups', 'w').write('deny')\n"
+             "open('/proc/self/uid_map', 'w').write(f'{os.getuid()} {os.getuid()} 1')\n"
+             "assert libc.mount(b'none', b'/', None, 0x4000 | 0x40000, None) == 0\n"
+             "assert libc.mount(b'probe', b'/tmp', b'tmpfs', 0, b'size=64k') == 0\n")
+    try:
+        return subprocess.run([python, "-I", "-c", probe], capture_output=True, cwd="/", check=False, timeout=60,
+                              **NOBODY).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="starts the harness as user nobody (needs root to switch users)")
+def test_without_root_the_corpus_holds_in_a_user_namespace() -> None:
+    """The harness unprivileged: the zygote's user namespace gets a mount namespace of its own (user directories
+    with the answer key hidden, every mount read-only, a tmpfs temp dir) and the child drops the namespace's
+    capabilities - so also a program that neuters the audit hook reads and writes nothing of the user's."""
+    python = _unprivileged_python()
+    if python is None:
+        pytest.skip("no Python interpreter that user nobody may run imports the sandbox")
+    work = tempfile.mkdtemp(prefix="podium-nobody-")
+    os.chmod(work, 0o777)
+    try:
+        proc = subprocess.run([python, "-I", str(Path(__file__).with_name("unprivileged_corpus.py")), str(REPO),
+                               str(_humaneval_path()), work], capture_output=True, text=True, **NOBODY,
+                              cwd=work, timeout=900, check=False)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    *cases, honest = (json.loads(line) for line in proc.stdout.splitlines())
+    assert honest["canonical_passed"] == honest["of"] == 164
+    if not _unprivileged_mounts(python):
+        pytest.skip("this kernel gives an unprivileged user no mount namespace (user namespaces restricted)")
+    assert len(cases) == len(CASES)
+    for case in cases:
+        assert case["verdict"] != "passed" and case["control"] == "passed", case
+        assert case["canary_kept"] and not case["connected"] and not case["read_repository"], case
+        assert {"userns+netns", "hidden_user_dirs", "ro_root", "tmpfs", "no_capabilities"} <= set(case["layers"]), case

@@ -149,7 +149,7 @@ def test_code_tests_judge_mode_runs_checks_outside_the_sandbox() -> None:
 
 
 def test_the_child_files_share_one_namespace_without_collisions() -> None:
-    """The bootstrap runs _wire, _reply, _zygote and _guard in one namespace: a name defined in two of them would
+    """The bootstrap runs _wire, _reply, _mounts, _zygote and _guard in one namespace: a name defined in two of them would
     silently replace the other's.  Only stdlib modules and ``TYPE_CHECKING`` may be shared."""
     import ast
     from pathlib import Path
@@ -157,7 +157,9 @@ def test_the_child_files_share_one_namespace_without_collisions() -> None:
     import evals.sandbox as pkg
 
     defined: dict[str, set[str]] = {}
-    for name in ("_wire.py", "_reply.py", "_zygote.py", "_guard.py"):
+    from evals.sandbox.runner import CHILD_FILES
+
+    for name in CHILD_FILES:
         tree = ast.parse((Path(pkg.__file__).parent / name).read_text())
         names: set[str] = set()
         for node in tree.body:
