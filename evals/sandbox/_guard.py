@@ -171,7 +171,7 @@ def _make_tamper_check(watched: tuple[tuple[str, dict[str, object], dict[str, ob
 
 
 def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: str,
-               read_roots: tuple[str, ...], tamper: Callable[[], str]) -> Hook:
+               read_roots: tuple[str, ...], tamper: Callable[[], str], paths: PathTools) -> Hook:
     """Build the audit hook; ``nonce_line`` ends up only in the hook's ``co_consts``.
 
     Longer than 60 lines on purpose: the hook and every helper it calls must be closures over locals bound here,
@@ -186,7 +186,7 @@ def _make_hook(*, chan: int, nonce_line: bytes, main_frame: FrameType, sandbox: 
     import json.encoder
 
     esc = json.encoder.encode_basestring_ascii  # C code: the hook's messages need no global name at call time
-    resolve, inside = _make_path_tools()
+    resolve, inside = paths
     deny_events, deny_prefixes, deny_imports = _DENY_EVENTS, _DENY_PREFIXES, _DENY_IMPORTS
     write_events, write_files, write_mask, write_roots = _WRITE_EVENTS, _WRITE_FILES, _WRITE_MASK, (sandbox,)
     done = [False]
@@ -315,13 +315,14 @@ def _isolate(cfg: dict[str, str], layers: list[str], tools: tuple[Any, ...]) -> 
         layers.append("no_capabilities")
 
 
-Kit = tuple[dict[str, object], "Callable[[], str]", frozenset[str]]
+PathTools = tuple["Callable[[object], str | None]", "Callable[[str, tuple[str, ...]], bool]"]
+Kit = tuple[dict[str, object], "Callable[[], str]", tuple[str, ...], PathTools]
 
 
 def _prepare() -> Kit:
     """What every child starts from, built once in the zygote: the program's module (globals with a private
     copy of the builtins, plus ``exit``/``quit``), the tamper check with its snapshots of builtins, ``math`` and
-    the import machinery, and the static read roots.  Each child owns a private copy-on-write copy of all of
+    the import machinery, the static read roots and the hook's path tools.  Each child owns a private copy-on-write copy of all of
     it (nothing here is ever touched by a program in the zygote itself), so children skip rebuilding it - and
     the page copies that touching every builtin would cost."""
     module = ModuleType("__solution__")
@@ -335,9 +336,9 @@ def _prepare() -> Kit:
                                                          ("__builtins__", sol_builtins), ("math", math.__dict__)))
     mod_snap = tuple((name, sys.modules[name]) for name in ("builtins", "math", "sys", "os", "__solution__"))
     tamper = _make_tamper_check(watched, glb, sol_builtins, mod_snap)
-    roots = frozenset({*_READ_ROOTS, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                       *(p for p in sys.path if p)})
-    return glb, tamper, roots
+    roots = tuple(sorted({*_READ_ROOTS, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                          *(p for p in sys.path if p)}))
+    return glb, tamper, roots, _make_path_tools()
 
 
 def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools: tuple[Any, ...], kit: Kit
@@ -352,7 +353,7 @@ def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools:
             os.write(chan, wire_line("setup", why=" ".join(f"{type(exc).__name__}: {exc}".split())))
         finally:
             os._exit(SETUP_EXIT)
-    glb, tamper, roots = kit
+    glb, tamper, roots, paths = kit
     layers.append("audit_hook")
     os.write(chan, wire_line("ready", layers=layers))
     try:
@@ -360,10 +361,10 @@ def _bootstrap(main_frame: FrameType, cfg: dict[str, str], source: bytes, tools:
     except (SyntaxError, ValueError) as exc:
         os.write(chan, wire_line("result", kind="syntax", name=type(exc).__name__, line=0, message=str(exc)))
         os._exit(FAIL_EXIT)
-    read_roots = tuple(sorted({*roots, cfg["sandbox"]}))
+    read_roots = (*roots, cfg["sandbox"])  # the hook checks them in order: no need to sort
     nonce_line = wire_line("pass", nonce=cfg.pop("nonce"))
     sys.addaudithook(_make_hook(chan=chan, nonce_line=nonce_line, main_frame=main_frame,
-                                sandbox=cfg["sandbox"], read_roots=read_roots, tamper=tamper))
+                                sandbox=cfg["sandbox"], read_roots=read_roots, tamper=tamper, paths=paths))
     cfg.clear()
     del nonce_line
     return code, glb, chan
