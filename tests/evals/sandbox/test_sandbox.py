@@ -380,7 +380,7 @@ def test_limits_record_is_json_and_complete() -> None:
 def test_audit_hook_reads_no_global_names_and_hides_the_nonce() -> None:
     """The hook and everything it calls must be immune to patched builtins/guard globals."""
     hook = _guard._make_hook(chan=2, nonce_line=b'{"t":"pass","nonce":"feedface"}\n', main_frame=sys._getframe(), sandbox="/x",
-                             read_roots=(), tamper=lambda: "")
+                             read_roots=(), tamper=lambda: "", paths=_guard._make_path_tools())
     assert b'{"t":"pass","nonce":"feedface"}\n' in hook.__code__.co_consts and _guard._PLACEHOLDER not in hook.__code__.co_consts
     functions = [hook] + [c.cell_contents for c in hook.__closure__ or ()
                           if callable(c.cell_contents) and getattr(c.cell_contents, "__globals__", None)
