@@ -10,7 +10,7 @@ import pytest
 
 from evals.records import MetricRef
 from generator.site.build import build_site
-from generator.site.gallery import _model_item, sample_dicts, score_key, shown_outputs
+from generator.site.gallery import _model_item, loads, sample_dicts, score_key, shown_outputs
 from generator.site.leaderboard import pareto
 from generator.site.load import load_site_data
 from generator.site.stats import above_chance, mcnemar_exact, paired_bootstrap, tiers
@@ -141,6 +141,16 @@ def test_fast_sample_reader_matches_the_typed_records(data: Path) -> None:
             continue
         typed = [_model_item(s.model_dump(mode="json")) for s in lr.samples()]
         assert [_model_item(d) for d in sample_dicts(lr)] == typed, lr.run.suite.id
+
+
+@pytest.mark.parametrize("line", [
+    '{"text": "a\\u0000b \u202e", "scores": {"acc": 1.0}, "ll": [-1e-05, 2.5e-07, 1e+16]}\n',
+    '{"x": NaN, "y": -Infinity}',  # the standard parser's extensions: orjson refuses, the fallback reads
+    '"\\ud800 lone surrogate escape"',
+    '[9223372036854775807, -9223372036854775808, 0.1, 1e-320]',  # record integers are counts: 64 bits
+])
+def test_sample_line_parser_reads_what_json_reads(line: str) -> None:
+    assert repr(loads(line)) == repr(json.loads(line))
 
 
 def test_without_texts_gallery_says_how_to_get_them(data: Path, tmp_path: Path) -> None:
