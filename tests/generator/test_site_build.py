@@ -199,3 +199,28 @@ def test_gallery_rebuild_writes_only_what_changed(tmp_path: Path) -> None:
     assert changed and third.written == len(changed)
     assert all(f"/{new.id}" in c or c.endswith(("index.json", "ids.json")) for c in changed), changed
     assert not any("shard-" in c or "/o/synth-000/" in c or "/m/synth-000" in c for c in changed)
+
+
+def test_background_gallery_writer_gives_back_the_tree_or_its_error(data: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build writes the gallery in a forked process: the same files as a plain call, and its errors raised."""
+    from evals.errors import DataError
+    from generator.site import gallery_files
+    from generator.site.gallery_files import BackgroundGallery, Tree, gallery_vectors, write_gallery
+
+    site_data = load_site_data(data)
+    plain = Tree(tmp_path / "plain", tmp_path / "plain.json")
+    vectors = write_gallery(site_data, plain, all_texts(SCALE), cache=tmp_path / "c1")
+    tree = Tree(tmp_path / "bg", tmp_path / "bg.json")
+    writer = BackgroundGallery(site_data, tree, all_texts(SCALE), None, None, tmp_path / "c2")
+    assert gallery_vectors(site_data, tmp_path / "c2") == vectors
+    writer.wait()
+    assert tree.new == plain.new and tree.written == plain.written > 0
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise DataError("bad sample record", where="x.jsonl.gz:3")
+
+    monkeypatch.setattr(gallery_files, "write_gallery", broken)
+    writer = BackgroundGallery(site_data, Tree(tmp_path / "bad"), None, None, None, None)
+    with pytest.raises(DataError, match="x.jsonl.gz:3"):
+        writer.wait()
