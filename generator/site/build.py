@@ -25,7 +25,7 @@ from evals.records import ItemText, MetricRef
 from generator.site import charts, leaderboard
 from generator.site.extra_pages import render_scaling
 from generator.site.gallery import warm_cache
-from generator.site.gallery_files import BackgroundGallery, SuiteVectors, Tree, gallery_vectors
+from generator.site.gallery_files import BackgroundGallery, SuiteVectors, Tree, gallery_heads
 from generator.site.load import LoadedRun, SiteData, load_site_data
 from generator.site.pages import render, write_json, write_text
 from generator.site.scenario_pages import render_scenarios
@@ -147,10 +147,11 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     hint = texts_hint or "question text not shown: build with the benchmark data directory to join it"
     phases = {"load": time.perf_counter() - t0}
     warm_cache(list(data.latest().values()), cache)
-    vectors = gallery_vectors(data, cache)
+    heads = gallery_heads(data, cache)
+    vectors = {sid: h.vectors for sid, h in heads.items()}
     phases["read samples"] = time.perf_counter() - t0 - sum(phases.values())
     tree = Tree(cache / "gallery", cache / "gallery-manifest.json")
-    writer = BackgroundGallery(data, tree, texts, hint, {sid: m.name for sid, m in metas.items()}, cache)
+    writer = BackgroundGallery(data, tree, texts, hint, {sid: m.name for sid, m in metas.items()}, cache, heads)
     try:
         pages = render_all(data, metas, vectors, docs, texts is not None, None if texts is not None else hint)
         has_scenarios = render_scenarios(data, docs)

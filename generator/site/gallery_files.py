@@ -228,17 +228,17 @@ def suite_heads(runs: dict[str, LoadedRun], cache: Path | None) -> SuiteHeads:
     return SuiteHeads(heads, ids, groups, prompts, scenarios, marks, vectors)
 
 
-def gallery_vectors(data: SiteData, cache: Path | None) -> dict[str, SuiteVectors]:
-    """Every suite's score vectors (what :func:`write_gallery` returns) from the run heads alone, writing nothing."""
-    return {sid: suite_heads(runs, cache).vectors for sid, runs in _by_suite(data).items()}
+def gallery_heads(data: SiteData, cache: Path | None) -> dict[str, SuiteHeads]:
+    """Every suite's :class:`SuiteHeads` (their ``vectors`` are what :func:`write_gallery` returns), writing nothing."""
+    return {sid: suite_heads(runs, cache) for sid, runs in _by_suite(data).items()}
 
 
 def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: Mapping[str, str], tree: Tree,
                 texts: Mapping[str, ItemText] | None, hint: str | None,
-                cache: Path | None = None) -> tuple[dict[str, Any], SuiteVectors]:
+                cache: Path | None = None, sh: SuiteHeads | None = None) -> tuple[dict[str, Any], SuiteVectors]:
     """Write one suite's index, status files, question shards and per-model outputs; return its site-index entry
-    and score vectors."""
-    sh = suite_heads(runs, cache)
+    and score vectors. ``sh``: the suite's heads when already read."""
+    sh = sh if sh is not None else suite_heads(runs, cache)
     heads, ids, groups, prompts, scenarios, vectors = sh.heads, sh.ids, sh.groups, sh.prompts, sh.scenarios, sh.vectors
     fractional = vectors.fractional
     for mid in heads:
@@ -282,8 +282,9 @@ def _by_suite(data: SiteData) -> dict[str, dict[str, LoadedRun]]:
 
 def write_gallery(data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | None = None,
                   hint: str | None = None, names: Mapping[str, str] | None = None,
-                  cache: Path | None = None) -> dict[str, SuiteVectors]:
-    """Write ``index.json`` (the suites) and every suite's data into ``tree``; return each suite's score vectors."""
+                  cache: Path | None = None, heads: Mapping[str, SuiteHeads] | None = None) -> dict[str, SuiteVectors]:
+    """Write ``index.json`` (the suites) and every suite's data into ``tree``; return each suite's score vectors.
+    ``heads``: :func:`gallery_heads` when already read."""
     by_suite = _by_suite(data)
     model_names = {mid: m.name for mid, m in data.models.items()}
     if cache is not None:
@@ -292,7 +293,7 @@ def write_gallery(data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | No
     vectors: dict[str, SuiteVectors] = {}
     for sid, runs in sorted(by_suite.items()):
         entry, vectors[sid] = write_suite(sid, (names or {}).get(sid, sid), runs, model_names, tree, texts, hint,
-                                          cache)
+                                          cache, (heads or {}).get(sid))
         suites.append(entry)
     tree.put_json("index.json", {"suites": suites, "texts": texts is not None,
                                  "hint": None if texts is not None else hint})
@@ -302,16 +303,18 @@ def write_gallery(data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | No
 
 class BackgroundGallery:
     """:func:`write_gallery` in a forked process, so that the gallery's files are written while this process
-    renders the pages and runs MkDocs (which need only :func:`gallery_vectors`); :meth:`wait` takes the tree's
-    file list back (for :meth:`Tree.place`) or raises what the writer raised. The files are the same bytes as a
-    plain call writes: the same function on the same data, in another process."""
+    renders the pages and runs MkDocs (which need only the vectors of :func:`gallery_heads`); :meth:`wait` takes
+    the tree's file list back (for :meth:`Tree.place`) or raises what the writer raised. The files are the same
+    bytes as a plain call writes: the same function on the same data, in another process."""
 
     def __init__(self, data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | None, hint: str | None,
-                 names: Mapping[str, str] | None, cache: Path | None) -> None:
+                 names: Mapping[str, str] | None, cache: Path | None,
+                 heads: Mapping[str, SuiteHeads] | None = None) -> None:
         ctx = multiprocessing.get_context("fork")  # the data is inherited, not pickled
         self.tree = tree
         self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_write_and_report, args=(send, data, tree, texts, hint, names, cache))
+        args = (send, data, tree, texts, hint, names, cache, heads)
+        self._proc = ctx.Process(target=_write_and_report, args=args)
         self._proc.start()
         send.close()
 
@@ -329,9 +332,10 @@ class BackgroundGallery:
 
 
 def _write_and_report(send: Any, data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | None,
-                      hint: str | None, names: Mapping[str, str] | None, cache: Path | None) -> None:
+                      hint: str | None, names: Mapping[str, str] | None, cache: Path | None,
+                      heads: Mapping[str, SuiteHeads] | None) -> None:
     try:
-        write_gallery(data, tree, texts, hint, names, cache=cache)
+        write_gallery(data, tree, texts, hint, names, cache=cache, heads=heads)
         send.send(("ok", (tree.new, tree.groups, tree.written)))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the build, which raises it
         try:

@@ -206,14 +206,15 @@ def test_background_gallery_writer_gives_back_the_tree_or_its_error(data: Path, 
     """The build writes the gallery in a forked process: the same files as a plain call, and its errors raised."""
     from evals.errors import DataError
     from generator.site import gallery_files
-    from generator.site.gallery_files import BackgroundGallery, Tree, gallery_vectors, write_gallery
+    from generator.site.gallery_files import BackgroundGallery, Tree, gallery_heads, write_gallery
 
     site_data = load_site_data(data)
     plain = Tree(tmp_path / "plain", tmp_path / "plain.json")
     vectors = write_gallery(site_data, plain, all_texts(SCALE), cache=tmp_path / "c1")
     tree = Tree(tmp_path / "bg", tmp_path / "bg.json")
-    writer = BackgroundGallery(site_data, tree, all_texts(SCALE), None, None, tmp_path / "c2")
-    assert gallery_vectors(site_data, tmp_path / "c2") == vectors
+    heads = gallery_heads(site_data, tmp_path / "c2")
+    assert {sid: h.vectors for sid, h in heads.items()} == vectors
+    writer = BackgroundGallery(site_data, tree, all_texts(SCALE), None, None, tmp_path / "c2", heads)
     writer.wait()
     assert tree.new == plain.new and tree.written == plain.written > 0
 
