@@ -24,7 +24,8 @@ from evals.errors import ConfigError, DataError
 from evals.records import ItemText, MetricRef
 from generator.site import charts, leaderboard
 from generator.site.extra_pages import render_scaling
-from generator.site.gallery_files import SuiteVectors, Tree, write_gallery
+from generator.site.gallery import warm_cache
+from generator.site.gallery_files import BackgroundGallery, SuiteVectors, Tree, gallery_heads
 from generator.site.load import LoadedRun, SiteData, load_site_data
 from generator.site.pages import render, write_json, write_text
 from generator.site.scenario_pages import render_scenarios
@@ -138,22 +139,30 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     metas = suite_meta(data)
     docs = _fresh_docs(work, docs_src)
 
-    # gallery data first (its per-item vectors feed the paired tests), kept between builds in the cache and
-    # linked into the site after MkDocs (which empties the site directory)
+    # gallery data first: every run's samples read once into the cache (worker processes; a rebuild reads only
+    # new or changed runs), whose per-item vectors feed the paired tests; the gallery's files are then written
+    # into the cache's tree by a second process while this one renders the pages and runs MkDocs, and linked
+    # into the site after MkDocs (which empties the site directory)
     cache = work.parent / "site-cache"
     hint = texts_hint or "question text not shown: build with the benchmark data directory to join it"
     phases = {"load": time.perf_counter() - t0}
+    warm_cache(list(data.latest().values()), cache)
+    heads = gallery_heads(data, cache)
+    vectors = {sid: h.vectors for sid, h in heads.items()}
+    phases["read samples"] = time.perf_counter() - t0 - sum(phases.values())
     tree = Tree(cache / "gallery", cache / "gallery-manifest.json")
-    vectors = write_gallery(data, tree, texts, hint, {sid: m.name for sid, m in metas.items()}, cache=cache)
-    phases["gallery"] = time.perf_counter() - t0 - sum(phases.values())
-    pages = render_all(data, metas, vectors, docs, texts is not None, None if texts is not None else hint)
-    has_scenarios = render_scenarios(data, docs)
-    pages += has_scenarios
-
-    config = _mkdocs_config(mkdocs_yml, docs.resolve(), site_dir, _nav(metas, docs, docs_src, has_scenarios))
-    phases["pages"] = time.perf_counter() - t0 - sum(phases.values())
-    _run_mkdocs(config)
-    phases["mkdocs"] = time.perf_counter() - t0 - sum(phases.values())
+    writer = BackgroundGallery(data, tree, texts, hint, {sid: m.name for sid, m in metas.items()}, cache, heads)
+    try:
+        pages = render_all(data, metas, vectors, docs, texts is not None, None if texts is not None else hint)
+        has_scenarios = render_scenarios(data, docs)
+        pages += has_scenarios
+        config = _mkdocs_config(mkdocs_yml, docs.resolve(), site_dir, _nav(metas, docs, docs_src, has_scenarios))
+        phases["pages"] = time.perf_counter() - t0 - sum(phases.values())
+        _run_mkdocs(config)
+        phases["mkdocs"] = time.perf_counter() - t0 - sum(phases.values())
+    finally:
+        writer.wait()
+    phases["gallery files (wait)"] = time.perf_counter() - t0 - sum(phases.values())
     tree.place(site_dir / "gallery" / "data")
     phases["place gallery"] = time.perf_counter() - t0 - sum(phases.values())
     return BuildResult(site_dir, pages, len(data.runs), data.problems, time.perf_counter() - t0, phases)

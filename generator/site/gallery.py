@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from evals.errors import DataError
 from evals.records import ItemText, MetricRef
 from generator.site.load import LoadedRun
@@ -35,9 +37,24 @@ def cap(text: str, limit: int = MAX_TEXT) -> str:
     return text[:limit] + f"\n… [{len(text) - limit:,} more characters — full text in the run's samples]"
 
 
+# one encoder for the whole build (``json.dumps`` with options builds a new one per call); orjson is not used to
+# write: its float text differs from Python's (``1e-05`` → ``0.00001``) and it writes NaN as null
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False).encode
+
+
 def dumps(obj: Any) -> str:
     """Compact, deterministic JSON; a NaN would be invalid JSON and raises instead."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODE(obj)
+
+
+def loads(line: str) -> Any:
+    """One JSON document, as :func:`json.loads` reads it: orjson (the same values, about twice as fast on sample
+    records) for what it accepts; the standard parser for the rest (NaN literals, lone surrogate escapes). The one
+    difference, an integer past 64 bits read as a float, cannot occur in a valid record (its integers are counts)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def score_key(ref: MetricRef | None, scores: Mapping[str, float]) -> str | None:
@@ -159,7 +176,7 @@ def sample_dicts(lr: LoadedRun) -> Iterator[dict[str, Any]]:
                 return
             for line in itertools.chain([first], fh):
                 if line.strip():
-                    yield json.loads(line)
+                    yield loads(line)
     except (OSError, EOFError, ValueError) as exc:
         raise DataError(f"cannot read samples ({exc})", where=str(path), fix="re-run the evaluation") from None
 
@@ -289,7 +306,7 @@ def run_head(lr: LoadedRun, cache: Path | None) -> RunHead:
     if prod is not None:
         return prod.head
     assert path is not None
-    raw = json.loads(_head_path(path).read_text("utf-8"))
+    raw = loads(_head_path(path).read_text("utf-8"))
     return RunHead(**raw)
 
 
@@ -300,7 +317,7 @@ def run_items(lr: LoadedRun, cache: Path | None) -> dict[str, str]:
     if prod is not None:
         return prod.items
     assert path is not None
-    keys = json.loads(_head_path(path).read_text("utf-8"))["ids"]
+    keys = loads(_head_path(path).read_text("utf-8"))["ids"]
     with path.open(encoding="utf-8", newline="") as fh:
         lines = fh.read().split("\n")[:-1]
     if len(lines) != len(keys):

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,11 +184,21 @@ def _outputs(lr: LoadedRun, cache: Path | None, ids: list[str], starts: list[int
     return files
 
 
-def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: Mapping[str, str], tree: Tree,
-                texts: Mapping[str, ItemText] | None, hint: str | None,
-                cache: Path | None = None) -> tuple[dict[str, Any], SuiteVectors]:
-    """Write one suite's index, status files, question shards and per-model outputs; return its site-index entry
-    and score vectors."""
+@dataclass
+class SuiteHeads:
+    """A suite's runs as their heads give them: item ids in first-seen order (models sorted), groups, stored
+    prompts, scenario titles, and each model's status string and score vector aligned on the ids."""
+
+    heads: dict[str, RunHead]
+    ids: list[str]
+    groups: dict[str, str]
+    prompts: dict[str, Any]
+    scenarios: dict[str, str]
+    marks: dict[str, str]
+    vectors: SuiteVectors
+
+
+def suite_heads(runs: dict[str, LoadedRun], cache: Path | None) -> SuiteHeads:
     heads: dict[str, RunHead] = {mid: run_head(runs[mid], cache) for mid in sorted(runs)}
     ids: list[str] = []
     seen: set[str] = set()
@@ -204,20 +216,36 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: Ma
             prompts.setdefault(iid, pr)
         for sc in runs[mid].run.suite.scenarios:
             scenarios.setdefault(sc.id, sc.title)
-    fractional = any(h.fractional for h in heads.values())
-    vectors = SuiteVectors(ids, {}, fractional)
+    vectors = SuiteVectors(ids, {}, any(h.fractional for h in heads.values()))
+    marks: dict[str, str] = {}
     for mid, head in heads.items():
         if head.ids == ids:  # the usual case: every model ran every item, in one order
-            marks, vec = head.status, head.values
+            marks[mid], vectors.values[mid] = head.status, head.values
         else:
             vals = head.vals()
-            marks = "".join(status(vals[i]) if i in vals else "-" for i in ids)
-            vec = [vals.get(i) for i in ids]
-        rec: dict[str, Any] = {"s": marks}
+            marks[mid] = "".join(status(vals[i]) if i in vals else "-" for i in ids)
+            vectors.values[mid] = [vals.get(i) for i in ids]
+    return SuiteHeads(heads, ids, groups, prompts, scenarios, marks, vectors)
+
+
+def gallery_heads(data: SiteData, cache: Path | None) -> dict[str, SuiteHeads]:
+    """Every suite's :class:`SuiteHeads` (their ``vectors`` are what :func:`write_gallery` returns), writing nothing."""
+    return {sid: suite_heads(runs, cache) for sid, runs in _by_suite(data).items()}
+
+
+def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: Mapping[str, str], tree: Tree,
+                texts: Mapping[str, ItemText] | None, hint: str | None,
+                cache: Path | None = None, sh: SuiteHeads | None = None) -> tuple[dict[str, Any], SuiteVectors]:
+    """Write one suite's index, status files, question shards and per-model outputs; return its site-index entry
+    and score vectors. ``sh``: the suite's heads when already read."""
+    sh = sh if sh is not None else suite_heads(runs, cache)
+    heads, ids, groups, prompts, scenarios, vectors = sh.heads, sh.ids, sh.groups, sh.prompts, sh.scenarios, sh.vectors
+    fractional = vectors.fractional
+    for mid in heads:
+        rec: dict[str, Any] = {"s": sh.marks[mid]}
         if fractional:
-            rec["v"] = [None if v is None else round(float(v), 4) for v in vec]
+            rec["v"] = [None if v is None else round(float(v), 4) for v in vectors.values[mid]]
         tree.put_json(f"{sid}/m/{mid}.json", rec)
-        vectors.values[mid] = vec
     encoded = [dumps({"id": iid, "group": groups.get(iid), "text": _text(texts.get(iid) if texts else None),
                       "prompt": prompts.get(iid)}) for iid in ids]
     per_item = max((min(lr.run.sampling.n, FIRST_SAMPLES + MAX_PASSING) for lr in runs.values()), default=1)
@@ -245,13 +273,19 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: Ma
     return entry, vectors
 
 
-def write_gallery(data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | None = None,
-                  hint: str | None = None, names: Mapping[str, str] | None = None,
-                  cache: Path | None = None) -> dict[str, SuiteVectors]:
-    """Write ``index.json`` (the suites) and every suite's data into ``tree``; return each suite's score vectors."""
+def _by_suite(data: SiteData) -> dict[str, dict[str, LoadedRun]]:
     by_suite: dict[str, dict[str, LoadedRun]] = {}
     for (mid, sid), lr in sorted(data.latest().items()):
         by_suite.setdefault(sid, {})[mid] = lr
+    return dict(sorted(by_suite.items()))
+
+
+def write_gallery(data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | None = None,
+                  hint: str | None = None, names: Mapping[str, str] | None = None,
+                  cache: Path | None = None, heads: Mapping[str, SuiteHeads] | None = None) -> dict[str, SuiteVectors]:
+    """Write ``index.json`` (the suites) and every suite's data into ``tree``; return each suite's score vectors.
+    ``heads``: :func:`gallery_heads` when already read."""
+    by_suite = _by_suite(data)
     model_names = {mid: m.name for mid, m in data.models.items()}
     if cache is not None:
         warm_cache([lr for runs in by_suite.values() for lr in runs.values()], cache)
@@ -259,9 +293,54 @@ def write_gallery(data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | No
     vectors: dict[str, SuiteVectors] = {}
     for sid, runs in sorted(by_suite.items()):
         entry, vectors[sid] = write_suite(sid, (names or {}).get(sid, sid), runs, model_names, tree, texts, hint,
-                                          cache)
+                                          cache, (heads or {}).get(sid))
         suites.append(entry)
     tree.put_json("index.json", {"suites": suites, "texts": texts is not None,
                                  "hint": None if texts is not None else hint})
     tree.finish()
     return vectors
+
+
+class BackgroundGallery:
+    """:func:`write_gallery` in a forked process, so that the gallery's files are written while this process
+    renders the pages and runs MkDocs (which need only the vectors of :func:`gallery_heads`); :meth:`wait` takes
+    the tree's file list back (for :meth:`Tree.place`) or raises what the writer raised. The files are the same
+    bytes as a plain call writes: the same function on the same data, in another process."""
+
+    def __init__(self, data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | None, hint: str | None,
+                 names: Mapping[str, str] | None, cache: Path | None,
+                 heads: Mapping[str, SuiteHeads] | None = None) -> None:
+        ctx = multiprocessing.get_context("fork")  # the data is inherited, not pickled
+        self.tree = tree
+        self._recv, send = ctx.Pipe(duplex=False)
+        args = (send, data, tree, texts, hint, names, cache, heads)
+        self._proc = ctx.Process(target=_write_and_report, args=args)
+        self._proc.start()
+        send.close()
+
+    def wait(self) -> None:
+        try:
+            status, payload = self._recv.recv()
+        except EOFError:
+            status, payload = "error", RuntimeError("gallery writer ended without a result")
+        finally:
+            self._recv.close()
+            self._proc.join()
+        if status == "error":
+            raise payload
+        self.tree.new, self.tree.groups, self.tree.written = payload
+
+
+def _write_and_report(send: Any, data: SiteData, tree: Tree, texts: Mapping[str, ItemText] | None,
+                      hint: str | None, names: Mapping[str, str] | None, cache: Path | None,
+                      heads: Mapping[str, SuiteHeads] | None) -> None:
+    try:
+        write_gallery(data, tree, texts, hint, names, cache=cache, heads=heads)
+        send.send(("ok", (tree.new, tree.groups, tree.written)))
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the build, which raises it
+        try:
+            send.send(("error", exc))
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled: its text
+            send.send(("error", RuntimeError("".join(traceback.format_exception(exc)))))
+    finally:
+        send.close()

@@ -10,7 +10,7 @@ import pytest
 
 from evals.records import MetricRef
 from generator.site.build import build_site
-from generator.site.gallery import _model_item, sample_dicts, score_key, shown_outputs
+from generator.site.gallery import _model_item, loads, sample_dicts, score_key, shown_outputs
 from generator.site.leaderboard import pareto
 from generator.site.load import load_site_data
 from generator.site.stats import above_chance, mcnemar_exact, paired_bootstrap, tiers
@@ -143,6 +143,16 @@ def test_fast_sample_reader_matches_the_typed_records(data: Path) -> None:
         assert [_model_item(d) for d in sample_dicts(lr)] == typed, lr.run.suite.id
 
 
+@pytest.mark.parametrize("line", [
+    '{"text": "a\\u0000b \u202e", "scores": {"acc": 1.0}, "ll": [-1e-05, 2.5e-07, 1e+16]}\n',
+    '{"x": NaN, "y": -Infinity}',  # the standard parser's extensions: orjson refuses, the fallback reads
+    '"\\ud800 lone surrogate escape"',
+    '[9223372036854775807, -9223372036854775808, 0.1, 1e-320]',  # record integers are counts: 64 bits
+])
+def test_sample_line_parser_reads_what_json_reads(line: str) -> None:
+    assert repr(loads(line)) == repr(json.loads(line))
+
+
 def test_without_texts_gallery_says_how_to_get_them(data: Path, tmp_path: Path) -> None:
     hint = "question text not shown: benchmark data directory not found — run `podium data fetch`"
     build_site(data, tmp_path / "site", mkdocs_yml=REPO / "mkdocs.yml", work=tmp_path / "work", texts_hint=hint)
@@ -189,3 +199,29 @@ def test_gallery_rebuild_writes_only_what_changed(tmp_path: Path) -> None:
     assert changed and third.written == len(changed)
     assert all(f"/{new.id}" in c or c.endswith(("index.json", "ids.json")) for c in changed), changed
     assert not any("shard-" in c or "/o/synth-000/" in c or "/m/synth-000" in c for c in changed)
+
+
+def test_background_gallery_writer_gives_back_the_tree_or_its_error(data: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build writes the gallery in a forked process: the same files as a plain call, and its errors raised."""
+    from evals.errors import DataError
+    from generator.site import gallery_files
+    from generator.site.gallery_files import BackgroundGallery, Tree, gallery_heads, write_gallery
+
+    site_data = load_site_data(data)
+    plain = Tree(tmp_path / "plain", tmp_path / "plain.json")
+    vectors = write_gallery(site_data, plain, all_texts(SCALE), cache=tmp_path / "c1")
+    tree = Tree(tmp_path / "bg", tmp_path / "bg.json")
+    heads = gallery_heads(site_data, tmp_path / "c2")
+    assert {sid: h.vectors for sid, h in heads.items()} == vectors
+    writer = BackgroundGallery(site_data, tree, all_texts(SCALE), None, None, tmp_path / "c2", heads)
+    writer.wait()
+    assert tree.new == plain.new and tree.written == plain.written > 0
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise DataError("bad sample record", where="x.jsonl.gz:3")
+
+    monkeypatch.setattr(gallery_files, "write_gallery", broken)
+    writer = BackgroundGallery(site_data, Tree(tmp_path / "bad"), None, None, None, None)
+    with pytest.raises(DataError, match="x.jsonl.gz:3"):
+        writer.wait()
