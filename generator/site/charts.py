@@ -21,13 +21,28 @@ def passk_scaling(df: pd.DataFrame, refs: pd.DataFrame, title: str) -> dict[str,
                  alt.Tooltip("n:Q", title="problems")])
     layers: list[Any] = [band, line]
     if len(refs):
+        refs = dodged_labels(refs)
         rule = alt.Chart(refs).mark_rule(strokeDash=[4, 4], color="#666").encode(
             y="value:Q", tooltip=[alt.Tooltip("label:N", title="published"), alt.Tooltip("value:Q", format=".1%")])
-        text = alt.Chart(refs).mark_text(align="left", dx=4, dy=-6, fontSize=10, color="#444").encode(
-            y="value:Q", x=alt.value(4), text="label:N")
+        text = alt.Chart(refs).mark_text(align="left", dx=4, dy=-4, fontSize=10, color="#444").encode(
+            y="label_y:Q", x=alt.value(4), text="text:N")
         layers += [rule, text]
     spec: dict[str, Any] = alt.layer(*layers).properties(title=title, width="container", height=340).to_dict()
     return spec
+
+
+def dodged_labels(refs: pd.DataFrame, gap: float = 0.04) -> pd.DataFrame:
+    """Reference lines' labels that do not overlap: from the highest value down, each label sits at its line or
+    ``gap`` (of the 0-1 axis, about one text line at the chart's height) below the label above it; the text
+    carries the value, so a label moved off its line still names it.  The same label and value twice (two
+    published runs of one model) is drawn once."""
+    out = (refs.drop_duplicates(["label", "value"]).sort_values("value", ascending=False, kind="stable")
+           .reset_index(drop=True))
+    ys: list[float] = []
+    for value in out["value"]:
+        ys.append(min(float(value), ys[-1] - gap) if ys else float(value))
+    return out.assign(label_y=ys, text=[f"{lab} {val:.1%}" for lab, val in zip(out["label"], out["value"],
+                                                                             strict=True)])
 
 
 def passk_cost(df: pd.DataFrame, title: str) -> dict[str, Any]:

@@ -26,7 +26,8 @@ SCORES = pd.DataFrame([
 PASSK = pd.DataFrame([{"model": "Model A", "k": k, "value": v, "ci_low": v - 0.05, "ci_high": v + 0.05, "n": 164,
                        "cost_per_problem": 0.001 * k, "tokens_per_problem": 300.0 * k, "cost_method": "api_tokens"}
                       for k, v in ((1, 0.3), (10, 0.6), (100, 0.85))])
-REFS = pd.DataFrame([{"label": "GPT-4o pass@1 (simple-evals)", "value": 0.902}])
+REFS = pd.DataFrame([{"label": "GPT-4o pass@1 (simple-evals)", "value": 0.902},
+                     {"label": "GPT-4o pass@1 (Azure)", "value": 0.921}])
 GROUPS = pd.DataFrame([{"model": "Model A", "group": g, "value": v, "ci_low": v - 0.1, "ci_high": v + 0.1, "n": 50}
                        for g, v in (("STEM", 0.4), ("humanities", 0.5))])
 PARETO = pd.DataFrame([{"model": "Model A", "cost": 0.0, "value": 0.2, "frontier": True, "method": "local_cpu"},
@@ -41,6 +42,16 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "faceted_scores": lambda: charts.faceted_scores(SCORES, "Main metric per suite"),
     "pareto_scatter": lambda: charts.pareto_scatter(PARETO, "Quality vs cost", "score", "cost (USD)"),
 }
+
+
+def test_reference_labels_never_overlap() -> None:
+    """Close published values (GPT-4o 92.1 and 90.2, Llama 405B 89.0) got labels printed over each other."""
+    refs = pd.DataFrame([{"label": n, "value": v} for n, v in (("a", 0.89), ("b", 0.921), ("c", 0.902),
+                                                                ("d", 0.5), ("b", 0.921))])
+    out = charts.dodged_labels(refs, gap=0.04)
+    assert list(out["label"]) == ["b", "c", "a", "d"] and list(out["value"]) == [0.921, 0.902, 0.89, 0.5]
+    assert [round(y, 3) for y in out["label_y"]] == [0.921, 0.881, 0.841, 0.5]
+    assert list(out["text"]) == ["b 92.1%", "c 90.2%", "a 89.0%", "d 50.0%"]
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
