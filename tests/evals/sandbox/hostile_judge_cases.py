@@ -28,6 +28,12 @@ class Attack:
     limits: Limits = FAST
     needs: str = ""  # "root" or "memcg": the case shows a kernel layer that only exists there
 
+    def filled(self, *, canary: str, port: int, usock: str, harness_pid: int, repo_file: str, data: str) -> str:
+        """The completion with its placeholders (see the module doc) replaced by this harness's values."""
+        return (self.completion.replace("CANARY", repr(canary)).replace("PORT", str(port)).replace("USOCK", usock)
+                .replace("HARNESS_PID", str(harness_pid)).replace("REPO_FILE", repr(repo_file))
+                .replace("DATA", repr(data)))
+
 
 W = "    return None\n"  # wrong for every HumanEval problem
 

@@ -93,9 +93,8 @@ def test_wrong_completion_never_passes_and_nothing_escapes(
     canary = tmp_path / "canary.txt"
     canary.write_text("precious")
     p = problems[attack.task]
-    completion = (attack.completion.replace("CANARY", repr(str(canary))).replace("PORT", str(tcp.getsockname()[1]))
-                  .replace("USOCK", usock).replace("HARNESS_PID", str(os.getpid()))
-                  .replace("REPO_FILE", repr(str(REPO / "pyproject.toml"))).replace("DATA", repr(str(_humaneval_path()))))
+    completion = attack.filled(canary=str(canary), port=tcp.getsockname()[1], usock=usock, harness_pid=os.getpid(),
+                               repo_file=str(REPO / "pyproject.toml"), data=str(_humaneval_path()))
     hostile = humaneval_judged(p["prompt"], completion, p["test"], p["entry_point"])
     control = humaneval_judged(p["prompt"], p["canonical_solution"], p["test"], p["entry_point"])
     result, after = run_many([hostile, control], attack.limits, workers=1)

@@ -32,10 +32,8 @@ def main() -> None:
         with open(canary, "w") as fh:
             fh.write("precious")
         p = problems[attack.task]
-        completion = (attack.completion.replace("CANARY", repr(canary)).replace("DATA", repr(data))
-                      .replace("REPO_FILE", repr(os.path.join(repo, "pyproject.toml")))
-                      .replace("HARNESS_PID", str(os.getpid())).replace("PORT", str(tcp.getsockname()[1]))
-                      .replace("USOCK", os.path.join(work, "no.sock")))
+        completion = attack.filled(canary=canary, port=tcp.getsockname()[1], usock=os.path.join(work, "no.sock"),
+                                   harness_pid=os.getpid(), repo_file=os.path.join(repo, "pyproject.toml"), data=data)
         control = humaneval_judged(p["prompt"], p["canonical_solution"], p["test"], p["entry_point"])
         result, after = run_many([humaneval_judged(p["prompt"], completion, p["test"], p["entry_point"]), control],
                                  attack.limits, workers=1)
