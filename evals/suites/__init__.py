@@ -15,6 +15,7 @@ SUITES: dict[str, str] = {
     "boolq": "evals.suites.boolq:BoolQ",
     "winogrande": "evals.suites.winogrande:Winogrande",
     "humaneval": "evals.suites.humaneval:HumanEval",
+    "arc_challenge": "evals.suites.arc_challenge:ARCChallenge",
     "scenarios": "evals.suites.scenarios:ScenarioSuite",
 }
 # multiple-choice suites also run generatively (for chat-only APIs): "<id>:generative", stored as "<id>-generative"
