@@ -21,6 +21,11 @@ from pydantic import ValidationError
 from evals.records import SampleRecord
 
 
+def failed(rec: SampleRecord) -> bool:
+    """An item with a failed request: not a result (retried on the next run of the same command)."""
+    return any(o.error for o in rec.outputs)
+
+
 class Journal:
     def __init__(self, path: Path, header: dict[str, object]) -> None:
         self.path = path
@@ -51,8 +56,7 @@ class Journal:
                 if i == 0:
                     self.started_at = datetime.fromisoformat(json.loads(line)["started_at"])
                 else:
-                    rec = SampleRecord.model_validate_json(line)
-                    self.done.setdefault(rec.item_id, rec)
+                    self._keep(SampleRecord.model_validate_json(line))
                 good.append(line)
             except (ValueError, KeyError, ValidationError):
                 continue  # torn write from a killed run
@@ -66,10 +70,16 @@ class Journal:
         self._fh.write(rec.model_dump_json() + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
-        self.done.setdefault(rec.item_id, rec)
+        self._keep(rec)
         tmp = self._wall_path.with_suffix(".tmp")
         tmp.write_text(f"{self.seconds():.3f}", encoding="utf-8")
         os.replace(tmp, self._wall_path)
+
+    def _keep(self, rec: SampleRecord) -> None:
+        """The first record of an item, unless it failed and a later attempt (a retry) is there."""
+        old = self.done.get(rec.item_id)
+        if old is None or failed(old):
+            self.done[rec.item_id] = rec
 
     def seconds(self) -> float:
         """Wall-clock seconds of this run so far, earlier (killed) invocations included."""

@@ -17,6 +17,7 @@ from evals.errors import DataError
 from evals.records import CostRecord, RunRecord, SampleRecord
 from evals.store import RunPaths, read_run, read_samples, write_run
 from evals.suites import get_suite
+from evals.suites.base import SelectionSpec
 
 
 @dataclass(frozen=True)
@@ -64,15 +65,16 @@ def merge(shards: Sequence[ShardRun], data_dir: Path) -> tuple[RunRecord, list[S
         raise DataError(f"shards of {n}: missing {missing or 'none'}, duplicated {dup or 'none'}",
                         where=str(shards[0].dir.parent), fix="run the missing shards / remove duplicates")
     first = shards[0].run
-    suite = get_suite(first.suite.id)
+    suite = get_suite(first.suite.id, **({"subjects": tuple(first.suite.selection.subjects)}
+                                         if first.suite.selection.subjects else {}))
     items = suite.load(data_dir)
-    limit = first.suite.limit
+    chosen = suite.select(items, SelectionSpec.of(first.suite.selection))
     from evals.runner import Shard as Sel
 
     by_id: dict[str, SampleRecord] = {}
     for s in sorted(shards, key=lambda s: s.run.shard.index if s.run.shard else 0):
         i = s.run.shard.index if s.run.shard else 0
-        expected = suite.select(Sel(i, n).select(items), limit)
+        expected = Sel(i, n).select(chosen)
         got = [x.item_id for x in s.samples]
         if sorted(got) != sorted(it.id for it in expected):
             extra = sorted(set(got) - {it.id for it in expected})[:3]
@@ -92,11 +94,11 @@ def merge(shards: Sequence[ShardRun], data_dir: Path) -> tuple[RunRecord, list[S
     command = re.sub(r" --shard \S+", "", first.command) + f"   # merged from {n} shards"
     merged = first.model_copy(update={
         "run_id": f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", "shard": None, "command": command,
-        "suite": first.suite.model_copy(update={"selection": re.sub(r", shard .*$", "", first.suite.selection)
-                                                + f" (merged from {n} shards)"}),
         "started_at": min(s.run.started_at for s in shards), "finished_at": max(s.run.finished_at for s in shards),
         "wall_seconds": round(sum(s.run.wall_seconds for s in shards), 3), "n_items": len(samples),
         "n_errors": sum(s.run.n_errors for s in shards), "cost": cost,
+        "errors_allowed": sum(s.run.errors_allowed for s in shards),
+        "response_bias": suite.response_bias(samples),
         "prompt_tokens": sum(s.run.prompt_tokens for s in shards),
         "prompt_tokens_cached": sum(s.run.prompt_tokens_cached for s in shards),
         "completion_tokens": sum(s.run.completion_tokens for s in shards),

@@ -12,10 +12,11 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
 Protocol = Literal["generative", "loglikelihood"]
 Scalar = str | int | float | bool | None
+PLAIN_TEXT = r"^[^<>\x00-\x1f]*$"  # display names: no markup, no control characters
 
 
 class Strict(BaseModel):
@@ -38,8 +39,8 @@ class ModelEntry(Strict):
     """One model: what it is, where its weights or API come from, what it costs."""
 
     id: Annotated[str, Field(pattern=ID_PATTERN, description="File stem; lowercase slug.")]
-    name: str = Field(description="Display name.")
-    family: str = Field(description="Model family, e.g. 'Llama 3.1', 'SmolLM2', 'GPT-4o'.")
+    name: str = Field(min_length=1, max_length=120, pattern=PLAIN_TEXT, description="Display name (plain text).")
+    family: str = Field(max_length=120, pattern=PLAIN_TEXT, description="Model family, e.g. 'Llama 3.1', 'SmolLM2', 'GPT-4o'.")
     parameters_b: float | None = Field(None, gt=0, description="Parameter count in billions.")
     license: str
     open_weights: bool
@@ -106,9 +107,9 @@ class MetricRef(Strict):
 
 
 class SamplingRecord(Strict):
-    max_tokens: int
-    temperature: float
-    top_p: float
+    max_tokens: int = Field(ge=1)
+    temperature: float = Field(ge=0, allow_inf_nan=False)
+    top_p: float = Field(gt=0, le=1)
     n: int = 1
     stop: list[str] = Field(default_factory=list)
     seed: int | None = 0
@@ -141,8 +142,47 @@ class ScenarioRecord(Strict):
     sha256: str = Field(description="sha256 of the scenario's YAML text.")
 
 
+SelectionKind = Literal["full", "first_n", "subset"]
+IntendedFor = Literal["base", "chat", "any"]
+
+
+class SelectionRecord(Strict):
+    """Which items of the split a run covers (a shard is recorded separately, in :class:`ShardRecord`).
+
+    ``full``: every item; ``first_n``: the first ``n`` in file order (per ``per`` group when set) — lm-eval's
+    ``--limit``, kept for parity work, NOT a random sample; ``subset``: ``n`` items drawn at random with ``seed``,
+    stratified by ``strata`` (never by the answer), the same items on any machine."""
+
+    kind: SelectionKind
+    n: int | None = Field(None, ge=1, description="first_n: N (per group when 'per' is set); subset: items drawn.")
+    per: str | None = Field(None, description="first_n: the group N counts in ('subject', 'scenario'), if any.")
+    seed: int | None = Field(None, description="subset: the random seed.")
+    strata: str | None = Field(None, description="subset: what the draw is stratified by ('subject', 'source').")
+    subjects: list[str] = Field(default_factory=list, description="An explicit subset of subjects (--subjects).")
+
+    @property
+    def representative(self) -> bool:
+        """A full run, a random subset of the whole split or the first trials of every scenario (trials are
+        repeated draws of the same task): its score estimates the suite's score."""
+        return (self.kind != "first_n" or self.per == "scenario") and not self.subjects
+
+    @property
+    def text(self) -> str:
+        subj = f" of {len(self.subjects)} subject(s)" if self.subjects else ""
+        if self.kind == "full":
+            return f"all items{subj}"
+        if self.kind == "first_n":
+            unit = "trial(s) per scenario and protocol" if self.per == "scenario" else (
+                f"per {self.per}" if self.per else "in file order")
+            return f"first {self.n} {unit}{subj}" + ("" if self.representative else " (not a random sample)")
+        strata = f", stratified by {self.strata}" if self.strata else ""
+        return f"random subset of {self.n}{subj} (seed {self.seed}{strata})"
+
+
 class SuiteRecord(Strict):
     id: str
+    base: str = Field(description="The base suite, e.g. 'mmlu' for 'mmlu-generative', 'scenarios' for a scenario.")
+    variant: str | None = Field(None, description="Protocol variant of the base suite: 'generative', 'chat'.")
     version: str = Field(description="sha256 of (dataset sha256, prompt template, few-shot set, grader config).")
     protocol: Protocol
     shots: int
@@ -152,9 +192,15 @@ class SuiteRecord(Strict):
     fewshot_ids: list[str] = Field(default_factory=list)
     grader: str = Field(description="Grader configuration, serialised.")
     items_total: int = Field(description="Items in the full split.")
-    selection: str = Field(description="Which items ran, in words, e.g. 'first 20 in file order'.")
-    limit: int | None = Field(None, ge=1, description="The run's --limit (first N items; per subject for MMLU; "
-                                                      "trials per scenario and protocol); null = all.")
+    selection: SelectionRecord = Field(description="Which items ran.")
+    chance: float | None = Field(None, ge=0, le=1, description="Accuracy of uniform random guessing over the full "
+                                 "split (mean of 1/choices per item); null where there is no chance level.")
+    majority: float | None = Field(None, ge=0, le=1, description="Accuracy of always giving the split's most "
+                                   "common answer (label or position); null where there is none.")
+    majority_label: str | None = Field(None, description="That most common answer, e.g. 'yes', 'C'.")
+    in_average: bool = Field(True, description="Counts in the board's average (scenarios do not).")
+    intended_for: IntendedFor = Field("any", description="The kind of model the protocol is made for: 'base' "
+                                      "(completion), 'chat' (chat template), 'any'.")
     scenarios: list[ScenarioRecord] = Field(
         default_factory=list, description="Scenario suites: what each scenario of the run is (from its YAML).")
     display_name: str | None = Field(None, description="Suite name shown on the site.")
@@ -174,7 +220,7 @@ class ShardRecord(Strict):
 
 
 class CostRecord(Strict):
-    usd: float | None
+    usd: float | None = Field(ge=0, allow_inf_nan=False)
     method: Literal["api_tokens", "gpu_hours", "cpu_hours", "local_cpu", "unknown"]
     detail: str
 
@@ -202,10 +248,27 @@ class ImportRecord(Strict):
     prompts_matching: int = Field(ge=0, description="How many samples' prompts equal the suite's.")
 
 
+class ResponseBias(Strict):
+    """How often a multiple-choice run gave its most frequent answer (a model that always says "no" scores the
+    share of "no" items, whatever it read)."""
+
+    label: str = Field(description="The most-picked answer, e.g. 'no', 'C'.")
+    share: float = Field(ge=0, le=1, description="Its share of the run's picks.")
+    yes_share: float | None = Field(None, ge=0, le=1, description="Yes/no suites: share of 'yes' picks.")
+    n: int = Field(ge=0, description="Picks counted.")
+
+    @property
+    def flagged(self) -> bool:
+        return self.share > BIAS_FLAG
+
+
+BIAS_FLAG = 0.8
+
+
 class RunRecord(Strict):
     """One evaluation of one model on one suite."""
 
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = 3
     run_id: Annotated[str, Field(pattern=r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")]
     model_id: Annotated[str, Field(pattern=ID_PATTERN)]
     model_revision: str | None
@@ -215,17 +278,22 @@ class RunRecord(Strict):
     podium_version: str
     git_commit: str | None
     git_dirty: bool | None
-    command: str = Field(description="The exact command line that reproduces this run.")
+    command: str = Field(max_length=4096, description="The command line that reproduces this run (machine-local "
+                         "paths and ports as placeholders such as <URL>).")
     started_at: AwareDatetime
     finished_at: AwareDatetime
-    wall_seconds: float
-    n_items: int
-    n_errors: int = Field(description="Items whose request failed (scored 0, kept in samples).")
-    prompt_tokens: int = Field(description="Prompt tokens the engine evaluated (cache hits excluded).")
-    completion_tokens: int
-    prompt_tokens_cached: int = Field(0, description="Prompt tokens served from the engine's prompt cache (a shared "
+    wall_seconds: float = Field(ge=0, allow_inf_nan=False)
+    n_items: int = Field(ge=0)
+    n_errors: int = Field(ge=0, description="Items whose request failed (scored 0, kept in samples).")
+    errors_allowed: int = Field(0, ge=0, description="Failed items the run accepted (--max-errors); a run with more "
+                                "is incomplete and never written.")
+    synthetic: bool = Field(False, description="Made by the fake backend (no model): never on a board.")
+    response_bias: ResponseBias | None = Field(None, description="Multiple choice: the most frequent answer's share.")
+    prompt_tokens: int = Field(ge=0, description="Prompt tokens the engine evaluated (cache hits excluded).")
+    completion_tokens: int = Field(ge=0)
+    prompt_tokens_cached: int = Field(0, ge=0, description="Prompt tokens served from the engine's prompt cache (a shared "
                                       "few-shot prefix evaluated once); prompt_tokens counts those evaluated.")
-    gpu_count: int = 0
+    gpu_count: int = Field(0, ge=0)
     cost: CostRecord
     shard: ShardRecord | None = Field(None, description="Set when this run is one shard of a larger run.")
     imported: ImportRecord | None = Field(None, description="Set when another harness ran it (podium import).")
@@ -233,8 +301,13 @@ class RunRecord(Strict):
 
     @property
     def partial(self) -> bool:
-        """Covers fewer items than the suite's full split (a --limit slice or a shard)."""
+        """Covers fewer items than the suite's full split (a slice, a subset or a shard)."""
         return self.n_items < self.suite.items_total
+
+    @property
+    def representative(self) -> bool:
+        """Its score estimates the suite's score: a full run or a random subset, not a shard, not synthetic."""
+        return self.suite.selection.representative and self.shard is None and not self.synthetic
 
     def metric(self, ref: MetricRef, group: Group | None = None) -> MetricValue | None:
         for m in self.metrics:

@@ -16,9 +16,9 @@ from pathlib import Path
 from evals import __version__
 from evals.backends.base import Backend, BackendInfo, Completion, GenerateRequest, Sampling
 from evals.data import sha256_file
-from evals.errors import ConfigError
+from evals.errors import ConfigError, PodiumError
 from evals.hashing import sha256_json
-from evals.journal import Journal
+from evals.journal import Journal, failed
 from evals.records import (
     BackendRecord,
     CostRecord,
@@ -29,8 +29,9 @@ from evals.records import (
     ShardRecord,
     SuiteRecord,
 )
+from evals.runlock import run_lock
 from evals.store import RunPaths, find_runs, write_run
-from evals.suites.base import Item, Suite
+from evals.suites.base import Item, SelectionSpec, Suite
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -66,8 +67,9 @@ class RunOptions:
     out: Path  # site_data root
     data_dir: Path
     command: str  # canonical command line that reproduces the run
-    limit: int | None = None
+    selection: SelectionSpec = SelectionSpec()
     shard: Shard | None = None
+    max_errors: float | None = None  # failed items accepted: a count (>= 1) or a fraction of the items (< 1)
     sampling: Sampling | None = None  # None → the suite's protocol default
     cache_dir: Path = Path(".podium")
     batch_size: int = 64  # requests handed to the backend per call (journal granularity)
@@ -81,6 +83,20 @@ class RunResult:
     paths: RunPaths
     resumed: int  # items taken from a previous, interrupted attempt
     existing: bool = False  # an identical finished run was found; nothing was measured or written
+    retried: int = 0  # items that had failed in a previous attempt and were asked again
+
+
+class RunIncomplete(PodiumError):
+    """More items failed than the run accepts: nothing is written, the journal keeps the finished items."""
+
+    exit_code = 1
+
+
+def errors_allowed(max_errors: float | None, n_items: int) -> int:
+    """``--max-errors``: a count (1, 2, …) or a fraction of the items (0 < f < 1); none by default."""
+    if max_errors is None or max_errors <= 0:
+        return 0
+    return int(max_errors) if max_errors >= 1 else int(max_errors * n_items)
 
 
 def git_state() -> tuple[str | None, bool | None]:
@@ -167,31 +183,49 @@ def journal_fingerprint(model_id: str, suite_rec: SuiteRecord, info: BackendInfo
     """What a resumed run must share with the journal it continues.  Engine settings that change outputs (the
     embedded engine's thread count) are part of it, so a resume never mixes outputs of two settings; without
     them the value is what it always was, so journals of other backends stay resumable."""
-    engine = {k: info.parameters[k] for k in ("threads",) if k in info.parameters}
-    return sha256_json({"model": model_id, "suite": suite_rec.model_dump(), "backend": [info.name, info.model,
-                        info.base_url], "sampling": repr(sampling), "items": item_ids,
+    engine = {k: info.parameters[k] for k in info.output_parameters if k in info.parameters}
+    return sha256_json({"model": model_id, "suite": suite_rec.model_dump(mode="json"),
+                        "backend": [info.name, info.model, info.base_url],
+                        "sampling": _sampling_record(sampling).model_dump(mode="json"), "items": item_ids,
                         **({"engine": engine} if engine else {})})[:20]
 
 
 def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOptions,
-              progress: Progress | None = None) -> RunResult:
+              progress: Progress | None = None, on_start: Callable[[int, int], None] | None = None) -> RunResult:
+    """Evaluate, journal each item, then write the run — only when no more items failed than it accepts.
+
+    ``on_start(kept, retried)`` is called before the first request when a previous attempt is resumed."""
     all_items = suite.load(opts.data_dir)
-    items = suite.select(opts.shard.select(all_items) if opts.shard else all_items, opts.limit)
-    selection = suite.selection_text(opts.limit) + (f", shard {opts.shard} (round-robin)" if opts.shard else "")
+    chosen = suite.select(all_items, opts.selection)
+    items = opts.shard.select(chosen) if opts.shard else chosen
     sampling = opts.sampling or suite.default_sampling()
     dataset_sha = sha256_json([sha256_file(opts.data_dir / f) for f in suite.data_files(opts.data_dir)])[:16]
-    suite_rec = suite.record(dataset_sha, len(all_items), selection, opts.limit)
+    suite_rec = suite.record(dataset_sha, all_items, suite.selection_record(opts.selection))
     info = backend.info
     if not opts.repeat and (same := identical_run(opts, model, suite_rec, info, sampling, len(items))) is not None:
         return RunResult(same[0], [], same[1], 0, existing=True)
     fingerprint = journal_fingerprint(model.id, suite_rec, info, sampling, [it.id for it in items])
-    journal = Journal(opts.cache_dir / "journal" / f"{model.id}-{suite.info.id}-{fingerprint}.jsonl",
-                      header={"model": model.id, "suite": suite.info.id, "command": opts.command})
-    resumed = len(journal.done)
-    todo = [it for it in items if it.id not in journal.done]
+    name = f"{model.id}-{suite.info.id}-{fingerprint}"
+    with run_lock(opts.cache_dir / "journal" / f"{name}.lock", opts.command):
+        journal = Journal(opts.cache_dir / "journal" / f"{name}.jsonl",
+                          header={"model": model.id, "suite": suite.info.id, "command": opts.command})
+        try:
+            return _execute(suite, backend, model, opts, journal, items, suite_rec, sampling, progress, on_start)
+        finally:
+            journal.close()
+
+
+def _execute(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOptions, journal: Journal,
+             items: list[Item], suite_rec: SuiteRecord, sampling: Sampling, progress: Progress | None,
+             on_start: Callable[[int, int], None] | None) -> RunResult:
+    retried = sum(1 for it in items if it.id in journal.done and failed(journal.done[it.id]))
+    kept = sum(1 for it in items if it.id in journal.done) - retried
+    todo = [it for it in items if it.id not in journal.done or failed(journal.done[it.id])]
+    if on_start and (kept or retried):
+        on_start(kept, retried)
     suite.check_backend(backend)
     t0 = time.perf_counter()
-    done = resumed
+    done = kept
     if progress:
         progress(done, len(items))
 
@@ -202,18 +236,24 @@ def run_suite(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOption
         if progress:
             progress(done, len(items))
 
-    try:
-        for start in range(0, len(todo), opts.batch_size):
-            suite.execute(todo[start:start + opts.batch_size], backend, sampling, on_sample)
-    finally:
-        journal.close()
+    for start in range(0, len(todo), opts.batch_size):
+        suite.execute(todo[start:start + opts.batch_size], backend, sampling, on_sample)
     wall = journal.prior_seconds + time.perf_counter() - t0  # earlier, killed invocations included
     samples = [journal.done[it.id] for it in items]
-    run = build_record(suite, model, opts, suite_rec, info, sampling, samples, journal.started_at,
-                       wall)
+    allowed = errors_allowed(opts.max_errors, len(items))
+    bad = [s for s in samples if failed(s)]
+    if len(bad) > allowed:
+        first = next(o.error for o in bad[0].outputs if o.error)
+        raise RunIncomplete(
+            f"incomplete: {len(bad)} of {len(items)} items failed (first, {bad[0].item_id}: {first}); nothing "
+            f"written", where=f"{model.id} on {suite.info.id}",
+            fix=f"fix the cause and run the same command again — the {len(items) - len(bad)} finished items are "
+                f"kept and only the failed ones retried; or accept failures with --max-errors N (counted as wrong)")
+    run = build_record(suite, model, opts, suite_rec, info=backend.info, sampling=sampling, samples=samples,
+                       started=journal.started_at, wall=wall, allowed=allowed)
     paths = write_run(opts.out, run, samples)
     journal.remove()
-    return RunResult(run, samples, paths, resumed)
+    return RunResult(run, samples, paths, kept, retried=retried)
 
 
 def identical_run(opts: RunOptions, model: ModelEntry, suite_rec: SuiteRecord, info: BackendInfo,
@@ -235,8 +275,9 @@ def _sampling_record(sampling: Sampling) -> SamplingRecord:
                           n=sampling.n, stop=list(sampling.stop), seed=sampling.seed)
 
 
-def build_record(suite: Suite, model: ModelEntry, opts: RunOptions, suite_rec: SuiteRecord, info: BackendInfo,
-                 sampling: Sampling, samples: list[SampleRecord], started: datetime, wall: float) -> RunRecord:
+def build_record(suite: Suite, model: ModelEntry, opts: RunOptions, suite_rec: SuiteRecord, *, info: BackendInfo,
+                 sampling: Sampling, samples: list[SampleRecord], started: datetime, wall: float,
+                 allowed: int = 0) -> RunRecord:
     now = datetime.now(UTC)
     ptoks = sum(s.prompt_tokens for s in samples)
     ctoks = sum(o.tokens for s in samples for o in s.outputs)
@@ -249,7 +290,8 @@ def build_record(suite: Suite, model: ModelEntry, opts: RunOptions, suite_rec: S
         sampling=_sampling_record(sampling),
         podium_version=__version__, git_commit=commit, git_dirty=dirty, command=opts.command,
         started_at=started, finished_at=now, wall_seconds=round(wall, 3), n_items=len(samples),
-        n_errors=sum(1 for s in samples if any(o.error for o in s.outputs)),
+        n_errors=sum(1 for s in samples if failed(s)), errors_allowed=allowed, synthetic=info.synthetic,
+        response_bias=suite.response_bias(samples),
         prompt_tokens=ptoks, completion_tokens=ctoks, gpu_count=info.gpu_count,
         prompt_tokens_cached=sum(s.prompt_tokens_cached for s in samples),
         cost=compute_cost(model, ptoks, ctoks, wall, info.gpu_count, _int(info.parameters.get("threads"), 1)),

@@ -1,4 +1,11 @@
-"""Schema upgrades of ``site_data/`` files: version 1 → 2.
+"""Schema upgrades of ``site_data/`` files: version 1 → 2 → 3.
+
+Version 2 → 3 (runs only; samples are unchanged): the prose ``selection`` and ``limit`` become a typed
+:class:`~evals.records.SelectionRecord`; the suite record gains its base suite, variant, baselines (chance,
+majority), whether it counts in the average and the kind of model its protocol is made for — facts of the suite
+code, passed in as ``facts``; the run gains ``errors_allowed`` (0: a v2 run declared none), ``synthetic`` (the fake
+backend) and ``response_bias``; a HumanEval completion command names its protocol (``humaneval:completion``),
+since ``--suite humaneval`` now follows the model's kind.
 
 Version 1 kept fields inside strings (metric groups ``"category:stem"``, ``pass@10`` as a name, shards ``"2/8"``,
 sampling settings and log-likelihoods inside ``extracted``/``detail`` text) and repeated each item's benchmark text
@@ -71,6 +78,34 @@ def upgrade_run(raw: Json) -> Json:
         out["shard"] = {"index": int(i), "count": int(n)}
     out.setdefault("prompt_tokens_cached", 0)
     out["metrics"] = [upgrade_metric(m) for m in out.get("metrics", [])]
+    return out
+
+
+def selection_v3(suite_id: str, text: str, limit: object, subjects: list[str]) -> Json:
+    """The typed selection of a v2 run, from its prose and ``limit`` (the only v2 → v3 string reading)."""
+    if not isinstance(limit, int):
+        return {"kind": "full", "subjects": subjects}
+    per = "scenario" if suite_id.startswith("scenario") else ("subject" if "per subject" in text else None)
+    return {"kind": "first_n", "n": limit, "per": per, "subjects": subjects}
+
+
+def upgrade_run_v3(raw: Json, facts: Json, response_bias: Json | None) -> Json:
+    """A v2 ``run.json`` (parsed) as a v3 one; ``facts``: base, variant, chance, majority, majority_label,
+    in_average and intended_for of the suite that wrote it."""
+    out = dict(raw)
+    out["schema_version"] = 3
+    suite = dict(out["suite"])
+    text = str(suite.get("selection", ""))
+    suite["selection"] = selection_v3(str(suite["id"]), text, suite.pop("limit", None), [])
+    suite.update(facts)
+    out["suite"] = suite
+    out.setdefault("errors_allowed", 0)
+    out["synthetic"] = out.get("backend", {}).get("name") == "fake"
+    out["response_bias"] = response_bias
+    command = str(out.get("command", ""))
+    if suite["id"] == "humaneval":
+        command = re.sub(r"--suite humaneval(?=\s|$)", "--suite humaneval:completion", command)
+    out["command"] = command
     return out
 
 

@@ -125,6 +125,7 @@ class EmbeddedBackend(Backend):
             parameters={"n_ctx": cfg.n_ctx, "threads": threads, "parallel": cfg.parallel,
                         "prompt_cache": cfg.prompt_cache, "prefix_reuse": self.prefix_reuse},
             supports_loglikelihood=True, supports_chat=True, supports_tools=True,
+            output_parameters=("threads",),  # llama.cpp's greedy text differs between thread counts
         )
 
     @property

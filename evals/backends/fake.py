@@ -74,7 +74,7 @@ class FakeBackend(Backend):
     def __init__(self, config: FakeConfig | None = None) -> None:
         self.config = cfg = config or FakeConfig()
         self.info = BackendInfo(name="fake", engine=ENGINE, model=cfg.model, supports_loglikelihood=True,
-                                parameters={"scripted_replies": len(cfg.replies)})
+                                parameters={"scripted_replies": len(cfg.replies)}, synthetic=True)
 
     def _reply(self, req: GenerateRequest, index: int) -> str:
         item = req.key.split("#", 1)[0]

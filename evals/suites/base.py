@@ -9,7 +9,18 @@ from pathlib import Path
 
 from evals.backends.base import Backend, Completion, GenerateRequest, Sampling
 from evals.hashing import suite_version
-from evals.records import Group, ItemText, MetricRef, MetricValue, Protocol, SampleRecord, SuiteRecord
+from evals.records import (
+    Group,
+    IntendedFor,
+    ItemText,
+    MetricRef,
+    MetricValue,
+    Protocol,
+    ResponseBias,
+    SampleRecord,
+    SelectionRecord,
+    SuiteRecord,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,36 @@ class SuiteInfo:
     main_metric: MetricRef
     files: tuple[str, ...]  # data files relative to the data directory
     metric_help: Mapping[str, str] = field(default_factory=dict)
+    base: str = ""  # the base suite ("mmlu" for "mmlu-generative"); "" = the id itself
+    variant: str | None = None  # "generative", "chat"
+    intended_for: IntendedFor = "any"  # the kind of model the protocol is made for
+    in_average: bool = True  # counts in the board's average
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """What answering without reading scores on the full split: uniform guessing and the most common answer."""
+
+    chance: float | None = None
+    majority: float | None = None
+    majority_label: str | None = None
+
+
+@dataclass(frozen=True)
+class SelectionSpec:
+    """The run's item selection as asked for: ``--limit`` (first N), ``--subset`` (random, stratified), subjects."""
+
+    limit: int | None = None
+    subset: int | None = None
+    seed: int = 0
+    subjects: tuple[str, ...] = ()
+
+    @staticmethod
+    def of(rec: SelectionRecord) -> SelectionSpec:
+        """The spec that selected a stored run's items."""
+        return SelectionSpec(limit=rec.n if rec.kind == "first_n" else None,
+                             subset=rec.n if rec.kind == "subset" else None, seed=rec.seed or 0,
+                             subjects=tuple(rec.subjects))
 
 
 OnSample = Callable[[SampleRecord], None]
@@ -95,12 +136,42 @@ class Suite(abc.ABC):
         """Data files whose sha256 enters the suite version (relative to the data directory)."""
         return list(self.info.files)
 
-    def select(self, items: Sequence[Item], limit: int | None) -> list[Item]:
-        """Apply ``--limit``: the first N items in the documented order."""
-        return list(items) if limit is None else list(items[:limit])
+    #: Subsets are stratified by this (an item's :meth:`stratum`), e.g. "subject"; None = a simple random draw.
+    strata_name: str | None = None
 
-    def selection_text(self, limit: int | None) -> str:
-        return "all items" if limit is None else f"first {limit} in file order"
+    def stratum(self, item: Item) -> str:
+        """The stratum of ``item`` for --subset (never its answer)."""
+        return ""
+
+    def first_n(self, items: Sequence[Item], limit: int) -> list[Item]:
+        """``--limit``: the first N items in the documented order (suites override: per subject, per scenario)."""
+        return list(items[:limit])
+
+    #: first-N counts per this group ("subject", "scenario"), when a suite's --limit does.
+    limit_per: str | None = None
+
+    def select(self, items: Sequence[Item], spec: SelectionSpec) -> list[Item]:
+        """The items ``spec`` picks out of ``items`` (the whole split, any order), in ``items``' order."""
+        if spec.subset is not None:
+            return stratified_subset(items, spec.subset, spec.seed, self.stratum if self.strata_name else None)
+        return self.first_n(items, spec.limit) if spec.limit is not None else list(items)
+
+    def selection_record(self, spec: SelectionSpec) -> SelectionRecord:
+        subjects = sorted(spec.subjects)
+        if spec.subset is not None:
+            return SelectionRecord(kind="subset", n=spec.subset, seed=spec.seed, strata=self.strata_name,
+                                   subjects=subjects)
+        if spec.limit is not None:
+            return SelectionRecord(kind="first_n", n=spec.limit, per=self.limit_per, subjects=subjects)
+        return SelectionRecord(kind="full", subjects=subjects)
+
+    def baselines(self, items: Sequence[Item]) -> Baselines:
+        """Chance and majority-answer accuracy over the full split (multiple-choice suites override)."""
+        return Baselines()
+
+    def response_bias(self, samples: Sequence[SampleRecord]) -> ResponseBias | None:
+        """The most frequent answer's share (multiple-choice suites override)."""
+        return None
 
     def check_backend(self, backend: Backend) -> None:  # noqa: B027 - optional hook
         """Raise Unsupported before any request is sent when the backend lacks a needed capability."""
@@ -115,19 +186,54 @@ class Suite(abc.ABC):
     @abc.abstractmethod
     def grader_config(self) -> str: ...
 
-    def record(self, dataset_sha256: str, items_total: int, selection: str, limit: int | None = None) -> SuiteRecord:
+    def record(self, dataset_sha256: str, items: Sequence[Item], selection: SelectionRecord) -> SuiteRecord:
+        """The run's suite record; ``items`` is the full split (its size and baselines are recorded)."""
         from evals.hashing import sha256_text
 
         template, fewshot, grader = self.template(), self.fewshot_ids(), self.grader_config()
+        base = self.baselines(items)
         return SuiteRecord(
-            id=self.info.id, version=suite_version(dataset_sha256, template, fewshot, grader),
+            id=self.info.id, base=self.info.base or self.info.id, variant=self.info.variant,
+            version=suite_version(dataset_sha256, template, fewshot, grader),
             protocol=self.info.protocol, shots=self.info.shots, split=self.info.split,
             dataset_sha256=dataset_sha256, template_sha=sha256_text(template)[:16], fewshot_ids=fewshot,
-            grader=grader, items_total=items_total, selection=selection, limit=limit,
+            grader=grader, items_total=len(items), selection=selection,
+            chance=base.chance, majority=base.majority, majority_label=base.majority_label,
+            in_average=self.info.in_average, intended_for=self.info.intended_for,
             display_name=self.info.display_name,
             description=self.info.description, main_metric=self.info.main_metric,
             metric_help=dict(self.info.metric_help),
         )
+
+
+def imported_selection(n_items: int, total: int) -> SelectionRecord:
+    """What an imported run covers: the whole split, else the harness's first N (lm-eval's --limit)."""
+    return SelectionRecord(kind="full") if n_items >= total else SelectionRecord(kind="first_n", n=n_items)
+
+
+def stratified_subset(items: Sequence[Item], n: int, seed: int,
+                      stratum: Callable[[Item], str] | None = None) -> list[Item]:
+    """``n`` items drawn at random, the same on any machine and in any input order: each item's rank is the
+    sha256 of (seed, item id); with ``stratum``, the draw is split over the strata in proportion to their sizes
+    (largest remainders, ties by stratum name) and each stratum gives its lowest-ranked items."""
+    import hashlib
+
+    if n >= len(items):
+        return list(items)
+    groups: dict[str, list[Item]] = {}
+    for it in items:
+        groups.setdefault(stratum(it) if stratum else "", []).append(it)
+    quota = {g: n * len(v) / len(items) for g, v in groups.items()}
+    take = {g: int(q) for g, q in quota.items()}
+    rest = n - sum(take.values())
+    for g in sorted(groups, key=lambda g: (-(quota[g] - take[g]), g))[:rest]:
+        take[g] += 1
+
+    def rank(it: Item) -> str:
+        return hashlib.sha256(f"{seed}:{it.id}".encode()).hexdigest()
+
+    chosen = {it.id for g, v in groups.items() for it in sorted(v, key=rank)[:take[g]]}
+    return [it for it in items if it.id in chosen]
 
 
 def prompt_sha256(prompt: object) -> str:

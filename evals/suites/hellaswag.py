@@ -44,14 +44,22 @@ class HellaSwag(MultipleChoiceSuite):
                 row = json.loads(line)
                 q = query(row)
                 endings = tuple(preprocess(str(e)) for e in row["endings"])
-                items.append(MCItem(id=f"hellaswag/val/{i:05d}", fields={"activity": str(row["activity_label"])},
+                items.append(MCItem(id=f"hellaswag/val/{i:05d}",
+                                    fields={"activity": str(row["activity_label"]),
+                                            "source": str(row.get("source_id", "")).partition("~")[0]},
                                     reference=str(row["label"]), choices=endings, contexts=(q,) * 4,
                                     continuations=tuple(f" {e}" for e in endings), gold=int(row["label"]),
                                     question=f"How does this most plausibly continue?\n{q}"))
         return items
 
+    strata_name = "source"  # ActivityNet (the file's first 3,243 rows, easier) and WikiHow
+
+    def stratum(self, item: Item) -> str:
+        return item.fields.get("source", "")
+
     def template(self) -> str:
         return "{activity_label}: {ctx_a} {ctx_b.capitalize()}|' {ending}'|preprocess=lm-eval-v1"
 
     def grader_config(self) -> str:
-        return json.dumps({"protocol": self.protocol, "acc_norm": "len(choice) characters"})
+        return json.dumps({"protocol": self.protocol,
+                           "acc_norm": "len(choice) characters, as preprocessed (a leading space kept)"})

@@ -63,6 +63,7 @@ class HumanEval(Suite):
                                                              "and extracted from a code block." if chat else
                                                              "Completion protocol: the model continues the prompt.")),
             protocol="generative", shots=0, split="test", main_metric=MetricRef(name="pass@k", variant=protocol, k=1),
+            base="humaneval", variant="chat" if chat else None, intended_for="chat" if chat else "base",
             files=("humaneval/HumanEval.jsonl.gz",),
             metric_help={protocol: "pass@k = 1 − C(n−c, k)/C(n, k) per problem, averaged; 95% bootstrap CI"},
         )

@@ -99,9 +99,13 @@ class MMLU(MultipleChoiceSuite):
         return ["mmlu/categories.json", *(f"mmlu/dev/{n}_dev.csv" for n in names),
                 *(f"mmlu/test/{n}_test.csv" for n in names)]
 
-    def select(self, items: Sequence[Item], limit: int | None) -> list[Item]:
-        if limit is None:
-            return list(items)
+    limit_per = "subject"
+    strata_name = "subject"
+
+    def stratum(self, item: Item) -> str:
+        return item.group.id if item.group else ""
+
+    def first_n(self, items: Sequence[Item], limit: int) -> list[Item]:
         seen: dict[Group | None, int] = defaultdict(int)
         out = []
         for it in items:
@@ -109,9 +113,6 @@ class MMLU(MultipleChoiceSuite):
                 seen[it.group] += 1
                 out.append(it)
         return out
-
-    def selection_text(self, limit: int | None) -> str:
-        return "all items" if limit is None else f"first {limit} per subject in file order"
 
     def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]:
         out = super().metrics(samples)

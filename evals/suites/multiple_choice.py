@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -33,9 +34,10 @@ from evals.records import (
     MetricValue,
     OutputRecord,
     ParsedChoiceDetail,
+    ResponseBias,
     SampleRecord,
 )
-from evals.suites.base import Item, OnSample, Suite, SuiteInfo, prompt_sha256
+from evals.suites.base import Baselines, Item, OnSample, Suite, SuiteInfo, prompt_sha256
 
 LETTERS = "ABCDEFGHIJ"
 MCProtocol = Literal["loglikelihood", "generative"]
@@ -53,6 +55,11 @@ class MCItem(Item):
         """One log-likelihood request per choice, keyed ``<item id>#<choice index>``, in choice order."""
         return [LoglikelihoodRequest(f"{self.id}#{k}", ctx, cont, self.prefix)
                 for k, (ctx, cont) in enumerate(zip(self.contexts, self.continuations, strict=True))]
+
+
+def _picked(out: OutputRecord) -> int | None:
+    d = out.detail
+    return d.picked if isinstance(d, ChoiceDetail | ParsedChoiceDetail) else None
 
 
 def argmax(values: Sequence[float]) -> int:
@@ -78,6 +85,7 @@ class MultipleChoiceSuite(Suite):
         else:
             self.info = replace(b, id=f"{b.id}-generative", display_name=f"{b.display_name} (generative)",
                                 protocol="generative", shots=0, main_metric=MetricRef(name="acc", variant="generative"),
+                                base=b.id, variant="generative",
                                 description=b.description + " Generative variant for chat-only backends: the "
                                 "model is asked for the letter, which is parsed from its reply.")
 
@@ -113,7 +121,9 @@ class MultipleChoiceSuite(Suite):
         failed = bool([e for e in errors if e]) or None in lls
         known = [v if v is not None else -math.inf for v in lls]
         pick = argmax(known)
-        choice_texts = [c.strip() for c in it.choices] if it.choices else [c.strip() for c in it.continuations]
+        # lm-eval's len(choice): the choice as preprocessed (HellaSwag keeps a leading space where a "[substeps]"
+        # tag was removed), without the target delimiter " " that starts the continuation
+        choice_texts = list(it.choices) if it.choices else [c.removeprefix(" ") for c in it.continuations]
         scores = {"acc": 0.0 if failed else float(pick == it.gold)}
         pick_n: int | None = None
         if self.norm_metric:
@@ -158,6 +168,25 @@ class MultipleChoiceSuite(Suite):
 
     def label(self, k: int) -> str:
         return LETTERS[k]
+
+    def baselines(self, items: Sequence[Item]) -> Baselines:
+        mc = [it for it in items if isinstance(it, MCItem)]
+        if not mc:
+            return Baselines()
+        chance = sum(1 / max(1, len(it.continuations)) for it in mc) / len(mc)
+        counts = Counter(it.gold for it in mc)
+        top, k = max(counts.items(), key=lambda kv: (kv[1], -kv[0]))
+        return Baselines(chance=chance, majority=k / len(mc), majority_label=self.label(top))
+
+    def response_bias(self, samples: Sequence[SampleRecord]) -> ResponseBias | None:
+        picks = [p for s in samples for o in s.outputs[:1] if not o.error and (p := _picked(o)) is not None]
+        if not picks:
+            return None
+        counts = Counter(picks)
+        top, k = max(counts.items(), key=lambda kv: (kv[1], -kv[0]))
+        labels = [self.label(i) for i in range(2)] if max(picks) < 2 else []
+        yes = counts.get(labels.index("yes"), 0) / len(picks) if "yes" in labels else None
+        return ResponseBias(label=self.label(top), share=k / len(picks), yes_share=yes, n=len(picks))
 
     # ---------------------------------------------------------------- generative variant
     def generative_prompt(self, it: MCItem) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from evals.backends.base import Backend, ChatMessage, Sampling
-from evals.errors import Unsupported
+from evals.errors import ConfigError, Unsupported
 from evals.grading.stats import mean_ci, proportion
 from evals.grading.tools import openai_tools
 from evals.records import (
@@ -35,9 +35,10 @@ from evals.records import (
     SamplingRecord,
     ScenarioDetail,
     ScenarioRecord,
+    SelectionRecord,
     SuiteRecord,
 )
-from evals.suites.base import Item, OnSample, Suite, SuiteInfo, prompt_sha256
+from evals.suites.base import Item, OnSample, SelectionSpec, Suite, SuiteInfo, prompt_sha256
 from evals.suites.scenario_grading import (
     JUDGE_SAMPLING,
     GradeJob,
@@ -70,6 +71,7 @@ class ScenarioSuite(Suite):
                          "repeated trials with real graders; success rate with a 95% Wilson interval."
                          if one is None else one.description),
             protocol="generative", shots=0, split="scenarios", main_metric=MAIN, files=(),
+            base="scenarios", intended_for="chat", in_average=False,
             metric_help={"pass": "share of graded trials where every graded grader passed (Wilson 95% CI); "
                                  "ungraded trials (rubric without a judge) are left out and counted"},
         )
@@ -93,9 +95,15 @@ class ScenarioSuite(Suite):
     def data_files(self, data_dir: Path) -> list[str]:
         return []  # scenarios carry their data; their YAML texts are hashed into the grader config
 
-    def select(self, items: Sequence[Item], limit: int | None) -> list[Item]:
-        if limit is None:
-            return list(items)
+    limit_per = "scenario"
+
+    def select(self, items: Sequence[Item], spec: SelectionSpec) -> list[Item]:
+        if spec.subset is not None:
+            raise ConfigError("--subset does not apply to scenarios", where="--subset",
+                              fix="scenarios run every trial; --limit N keeps the first N trials per scenario")
+        return super().select(items, spec)
+
+    def first_n(self, items: Sequence[Item], limit: int) -> list[Item]:
         seen: dict[tuple[str, str], int] = {}
         out = []
         for it in items:
@@ -104,9 +112,6 @@ class ScenarioSuite(Suite):
             if seen[key] <= limit:
                 out.append(it)
         return out
-
-    def selection_text(self, limit: int | None) -> str:
-        return "all trials" if limit is None else f"first {limit} trial(s) per scenario and protocol (greedy first)"
 
     def default_sampling(self) -> Sampling:
         return DEFAULT_SAMPLING
@@ -134,8 +139,8 @@ class ScenarioSuite(Suite):
                            "judge": judge_name(self.judge),
                            "judge_sampling": repr(self.judge_sampling) if self.judge else None}, sort_keys=True)
 
-    def record(self, dataset_sha256: str, items_total: int, selection: str, limit: int | None = None) -> SuiteRecord:
-        rec = super().record(dataset_sha256, items_total, selection, limit)
+    def record(self, dataset_sha256: str, items: Sequence[Item], selection: SelectionRecord) -> SuiteRecord:
+        rec = super().record(dataset_sha256, items, selection)
         return rec.model_copy(update={"scenarios": [ScenarioRecord(
             id=s.id, title=s.title, category=s.category, origin=s.origin, version=s.version,
             description=s.description, what_is_checked=s.what_is_checked, protocols=s.protocols,

@@ -20,9 +20,12 @@ def data_dir_option(f: F) -> F:
              "else ~/.cache/podium/data].")(f)
 
 
-def site_data_option(name: str = "--out") -> Callable[[F], F]:
+def site_data_option(*names: str) -> Callable[[F], F]:
+    """``--site-data PATH`` (and older spellings, e.g. ``--out``, still accepted)."""
+    names = names or ("--out",)
+
     def deco(f: F) -> F:
-        return click.option(name, "site_data", type=click.Path(path_type=Path, file_okay=False),
+        return click.option(*names, "site_data", type=click.Path(path_type=Path, file_okay=False),
                             default=Path("site_data"), show_default=True,
                             help="The site_data directory (models, runs, schema).")(f)
     return deco

@@ -26,16 +26,18 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from evals.backends import backend_module
 from evals.backends.base import Backend
 from evals.backends.embedded import EMBEDDED_MODEL_ID
-from evals.errors import ConfigError
+from evals.errors import ConfigError, PodiumError
 from evals.records import ModelEntry
-from evals.runner import RunOptions, Shard, default_cache_dir, run_suite
+from evals.runner import RunOptions, RunResult, Shard, default_cache_dir, run_suite
 from evals.store import load_model
-from evals.suites import get_suite
-from generator.cli.backends import BackendChoice, backend_options, make_backend
+from evals.suites import Suite, get_suite
+from evals.suites.base import SelectionSpec
+from generator.cli.backends import FLAG_OF, BackendChoice, backend_options, make_backend
 from generator.cli.options import data_dir_option, resolve_data_dir, site_data_option
 from generator.cli.run_summary import print_summary
 
@@ -44,14 +46,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Selection:
-    """Which items: ``--limit``, ``--subjects`` (MMLU), ``--shard``."""
+    """Which items: ``--subset`` (random, stratified), ``--limit`` (first N), ``--subjects`` (MMLU), ``--shard``."""
 
     limit: int | None = None
+    subset: int | None = None
+    subset_seed: int | None = None
     subjects: str | None = None
     shard: str | None = None
 
     def flags(self) -> list[tuple[str, object]]:
-        return [("--limit", self.limit), ("--subjects", self.subjects), ("--shard", self.shard)]
+        return [("--subset", self.subset), ("--subset-seed", self.subset_seed), ("--limit", self.limit),
+                ("--subjects", self.subjects), ("--shard", self.shard)]
+
+    def spec(self) -> SelectionSpec:
+        if self.subset is not None and self.limit is not None:
+            raise ConfigError("--subset and --limit are two different selections", where="--limit",
+                              fix="use --subset N (a random, stratified sample) or --limit N (the first N), not both")
+        if self.subset_seed is not None and self.subset is None:
+            raise ConfigError("--subset-seed needs --subset N", where="--subset-seed", fix="add --subset N")
+        return SelectionSpec(limit=self.limit, subset=self.subset, seed=self.subset_seed or 0,
+                             subjects=tuple(self.subjects.split(",")) if self.subjects else ())
 
 
 @dataclass(frozen=True)
@@ -104,8 +118,14 @@ def grouped(cls: type, options: list[Callable[[F], F]]) -> Callable[[F], F]:
 
 
 selection_options = grouped(Selection, [
+    click.option("--subset", "selection_subset", type=click.IntRange(min=1), default=None,
+                 help="N items drawn at random, stratified by the suite's strata (MMLU subject, HellaSwag source), "
+                      "the same on any machine: an honest sample with honest intervals."),
+    click.option("--subset-seed", "selection_subset_seed", type=int, default=None,
+                 help="Seed of --subset (default 0)."),
     click.option("--limit", "selection_limit", type=click.IntRange(min=1), default=None,
-                 help="Only the first N items (file order; per subject for MMLU; trials for scenarios)."),
+                 help="The first N items in file order (per subject for MMLU; trials per scenario), as lm-eval's "
+                      "--limit — for parity work: NOT a random sample, so never averaged or ranked on the board."),
     click.option("--subjects", "selection_subjects", default=None, help="MMLU only: comma-separated subjects."),
     click.option("--shard", "selection_shard", default=None,
                  help="Run shard i of N (round-robin), e.g. 2/8; combine with podium merge."),
@@ -113,9 +133,10 @@ selection_options = grouped(Selection, [
 sampling_options = grouped(SamplingOptions, [
     click.option("--samples", "sampling_samples", type=click.IntRange(1, 1000), default=None,
                  help="Samples per item (HumanEval pass@k: up to 1000; drawn at T=0.8, top_p=0.95 unless set)."),
-    click.option("--temperature", "sampling_temperature", type=float, default=None,
-                 help="Override the suite's sampling temperature."),
-    click.option("--top-p", "sampling_top_p", type=float, default=None, help="Override top_p."),
+    click.option("--temperature", "sampling_temperature", type=click.FloatRange(min=0), default=None,
+                 help="Override the suite's sampling temperature (>= 0)."),
+    click.option("--top-p", "sampling_top_p", type=click.FloatRange(0, 1, min_open=True), default=None,
+                 help="Override top_p, in (0, 1]."),
     click.option("--max-tokens", "sampling_max_tokens", type=click.IntRange(min=1), default=None,
                  help="Override max new tokens."),
     click.option("--seed", "sampling_seed", type=int, default=None, help="Sampling seed (default: the suite's, 0)."),
@@ -137,15 +158,22 @@ judge_options = grouped(JudgeOptions, [
 
 
 @click.command()
-@click.option("--model", "model_id", default=EMBEDDED_MODEL_ID, show_default=True,
-              help="Model id: a file site_data/models/<id>.yaml.")
-@click.option("--suite", "suite_id", default="gsm8k", show_default=True,
-              help="gsm8k | mmlu | hellaswag | boolq | winogrande | humaneval | scenarios | scenario:<id>; "
-                   "multiple-choice suites also as <id>:generative for chat-only APIs.")
+@click.option("--model", "model_ids", default=(EMBEDDED_MODEL_ID,), show_default=True,
+              help="Model id(s): files site_data/models/<id>.yaml; several as a,b (or the option repeated).",
+              multiple=True)
+@click.option("--suite", "suite_ids", default=("gsm8k",), show_default=True, multiple=True,
+              help="Suite(s), as gsm8k,boolq (or the option repeated): gsm8k | mmlu | hellaswag | boolq | winogrande "
+                   "| arc_challenge | humaneval (chat protocol on a chat model, completion on a base model; "
+                   "humaneval:completion / humaneval:chat to choose) | scenarios | scenario:<id>; multiple-choice "
+                   "suites also as <id>:generative for chat-only APIs. `podium list suites` lists them.")
 @selection_options
 @sampling_options
 @backend_options
 @judge_options
+@click.option("--max-errors", "max_errors", type=click.FloatRange(min=0), default=None,
+              help="Failed items the run accepts, counted as wrong and shown as 'n errors': a count (3) or a "
+                   "fraction of the items (0.01). Default 0: a run with a failed item is incomplete — nothing is "
+                   "written, exit 1, and the same command retries only the failed items.")
 @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
               help="Answer identical requests from .podium/cache/requests.sqlite (re-runs cost nothing; a killed "
                    "run with --samples resumes per chunk of samples).")
@@ -153,55 +181,165 @@ judge_options = grouped(JudgeOptions, [
               help="Measure again even when an identical finished run (same model, suite version, items, backend "
                    "and sampling) is already in site_data; without it that run is reported and nothing is written.")
 @data_dir_option
-@site_data_option()
-def run(model_id: str, suite_id: str, selection: Selection, sampling: SamplingOptions, backend: BackendChoice,
-        judge: JudgeOptions, use_cache: bool, repeat: bool, data_dir: Path | None, site_data: Path) -> None:
+@site_data_option("--site-data", "--out")
+def run(model_ids: tuple[str, ...], suite_ids: tuple[str, ...], selection: Selection, sampling: SamplingOptions,
+        backend: BackendChoice, judge: JudgeOptions, max_errors: float | None, use_cache: bool, repeat: bool,
+        data_dir: Path | None, site_data: Path) -> None:
     """Evaluate MODEL on SUITE and write run.json + samples.jsonl.gz into site_data/runs/.
 
-    A killed run resumes: re-run the same command and finished items are not asked again. Any field of the
+    Several models and suites run in one call (each pair its own run, resumed on its own), with one summary at
+    the end. A killed run resumes: re-run the same command and finished items are not asked again. A run with
+    a failed request is not a result: nothing is written unless --max-errors accepts it. Any field of the
     backend's config can be set with -B key=value.
 
     \b
     Examples:
-      podium run --suite gsm8k --limit 20
-      podium run --suite humaneval --samples 20 --limit 10
-      podium run --model gpt-4o --backend openai --suite mmlu:generative
+      podium run --suite gsm8k --subset 100
+      podium run --suite gsm8k,boolq,mmlu --subset 200
+      podium run --suite humaneval --samples 20 --subset 40
+      podium run --model gpt-4o --backend openai --suite mmlu:generative --max-errors 0.01
       podium run --model smollm2-135m-instruct --backend openai --base-url http://127.0.0.1:8080/v1
       podium run --backend vllm --tensor-parallel 2 -B gpu_memory_utilization=0.85 --suite mmlu
       podium run --suite scenarios --limit 2 --judge-model smollm2-135m-instruct
     """
     backend_module(backend.name)  # unknown backend / missing package: fail before anything else
-    scen = scenario_options(suite_id, sampling.samples, judge)
-    suite = get_suite(suite_id, subjects=tuple(selection.subjects.split(",")) if selection.subjects else None,
-                      **scen)
-    model = load_model(site_data, model_id)
+    models = split_list(model_ids, "--model")
+    suites = split_list(suite_ids, "--suite")
+    spec = selection.spec()
+    entries = [load_model(site_data, m) for m in models]
     data = resolve_data_dir(data_dir)
-    suite.load(data)  # fail on missing data before starting an engine
+    plans = [(entry, sid) for entry in entries for sid in suites]
+    for entry, sid in plans:  # every suite and its data checked before an engine starts
+        build_suite(resolve_suite_id(sid, entry), selection, sampling, judge).load(data)
     cache_dir = default_cache_dir()
     backend = dataclasses.replace(backend, cache=cache_dir / "cache" / "requests.sqlite" if use_cache else None)
-    judge_entry = load_model(site_data, judge.model) if judge.model else None
-    with contextlib.ExitStack() as stack:
-        be, backend_args = make_backend(backend, model)
-        stack.callback(be.close)
-        if judge_entry is not None:
-            suite = get_suite(suite_id, judge=start_judge(stack, backend, judge, judge_entry), **scen)
-        command = reproducing_command(model_id, suite_id, selection, sampling, backend_args, judge, site_data)
-        opts = RunOptions(out=site_data, data_dir=data, limit=selection.limit,
-                          shard=Shard.parse(selection.shard) if selection.shard else None,
-                          sampling=suite.sampling(sampling.samples, sampling.temperature, sampling.top_p,
-                                                  sampling.max_tokens, sampling.seed),
-                          cache_dir=cache_dir, command=command, repeat=repeat)
-        bar = stack.enter_context(Progress(
-            TextColumn(f"[bold]{model_id}[/] · {suite_id}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("eta"), TimeRemainingColumn(), console=Console(stderr=True), transient=False))
-        task = bar.add_task("items", total=None)
-        result = run_suite(suite, be, model, opts,
-                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+    outcomes: list[Outcome] = []
+    for entry in entries:
+        with contextlib.ExitStack() as stack:
+            be, backend_args = make_backend(backend, entry)
+            stack.callback(be.close)
+            for sid in suites:
+                outcomes.append(run_one(stack, be, backend_args, entry, resolve_suite_id(sid, entry), sid,
+                                        RunContext(selection, spec, sampling, backend, judge, max_errors, data,
+                                                   site_data, cache_dir, repeat)))
+    print_outcomes(outcomes)
+    failures = [o for o in outcomes if o.error is not None]
+    if failures:
+        raise SystemExit(max(o.error.exit_code for o in failures if o.error is not None))
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything of one ``podium run`` call that each (model, suite) run shares."""
+
+    selection: Selection
+    spec: SelectionSpec
+    sampling: SamplingOptions
+    backend: BackendChoice
+    judge: JudgeOptions
+    max_errors: float | None
+    data: Path
+    site_data: Path
+    cache_dir: Path
+    repeat: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    model_id: str
+    suite_id: str
+    result: RunResult | None = None
+    error: PodiumError | None = None
+
+
+def split_list(values: tuple[str, ...], flag: str) -> list[str]:
+    """``a,b`` and repeated options alike, in order, without repeats."""
+    out: list[str] = []
+    for v in values:
+        for part in v.split(","):
+            if part.strip() and part.strip() not in out:
+                out.append(part.strip())
+    if not out:
+        raise ConfigError("no value given", where=flag, fix=f"e.g. {flag} {'gsm8k,boolq' if flag == '--suite' else 'ID'}")
+    return out
+
+
+def resolve_suite_id(suite_id: str, model: ModelEntry) -> str:
+    """The protocol follows the model: HumanEval asks a chat model for a code block, a base model continues the
+    prompt (``humaneval:completion`` / ``humaneval:chat`` choose explicitly)."""
+    if suite_id == "humaneval":
+        return "humaneval:chat" if model.chat else "humaneval:completion"
+    return suite_id
+
+
+def build_suite(suite_id: str, selection: Selection, sampling: SamplingOptions, judge: JudgeOptions,
+                judge_backend: Backend | None = None) -> Suite:
+    scen = scenario_options(suite_id, sampling.samples, judge)
+    subjects = tuple(selection.subjects.split(",")) if selection.subjects else None
+    if judge_backend is not None:
+        scen = {**scen, "judge": judge_backend}
+    return get_suite(suite_id, subjects=subjects, **scen)
+
+
+def run_one(stack: contextlib.ExitStack, be: Backend, backend_args: list[str], entry: ModelEntry, suite_id: str,
+            asked: str, ctx: RunContext) -> Outcome:
+    """One (model, suite) run; a failure is reported and the next pair still runs."""
+    console = Console(stderr=True)
+    try:
+        judge_be = None
+        if ctx.judge.model:
+            judge_be = start_judge(stack, ctx.backend, ctx.judge, load_model(ctx.site_data, ctx.judge.model))
+        suite = build_suite(suite_id, ctx.selection, ctx.sampling, ctx.judge, judge_be)
+        if suite_id != asked:
+            console.print(f"{entry.id} is a {'chat' if entry.chat else 'base'} model: --suite {asked} runs as "
+                          f"{suite_id}")
+        command = reproducing_command(entry.id, suite_id, ctx.selection, ctx.sampling,
+                                      with_output_params(backend_args, be), ctx.judge, ctx.site_data,
+                                      ctx.max_errors)
+        opts = RunOptions(out=ctx.site_data, data_dir=ctx.data, selection=ctx.spec,
+                          shard=Shard.parse(ctx.selection.shard) if ctx.selection.shard else None,
+                          sampling=suite.sampling(ctx.sampling.samples, ctx.sampling.temperature,
+                                                  ctx.sampling.top_p, ctx.sampling.max_tokens, ctx.sampling.seed),
+                          cache_dir=ctx.cache_dir, command=command, repeat=ctx.repeat, max_errors=ctx.max_errors)
+        with Progress(TextColumn(f"[bold]{entry.id}[/] · {suite.info.id}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console,
+                      transient=False) as bar:
+            task = bar.add_task("items", total=None)
+
+            def resumed(kept: int, retried: int) -> None:
+                bar.console.print(f"resuming an interrupted run: {kept} finished item(s) kept"
+                                  + (f", {retried} failed item(s) retried" if retried else ""))
+
+            result = run_suite(suite, be, entry, opts,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total),
+                               on_start=resumed)
+    except PodiumError as exc:
+        click.echo(f"error: {exc.one_line()}", err=True)
+        return Outcome(entry.id, suite_id, error=exc)
     if result.existing:
-        click.echo(f"already measured: {result.paths.dir} (finished {result.run.finished_at:%Y-%m-%d %H:%M} UTC, "
-                   f"{result.run.n_items} items) — nothing written; pass --repeat to measure again")
+        click.echo(f"already measured: {shlex.quote(str(result.paths.dir))} (finished "
+                   f"{result.run.finished_at:%Y-%m-%d %H:%M} UTC, {result.run.n_items} items) — nothing written; "
+                   f"pass --repeat to measure again")
+    else:
+        print_summary(Console(), result)
+    return Outcome(entry.id, suite_id, result=result)
+
+
+def print_outcomes(outcomes: list[Outcome]) -> None:
+    """One table over every (model, suite) of the call, when there was more than one."""
+    if len(outcomes) < 2:
         return
-    print_summary(Console(), result)
+    table = Table(title="podium run — summary")
+    for col in ("model", "suite", "items", "headline", "95% CI", "status"):
+        table.add_column(col, justify="right" if col in ("items", "headline", "95% CI") else "left")
+    for o in outcomes:
+        main = o.result.run.main() if o.result else None
+        status = ("failed: " + (o.error.what if o.error else "")) if o.result is None else (
+            "already measured" if o.result.existing else "written")
+        table.add_row(o.model_id, o.suite_id, str(o.result.run.n_items) if o.result else "–",
+                      f"{main.label} {main.value:.1%}" if main else "–",
+                      f"{main.ci_low:.1%} – {main.ci_high:.1%}" if main else "–", status)
+    Console().print(table)
 
 
 def start_judge(stack: contextlib.ExitStack, backend: BackendChoice, judge: JudgeOptions,
@@ -221,13 +359,64 @@ def start_judge(stack: contextlib.ExitStack, backend: BackendChoice, judge: Judg
 
 
 def reproducing_command(model_id: str, suite_id: str, selection: Selection, sampling: SamplingOptions,
-                        backend_args: list[str], judge: JudgeOptions, site_data: Path) -> str:
-    parts = ["podium", "run", "--model", model_id, "--suite", suite_id, *backend_args]
-    flags = [*selection.flags(), *sampling.flags(), *judge.flags()]
+                        backend_args: list[str], judge: JudgeOptions, site_data: Path,
+                        max_errors: float | None = None) -> str:
+    """The command that reproduces the run, published with it: no machine-local path or port (placeholders such
+    as ``<URL>``), every value that changes outputs (the resolved engine settings) included."""
+    parts = ["podium", "run", "--model", model_id, "--suite", suite_id, *portable(backend_args)]
+    flags = [*selection.flags(), *sampling.flags(), *judge.flags(), ("--max-errors", max_errors)]
     for flag, value in flags:
-        if value is not None and not (flag == "--scenarios-dir" and not suite_id.startswith("scenario")):
-            parts += [flag, str(value)]
-    return shlex.join([*parts, "--out", str(site_data)])
+        if value is None or (flag == "--scenarios-dir" and not suite_id.startswith("scenario")):
+            continue
+        parts += [flag, "<SCENARIOS_DIR>" if flag == "--scenarios-dir" else
+                  ("<URL>" if flag == "--judge-base-url" and local_url(str(value)) else f"{value:g}"
+                   if isinstance(value, float) else str(value))]
+    if site_data != Path("site_data"):
+        parts += ["--site-data", "<SITE_DATA>"]
+    return shlex.join(parts)
+
+
+def local_url(url: str) -> bool:
+    """A URL only this machine can reach (loopback, private range, a bare port): a placeholder when published."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host in ("localhost", "") or host.endswith(".local"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local
+
+
+def portable(args: list[str]) -> list[str]:
+    """Backend arguments without machine-local URLs and absolute paths."""
+    out: list[str] = []
+    for i, a in enumerate(args):
+        prev = args[i - 1] if i else ""
+        if prev in ("--base-url", "--judge-base-url") and local_url(a):
+            out.append("<URL>")
+        elif prev == "-B" and "=" in a and (a.partition("=")[2].startswith("/") or local_url(a.partition("=")[2])
+                                            and "://" in a):
+            out.append(f"{a.partition('=')[0]}=<{a.partition('=')[0].upper()}>")
+        elif a.startswith("/"):
+            out.append("<PATH>")
+        else:
+            out.append(a)
+    return out
+
+
+def with_output_params(args: list[str], be: Backend) -> list[str]:
+    """The backend's arguments plus every resolved setting that changes outputs (e.g. the embedded engine's
+    thread count, which the user may have left at its machine-dependent default)."""
+    out = list(args)
+    for key in be.info.output_parameters:
+        flag = FLAG_OF.get((be.info.name, key))
+        if key in be.info.parameters and not (flag in out or any(a.startswith(f"{key}=") for a in out)):
+            out += [flag, str(be.info.parameters[key])] if flag else ["-B", f"{key}={be.info.parameters[key]}"]
+    return out
 
 
 def scenario_options(suite_id: str, samples: int | None, judge: JudgeOptions) -> dict[str, object]:
@@ -248,4 +437,4 @@ def scenario_options(suite_id: str, samples: int | None, judge: JudgeOptions) ->
     return {k: v for k, v in options.items() if v is not None}
 
 
-__all__ = ["JudgeOptions", "SamplingOptions", "Selection", "run"]
+__all__ = ["JudgeOptions", "Outcome", "SamplingOptions", "Selection", "reproducing_command", "run"]

@@ -11,7 +11,7 @@ from evals.runner import RunResult
 
 def print_summary(console: Console, result: RunResult) -> None:
     run = result.run
-    table = Table(title=f"{run.model_id} on {run.suite.id} — {run.n_items} items ({run.suite.selection})")
+    table = Table(title=f"{run.model_id} on {run.suite.id} — {run.n_items} items ({run.suite.selection.text})")
     for col in ("metric", "variant", "group", "value", "95% CI", "n"):
         table.add_column(col, justify="right" if col in ("value", "95% CI", "n") else "left")
     rows = [m for m in run.metrics if m.group is None or (m.group.kind == "category" and m.name != "ungraded")]
@@ -26,8 +26,16 @@ def print_summary(console: Console, result: RunResult) -> None:
     cost = f"${run.cost.usd:.4f}" if run.cost.usd is not None else "unknown"
     console.print(f"tokens: {run.prompt_tokens} prompt + {run.completion_tokens} generated · wall "
                   f"{run.wall_seconds:.1f} s · {tps:.0f} generated tokens/s · cost {cost} ({run.cost.method})"
-                  + (f" · resumed {result.resumed} items from an interrupted run" if result.resumed else "")
-                  + (f" · [red]{run.n_errors} failed requests[/red]" if run.n_errors else ""))
+                  + (f" · resumed: {result.resumed} kept" + (f", {result.retried} retried" if result.retried else "")
+                     if result.resumed or result.retried else "")
+                  + (f" · [red]{run.n_errors} failed item(s), counted as wrong (--max-errors)[/red]"
+                     if run.n_errors else ""))
+    if run.response_bias and run.response_bias.flagged:
+        b = run.response_bias
+        console.print(f"[yellow]response bias: answers '{b.label}' on {b.share:.0%} of items — the score reflects "
+                      f"that bias more than reading (majority baseline {run.suite.majority or 0:.1%})[/yellow]")
+    if run.synthetic:
+        console.print("[yellow]synthetic: made by the fake backend — never shown on a board[/yellow]")
     console.print(f"wrote {result.paths.dir}")
 
 

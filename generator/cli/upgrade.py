@@ -11,8 +11,10 @@ import click
 from evals.atomic import write_json, write_jsonl_gz
 from evals.errors import DataError
 from evals.records import SCHEMA_VERSION, RunRecord, SampleRecord
+from evals.suites import get_suite
+from evals.suites.base import Baselines
 from evals.suites.lookup import load_suite_items, prompt_shas
-from evals.upgrade import run_version, upgrade_run, upgrade_sample
+from evals.upgrade import run_version, upgrade_run, upgrade_run_v3, upgrade_sample
 from generator.cli.options import data_dir_option, resolve_data_dir
 
 
@@ -23,16 +25,29 @@ def upgrade_dir(run_dir: Path, data_dir: Path) -> bool:
         raw = json.loads(run_json.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"cannot read run.json ({exc})", where=str(run_json), fix="restore it from git") from None
-    if run_version(raw) >= SCHEMA_VERSION:
+    version = run_version(raw)
+    if version >= SCHEMA_VERSION:
         return False
-    run = RunRecord.model_validate(upgrade_run(raw))
-    loaded = load_suite_items(run.suite.id, data_dir) if not run.suite.id.startswith("scenario") else None
-    shas = prompt_shas(loaded) if loaded else {}
-    protocol = run.suite.protocol
-    with gzip.open(samples, "rt", encoding="utf-8") as fh:
-        rows = [SampleRecord.model_validate(upgrade_sample(json.loads(line), run.suite.id, protocol, shas.get))
-                for line in fh if line.strip()]
-    write_jsonl_gz(samples, (r.model_dump_json() for r in rows))
+    suite_id = str(raw["suite"]["id"])
+    loaded = load_suite_items(suite_id, data_dir) if not suite_id.startswith("scenario") else None
+    if version < 2:
+        raw = upgrade_run(raw)
+        shas = prompt_shas(loaded) if loaded else {}
+        protocol = str(raw["suite"]["protocol"])
+        with gzip.open(samples, "rt", encoding="utf-8") as fh:
+            rows = [SampleRecord.model_validate(upgrade_sample(json.loads(line), suite_id, protocol, shas.get))
+                    for line in fh if line.strip()]
+        write_jsonl_gz(samples, (r.model_dump_json() for r in rows))
+    else:
+        with gzip.open(samples, "rt", encoding="utf-8") as fh:
+            rows = [SampleRecord.model_validate_json(line) for line in fh if line.strip()]
+    suite = loaded.suite if loaded else get_suite(suite_id)
+    base = suite.baselines(list(loaded.items.values())) if loaded else Baselines()
+    facts = {"base": suite.info.base or suite.info.id, "variant": suite.info.variant, "chance": base.chance,
+             "majority": base.majority, "majority_label": base.majority_label,
+             "in_average": suite.info.in_average, "intended_for": suite.info.intended_for}
+    bias = suite.response_bias(rows)
+    run = RunRecord.model_validate(upgrade_run_v3(raw, facts, bias.model_dump() if bias else None))
     write_json(run_json, run.model_dump(mode="json"))
     return True
 
