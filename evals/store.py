@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ def notice_upgrade(path: Path, version: int) -> None:
     if key not in _NOTICED:
         _NOTICED.add(key)
         print(f"note: {path.parent}: schema v{version} upgraded to v{SCHEMA_VERSION} in memory — "
-              f"rewrite it with `podium upgrade {path.parent}`", file=sys.stderr)
+              f"rewrite it with `podium upgrade {shlex.quote(str(path.parent))}`", file=sys.stderr)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -145,4 +146,4 @@ def add_model(model_id: str, license_: str | None, open_weights: bool | None, pr
     if validate_yaml(text, ModelEntry, str(path)) != entry:  # the file reads back as exactly this entry
         raise ConfigError("the rendered file does not read back as the entry", where=str(path))
     write_text(path, text)
-    click.echo(f"wrote {path} — check it with: podium validate {site_data}")
+    click.echo(f"wrote {shlex.quote(str(path))} — check it with: podium validate {shlex.quote(str(site_data))}")

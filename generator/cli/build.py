@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -32,7 +33,7 @@ def report(result: BuildResult) -> None:
         click.secho(f"warning: skipped {p}", fg="yellow", err=True)
     index = result.site_dir.resolve() / "index.html"
     click.echo(f"built {result.pages} pages from {result.runs} run(s) in {result.seconds:.1f} s → {index}")
-    click.echo(f"preview: podium serve --site {result.site_dir}   (then open http://127.0.0.1:8000/)")
+    click.echo(f"preview: podium serve --site {shlex.quote(str(result.site_dir))}   (then open http://127.0.0.1:8000/)")
 
 
 @click.command()

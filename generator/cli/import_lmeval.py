@@ -51,6 +51,6 @@ def import_lmeval(results: Path, samples_dir: Path | None, model_id: str, suite_
         rec = imp.run.imported
         assert rec is not None
         main = imp.run.main()
-        click.echo(f"imported {rec.task} → {paths.dir} ({imp.run.n_items} items"
+        click.echo(f"imported {rec.task} → {shlex.quote(str(paths.dir))} ({imp.run.n_items} items"
                    f"{f', {main.label} {main.value:.4f}' if main else ''}; prompts rebuildable: "
                    f"{rec.prompts_matching}/{imp.run.n_items})")

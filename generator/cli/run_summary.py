@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from rich.console import Console
 from rich.table import Table
 
@@ -36,7 +38,7 @@ def print_summary(console: Console, result: RunResult) -> None:
                       f"that bias more than reading (majority baseline {run.suite.majority or 0:.1%})[/yellow]")
     if run.synthetic:
         console.print("[yellow]synthetic: made by the fake backend — never shown on a board[/yellow]")
-    console.print(f"wrote {result.paths.dir}")
+    console.print(f"wrote {shlex.quote(str(result.paths.dir))}", markup=False, highlight=False)
 
 
 def print_scenarios(console: Console, run: RunRecord) -> None:
