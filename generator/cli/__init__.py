@@ -26,6 +26,8 @@ COMMANDS = {
     "add-model": "generator.cli.add_model:add_model",
     "import": "generator.cli.import_group:import_group",
     "init": "generator.cli.init:init",
+    "list": "generator.cli.list_cmd:list_cmd",
+    "view": "generator.cli.view:view",
 }
 
 
@@ -38,12 +40,14 @@ SUMMARIES = {
     "demo": "Evaluate the embedded model on GSM8K, then build the site.",
     "import": "Import results made outside Podium (re-graded by Podium).",
     "init": "Create a leaderboard repository (site, data, workflows).",
+    "list": "List suites, models or backends, one line each.",
     "merge": "Merge shard runs (podium run --shard i/N) into one run.",
     "run": "Evaluate a model on a suite into site_data/runs/.",
     "schema": "Write site_data/schema/*.schema.json from the record types.",
     "serve": "Serve the built site locally.",
     "serve-model": "Serve the embedded model over an OpenAI-compatible HTTP API.",
     "upgrade": "Rewrite every run in the current schema version.",
+    "view": "One HTML page for a run or a directory of runs (metrics, items).",
     "validate": "Validate every file under site_data/; list all problems.",
 }
 
