@@ -1,4 +1,4 @@
-"""Synthetic but valid schema-v2 ``site_data/`` for site tests and the scale benchmark.
+"""Synthetic but valid schema-v3 ``site_data/`` for site tests and the scale benchmark.
 
 Every file is written through the record classes of ``evals.records`` and ``evals.store.write_run``, so what the
 site reads is exactly what ``podium run`` writes. Scores are drawn from a simple item-response model (each model
@@ -8,8 +8,10 @@ has a skill, each item a difficulty), so models differ, agree and disagree the w
 
 ``--scale`` shrinks every suite (1.0 = full size: GSM8K 1,319, MMLU 14,042, HellaSwag 10,042, BoolQ 3,270,
 WinoGrande 1,267, HumanEval 164). Besides one full run per model and suite it writes the cases the site must get
-right: a partial run (``--limit 20``), an unmerged shard, a run of an older suite version, a newer but smaller
-run that must not displace a full one, and (``--hostile``) a model whose outputs and name are hostile HTML.
+right: a first-N slice (``--limit 20``, not a random sample), a random subset, an unmerged shard, a run of an older
+suite version, a newer but smaller run that must not displace a full one, a synthetic (fake-backend) run that must
+never be shown, a chat model run on a completion protocol, a run answering one label on most items, and
+(``--hostile``) a model whose outputs and notes are hostile HTML (and whose name needs escaping).
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ from evals.records import (
     NumericDetail,
     OutputRecord,
     Prices,
+    ResponseBias,
     RunRecord,
     SampleRecord,
     SamplingRecord,
     ScenarioDetail,
     ScenarioRecord,
+    SelectionRecord,
     ShardRecord,
     SuiteRecord,
 )
@@ -77,18 +81,23 @@ class SuiteSpec:
     chance: float
     choices: int
     main: MetricRef
+    intended_for: str = "any"
+    majority: float | None = None
+    majority_label: str | None = None
 
 
 SUITES = [
     SuiteSpec("gsm8k", "GSM8K", 1319, "generative", 0.0, 0, MetricRef(name="exact_match", variant="strict")),
-    SuiteSpec("mmlu", "MMLU", 14042, "loglikelihood", 0.25, 4, MetricRef(name="acc", variant="loglikelihood")),
+    SuiteSpec("mmlu", "MMLU", 14042, "loglikelihood", 0.25, 4, MetricRef(name="acc", variant="loglikelihood"),
+              majority=0.27, majority_label="D"),
     SuiteSpec("hellaswag", "HellaSwag", 10042, "loglikelihood", 0.25, 4,
               MetricRef(name="acc_norm", variant="loglikelihood")),
-    SuiteSpec("boolq", "BoolQ", 3270, "loglikelihood", 0.5, 2, MetricRef(name="acc", variant="loglikelihood")),
+    SuiteSpec("boolq", "BoolQ", 3270, "loglikelihood", 0.5, 2, MetricRef(name="acc", variant="loglikelihood"),
+              majority=0.622, majority_label="yes"),
     SuiteSpec("winogrande", "WinoGrande", 1267, "loglikelihood", 0.5, 2,
               MetricRef(name="acc", variant="loglikelihood")),
     SuiteSpec("humaneval", "HumanEval", 164, "generative", 0.0, 0,
-              MetricRef(name="pass@k", variant="completion", k=1)),
+              MetricRef(name="pass@k", variant="completion", k=1), intended_for="base"),
 ]
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -142,20 +151,24 @@ def model_entry(i: int, hostile: bool = False) -> ModelEntry:
         Prices(gpu_hour=2.5, gpu_type="H100 80GB", source="synthetic")
     name = f"{family} {params}B #{i}" if params else f"{family} #{i}"
     if hostile:
-        name = 'Evil <b>Model</b> <img src=x onerror="window.__pwned=9">'
+        name = 'Evil "Model" & {{ x }} \'quoted\''  # display names are plain text: no markup, but escaping
     return ModelEntry(id=f"synth-{i:03d}" if not hostile else "evil-model", name=name, family=family,
                       parameters_b=params, license="API terms" if api else "Apache-2.0", open_weights=not api,
-                      source="synthetic", chat=True, prices=prices)
+                      source="synthetic", chat=api or i % 2 == 0, prices=prices)
 
 
-def suite_record(spec: SuiteSpec, n_full: int, n: int, version: str = "v1") -> SuiteRecord:
+def suite_record(spec: SuiteSpec, n_full: int, n: int, version: str = "v1", subset: bool = False) -> SuiteRecord:
     metric_help = {spec.main.variant: "synthetic"}
+    selection = (SelectionRecord(kind="full") if n >= n_full else
+                 SelectionRecord(kind="subset", n=n, seed=0) if subset else SelectionRecord(kind="first_n", n=n))
     return SuiteRecord(
-        id=spec.id, version=sha(spec.id + version)[:16], protocol="generative" if spec.protocol == "generative" else "loglikelihood",
+        id=spec.id, base=spec.id, version=sha(spec.id + version)[:16],
+        protocol="generative" if spec.protocol == "generative" else "loglikelihood",
         shots=5 if spec.id == "mmlu" else 0, split="test", dataset_sha256=sha(spec.id), template_sha=sha("t")[:12],
-        grader="synthetic", items_total=n_full, selection=f"first {n} in file order" if n < n_full else "all",
-        limit=n if n < n_full else None, display_name=spec.name, description=f"Synthetic {spec.name}.",
-        main_metric=spec.main, metric_help=metric_help)
+        grader="synthetic", items_total=n_full, selection=selection, display_name=spec.name,
+        description=f"Synthetic {spec.name}.", main_metric=spec.main, metric_help=metric_help,
+        chance=spec.chance if spec.choices else None, majority=spec.majority if spec.choices else None,
+        majority_label=spec.majority_label, intended_for=spec.intended_for)
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -169,13 +182,15 @@ class Writer:
         self.out, self.scale, self.samples, self.trials = out, scale, samples, trials
         self.hostile_model = hostile_model
         self.count = 0
+        self.lean: set[tuple[str, str]] = set()  # (model, suite) runs that answer choice 0 on ~90% of items
 
     def run_id(self, when: datetime) -> str:
         self.count += 1
         return when.strftime("%Y%m%dT%H%M%SZ") + f"-{self.count:06x}"
 
     def write(self, model: ModelEntry, spec: SuiteSpec, skill: float, *, n: int | None = None, when: datetime = T0,
-              version: str = "v1", shard: ShardRecord | None = None) -> RunRecord:
+              version: str = "v1", shard: ShardRecord | None = None, subset: bool = False,
+              synthetic: bool = False) -> RunRecord:
         ids = item_ids(spec, size(spec, self.scale))
         full = len(ids)
         n = len(ids) if n is None else min(n, len(ids))
@@ -190,16 +205,18 @@ class Writer:
         usd = (prompt_tokens * 2.5 + completion * 10) / 1e6 if api else wall / 3600 * 2.5
         run = RunRecord(
             run_id=self.run_id(when), model_id=model.id, model_revision=None,
-            suite=suite_record(spec, full, n, version), backend=BackendRecord(name="openai" if api else "vllm",
-                                                                               engine="synthetic", model=model.id),
+            suite=suite_record(spec, full, n, version, subset),
+            backend=BackendRecord(name="fake" if synthetic else "openai" if api else "vllm", engine="synthetic",
+                                  model=model.id),
             sampling=SamplingRecord(max_tokens=512, temperature=0.8 if spec.id == "humaneval" else 0.0, top_p=1.0,
                                     n=self.samples if spec.id == "humaneval" else 1),
             podium_version="0.0.0-synth", git_commit=None, git_dirty=None,
-            command=f"podium run --model {model.id} --suite {spec.id}" + (f" --limit {n}" if n < full else ""),
+            command=f"podium run --model {model.id} --suite {spec.id}" + (
+                "" if n >= full else f" --subset {n}" if subset else f" --limit {n}"),
             started_at=when - timedelta(seconds=wall), finished_at=when, wall_seconds=wall, n_items=n, n_errors=0,
             prompt_tokens=prompt_tokens, completion_tokens=completion, gpu_count=0 if api else 1,
             cost=CostRecord(usd=usd, method="api_tokens" if api else "gpu_hours", detail="synthetic"),
-            shard=shard, metrics=metrics)
+            shard=shard, metrics=metrics, synthetic=synthetic, response_bias=bias(spec, samples))
         write_run(self.out, run, samples)
         return run
 
@@ -237,6 +254,9 @@ class Writer:
                 gold = j % spec.choices
                 ok = rng.random() < p
                 pick = gold if ok else (gold + 1 + rng.randrange(spec.choices - 1)) % spec.choices
+                if (model_id, spec.id) in self.lean and rng.random() < 0.9:  # answers one label on most items
+                    pick = 0
+                    ok = pick == gold
                 ok_n = ok if rng.random() < 0.9 else not ok
                 pick_n = gold if ok_n else pick if pick != gold else (gold + 1) % spec.choices
                 lls = [round(-5.0 - rng.random() * 3 + (2.0 if c == pick else 0.0), 4) for c in range(spec.choices)]
@@ -319,7 +339,9 @@ class Writer:
                                       Group(kind="scenario", id=sid)))
         sr = SuiteRecord(id="scenarios", version=sha("scen")[:16], protocol="generative", shots=0, split="scenarios",
                          dataset_sha256=sha("scen"), template_sha="x", grader="synthetic", items_total=len(samples),
-                         selection="all", scenarios=infos, display_name="Scenarios", description="Synthetic scenarios.",
+                         base="scenarios", selection=SelectionRecord(kind="full"), in_average=False,
+                         intended_for="chat", scenarios=infos, display_name="Scenarios",
+                         description="Synthetic scenarios.",
                          main_metric=MetricRef(name="success_rate", variant="pass"))
         lo, _ = wilson(0, 1)
         del lo
@@ -335,6 +357,17 @@ class Writer:
         return run
 
 
+def bias(spec: SuiteSpec, samples: list[SampleRecord]) -> ResponseBias | None:
+    """The most-picked label's share, as the runner records it for multiple-choice runs."""
+    if not spec.choices:
+        return None
+    labels = ["no", "yes"] if spec.choices == 2 else list("ABCD")
+    picks = [labels[o.detail.picked] for s in samples for o in s.outputs if isinstance(o.detail, ChoiceDetail)]
+    top = max(set(picks), key=lambda x: (picks.count(x), x))
+    yes = picks.count("yes") / len(picks) if spec.choices == 2 else None
+    return ResponseBias(label=top, share=picks.count(top) / len(picks), yes_share=yes, n=len(picks))
+
+
 REPORTED_HEADER = "model,model_id,suite,metric,value,shots,protocol,source,source_date,notes\n"
 
 
@@ -348,6 +381,8 @@ def generate(out: Path, *, models: int = 5, scale: float = 0.01, samples: int = 
     (out / "reported").mkdir(parents=True)
     w = Writer(out, scale, samples, trials, None)
     entries = [model_entry(i) for i in range(models)]
+    if extras and models > 3:
+        w.lean.add((entries[3].id, "boolq"))
     if hostile:
         entries.append(model_entry(models, hostile=True))
     specs = [s for s in SUITES if suites is None or s.id in suites]
@@ -360,8 +395,13 @@ def generate(out: Path, *, models: int = 5, scale: float = 0.01, samples: int = 
             if extras and i == 1 and spec.id == "gsm8k":
                 w.write(m, spec, skill, n=partial, when=T0 + timedelta(days=1))  # newer but partial: must not win
             if extras and i == 2 and spec.id == "gsm8k":
-                w.write(m, spec, skill, n=partial)  # only a partial run: shown as partial
+                w.write(m, spec, skill, n=partial)  # only a first-N run: shown as such, never averaged
                 continue
+            if extras and i == 3 and spec.id == "hellaswag":
+                w.write(m, spec, skill, n=partial, subset=True)  # a random subset: averaged
+                continue
+            if extras and i == 1 and spec.id == "winogrande":  # a fake-backend run, newer: never shown
+                w.write(m, spec, 9.0, when=T0 + timedelta(days=3), synthetic=True)
             w.write(m, spec, skill)
             if extras and i == 0:
                 w.write(m, spec, skill, when=T0 + timedelta(days=2), shard=ShardRecord(index=1, count=2))

@@ -1,4 +1,10 @@
-"""The leaderboard's rows: main metric per suite, normalised average, tiers, cost, reported numbers. Pure."""
+"""The leaderboard's rows: main metric per suite, normalised average, tiers, cost, reported numbers. Pure.
+
+What counts (issue 21): Avg, Tier, the Cost column and the quality-vs-cost frontier use only runs whose selection is
+representative (the full split or a random subset) of suites that count in the average; a first-N slice is shown,
+labelled, and left out. Synthetic runs and unmerged shards never reach a row (:func:`~generator.site.load.select_runs`).
+Models with published numbers but no run get a row of their own, marked "reported only" and never ranked.
+"""
 
 from __future__ import annotations
 
@@ -9,117 +15,110 @@ from typing import Any
 from evals.records import MetricValue, ModelEntry, ReportedResult, RunRecord
 from generator.site.gallery_files import SuiteVectors
 from generator.site.load import LoadedRun
-from generator.site.stats import (
-    above_chance,
-    base_suite,
-    chance,
-    mcnemar_exact,
-    normal_ci,
-    overlap,
-    paired_bootstrap,
-    tiers,
-)
+from generator.site.stats import above_chance, mcnemar_exact, normal_ci, overlap, paired_bootstrap, tiers
+from generator.site.suites import SuiteInfo, bias_note, protocol_flag
+from generator.site.views import cost_per_1k
 
 ALPHA = 0.05
 
 
-@dataclass(frozen=True)
-class Column:
-    id: str
-    name: str
-    metric: str  # "acc", "pass@1", "exact_match · strict"
-    protocol: str
-    chance: float
-    in_average: bool
-    n: int = 0  # items of the suite's full split (cells with fewer say so)
-
-
 @dataclass
-class Cell:
+class Score:
+    """One cell of the board: a run's main metric, whether it counts, and the flags a reader must see."""
+
     value: float
     ci_low: float
     ci_high: float
     n: int
     run: RunRecord
     reported: list[ReportedResult] = field(default_factory=list)
+    counted: bool = True  # in Avg/Tier/Cost/frontier
+    protocol_flag: str = ""
+    bias_note: str = ""
 
     @property
-    def partial(self) -> str:
-        """'first 20 of 1,319' for a partial run, '' for a full one."""
-        r = self.run
-        return f"first {r.n_items:,} of {r.suite.items_total:,}" if r.partial else ""
+    def selection(self) -> str:
+        """'' for a full run, else the selection in words: 'first 2 per subject (not a random sample)'."""
+        sel = self.run.suite.selection
+        return "" if sel.kind == "full" and not sel.subjects else sel.text
+
+    @property
+    def cost_per_1k(self) -> float | None:
+        return cost_per_1k(self.run)
 
 
 @dataclass
 class Row:
     model: ModelEntry
-    cells: dict[str, Cell] = field(default_factory=dict)
+    cells: dict[str, Score] = field(default_factory=dict)
     average: float | None = None
     average_ci: tuple[float, float] | None = None
     counted: int = 0  # suites in the average
-    missing: list[str] = field(default_factory=list)  # average suites this model has no run of
-    cost: float | None = None
-    cost_partial: bool = False
+    missing: list[str] = field(default_factory=list)  # average suites without a counted run
+    excluded: list[str] = field(default_factory=list)  # "MMLU: first 5 per subject (not a random sample)"
+    cost: float | None = None  # mean USD per 1,000 items over the counted suites
+    cost_partial: bool = False  # some counted run without a price
     tier: int = 0
+    reported: dict[str, list[ReportedResult]] = field(default_factory=dict)  # reported-only rows: suite → rows
 
     @property
     def kind(self) -> str:
         return "open" if self.model.open_weights else "api"
 
-
-def metric_label(run: RunRecord) -> str:
-    ref = run.suite.main_metric
-    if ref is None:
-        return "score"
-    extra = [] if ref.variant in ("default", "loglikelihood", "completion", "pass") else [ref.variant]
-    if ref.aggregation == "macro":
-        extra.append("macro")
-    return " · ".join([ref.label, *extra])
+    @property
+    def reported_only(self) -> bool:
+        return not self.cells
 
 
-def columns(shown: dict[tuple[str, str], LoadedRun]) -> list[Column]:
-    seen: dict[str, Column] = {}
-    for (_, sid), lr in sorted(shown.items(), key=lambda kv: kv[1].run.finished_at):
-        s = lr.run.suite
-        m = lr.run.main()
-        seen[sid] = Column(sid, s.display_name or sid, metric_label(lr.run), s.protocol,
-                           chance(sid), not sid.startswith("scenario"), m.n if m and not lr.run.partial else 0)
-    order = ["gsm8k", "mmlu", "hellaswag", "boolq", "winogrande", "humaneval"]
-    return sorted(seen.values(), key=lambda c: (not c.in_average, order.index(base_suite(c.id))
-                                                  if base_suite(c.id) in order else 99, c.id))
+def reported_for(reported: list[ReportedResult], model_id: str, base: str) -> list[ReportedResult]:
+    return [r for r in reported if r.model_id == model_id and r.suite == base]
 
 
-def reported_for(reported: list[ReportedResult], model_id: str, suite: str) -> list[ReportedResult]:
-    return [r for r in reported if r.model_id == model_id and base_suite(r.suite) == base_suite(suite)]
+def _score(lr: LoadedRun, m: MetricValue, model: ModelEntry, info: SuiteInfo,
+           reported: list[ReportedResult]) -> Score:
+    run = lr.run
+    return Score(m.value, m.ci_low, m.ci_high, m.n, run, reported_for(reported, model.id, info.base),
+                 counted=run.representative and info.in_average, protocol_flag=protocol_flag(run, model),
+                 bias_note=bias_note(run))
 
 
-def build_rows(models: dict[str, ModelEntry], shown: dict[tuple[str, str], LoadedRun], cols: list[Column],
+def _average(row: Row, cols: list[SuiteInfo]) -> None:
+    """Avg over the counted cells: each score rescaled above its suite's chance level, then averaged."""
+    vals, halves, costs = [], [], []
+    for c in cols:
+        if not c.in_average:
+            continue
+        cell = row.cells.get(c.id)
+        if cell is None or not cell.counted:
+            row.missing.append(c.name)
+            if cell is not None:
+                row.excluded.append(f"{c.name}: {cell.selection or 'not representative'}")
+            continue
+        vals.append(above_chance(cell.value, c.baseline))
+        halves.append((cell.ci_high - cell.ci_low) / 2 / (1 - c.baseline))
+        costs.append(cell.cost_per_1k)
+    if vals:
+        row.average = sum(vals) / len(vals)
+        row.average_ci = normal_ci(row.average, halves)
+        row.counted = len(vals)
+    known = [c for c in costs if c is not None]
+    row.cost = sum(known) / len(known) if known else None
+    row.cost_partial = len(known) < len(costs)
+
+
+def build_rows(models: dict[str, ModelEntry], shown: dict[tuple[str, str], LoadedRun], cols: list[SuiteInfo],
                reported: list[ReportedResult]) -> list[Row]:
+    """The ranked rows (models with runs), best first, with tiers."""
+    info = {c.id: c for c in cols}
     rows: dict[str, Row] = {}
     for (mid, sid), lr in shown.items():
         m: MetricValue | None = lr.run.main()
-        if m is None:
+        if m is None or sid not in info:
             continue
         row = rows.setdefault(mid, Row(models[mid]))
-        row.cells[sid] = Cell(m.value, m.ci_low, m.ci_high, m.n, lr.run, reported_for(reported, mid, sid))
-    avg_cols = [c for c in cols if c.in_average]
+        row.cells[sid] = _score(lr, m, models[mid], info[sid], reported)
     for row in rows.values():
-        vals, halves = [], []
-        for c in avg_cols:
-            cell = row.cells.get(c.id)
-            if cell is None:
-                row.missing.append(c.name)
-                continue
-            vals.append(above_chance(cell.value, c.id))
-            halves.append((cell.ci_high - cell.ci_low) / 2 / (1 - c.chance))
-        if vals:
-            row.average = sum(vals) / len(vals)
-            row.average_ci = normal_ci(row.average, halves)
-            row.counted = len(vals)
-        costs = [cell.run.cost.usd for cell in row.cells.values()]
-        known = [c for c in costs if c is not None]
-        row.cost = sum(known) if known else None
-        row.cost_partial = any(cell.run.partial for cell in row.cells.values()) or len(known) < len(costs)
+        _average(row, cols)
     ordered = sorted(rows.values(), key=lambda r: (r.missing != [], -(r.average if r.average is not None else -9),
                                                    r.model.name.lower()))
 
@@ -130,6 +129,24 @@ def build_rows(models: dict[str, ModelEntry], shown: dict[tuple[str, str], Loade
     for row, t in zip(ordered, tiers(len(ordered), same), strict=True):
         row.tier = t
     return ordered
+
+
+def reported_rows(models: dict[str, ModelEntry], ranked: list[Row], cols: list[SuiteInfo],
+                  reported: list[ReportedResult]) -> list[Row]:
+    """Models with published numbers but no run: a row each, its cells the published values (never ranked)."""
+    have = {r.model.id for r in ranked}
+    out = []
+    for mid, model in sorted(models.items(), key=lambda kv: kv[1].name.lower()):
+        if mid in have:
+            continue
+        row = Row(model)
+        for c in cols:
+            found = reported_for(reported, mid, c.base)
+            if found:
+                row.reported[c.id] = found
+        if row.reported or any(r.model_id == mid for r in reported):
+            out.append(row)
+    return out
 
 
 @dataclass(frozen=True)

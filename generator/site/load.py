@@ -45,22 +45,24 @@ class Selection:
     other: dict[str, list[LoadedRun]]  # model → runs not shown in a column (other versions, superseded)
 
 
-def _coverage_key(lr: LoadedRun) -> tuple[int, str]:
-    return (lr.run.n_items, lr.run.finished_at.isoformat())
+def _coverage_key(lr: LoadedRun) -> tuple[bool, int, str]:
+    """A representative run (full or random subset) before a first-N slice, then more items, then newer."""
+    return (lr.run.suite.selection.representative, lr.run.n_items, lr.run.finished_at.isoformat())
 
 
 def select_runs(runs: list[LoadedRun]) -> Selection:
     """Which run the site shows (issue 11 §3).
 
-    Per model, suite and suite version: the run covering the most items, the newest among equals; shard runs
-    (``shard`` set) only once merged, i.e. never on their own. A suite's column shows one suite version: the
-    version of the suite's newest run; runs of other versions are listed on the model page, never mixed in.
+    Per model, suite and suite version: a representative run (full or random subset) before a first-N slice,
+    then the run covering the most items, the newest among equals; shard runs (``shard`` set) only once merged,
+    i.e. never on their own; synthetic runs (the fake backend) never. A suite's column shows one suite version:
+    the version of the suite's newest run; runs of other versions are listed on the model page, never mixed in.
     """
     best: dict[tuple[str, str, str], LoadedRun] = {}
     newest: dict[str, LoadedRun] = {}
     for lr in sorted(runs, key=lambda r: (r.run.finished_at, r.run.run_id)):
         r = lr.run
-        if r.shard is not None:
+        if r.shard is not None or r.synthetic:
             continue
         key = (r.model_id, r.suite.id, r.suite.version)
         if key not in best or _coverage_key(lr) >= _coverage_key(best[key]):

@@ -8,10 +8,13 @@ from typing import Any
 
 import jinja2
 
+from generator.site.views import pct, usd
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("generator.site", "templates"),
     autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False, keep_trailing_newline=True,
 )
+_ENV.globals.update(pct=pct, usd=usd)
 
 
 def write_text(path: Path, text: str) -> None:

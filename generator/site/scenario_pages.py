@@ -11,11 +11,11 @@ versions of a scenario, so such numbers are never mixed silently.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from evals.records import Group, MetricRef, ModelEntry, RunRecord, ScenarioRecord
 from generator.site.load import LoadedRun, SiteData
-from generator.site.pages import render, root_for
+from generator.site.pages import root_for
+from generator.site.registry import Page
 from generator.site.views import pct
 
 
@@ -49,7 +49,7 @@ def scenario_runs(data: SiteData) -> dict[tuple[str, str], tuple[LoadedRun, Scen
     """(model id, scenario id) → the newest full run that evaluated the scenario, with its metadata."""
     best: dict[tuple[str, str], tuple[LoadedRun, ScenarioRecord]] = {}
     for lr in sorted(data.runs, key=lambda r: r.run.finished_at):
-        if lr.run.shard is None:
+        if lr.run.shard is None and not lr.run.synthetic:
             for sc in lr.run.suite.scenarios:
                 best[(lr.run.model_id, sc.id)] = (lr, sc)
     return best
@@ -105,7 +105,8 @@ def category_rows(data: SiteData, views: list[ScenarioView],
     full ``scenarios`` run (the suite pools graded trials; the site never recomputes an interval)."""
     newest: dict[str, RunRecord] = {}
     for lr in sorted(data.runs, key=lambda r: r.run.finished_at):
-        if lr.run.shard is None and lr.run.suite.id == "scenarios":
+        s = lr.run.suite
+        if lr.run.shard is None and not lr.run.synthetic and s.scenarios and s.id == s.base:  # the whole suite
             newest[lr.run.model_id] = lr.run
     out = []
     for label in [*sorted({v.info.category for v in views}), "all scenarios"]:
@@ -127,11 +128,10 @@ def category_rows(data: SiteData, views: list[ScenarioView],
     return out
 
 
-def render_scenarios(data: SiteData, docs: Path) -> bool:
-    """Write ``scenarios.md``; False (nothing written) when no run evaluated a scenario."""
+def scenarios_page(data: SiteData) -> Page | None:
+    """``scenarios.md``; None when no run evaluated a scenario."""
     views, models = build_views(data, root_for("scenarios.md"))
     if not views:
-        return False
-    render("scenarios.md.j2", "scenarios.md", docs, views=views, models=models,
-           categories=category_rows(data, views, models))
-    return True
+        return None
+    return Page("scenarios.md", "Benchmarks", "Scenarios (matrix)", "scenarios.md.j2",
+                context={"views": views, "models": models, "categories": category_rows(data, views, models)})

@@ -7,23 +7,18 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-CHANCE = {"mmlu": 0.25, "hellaswag": 0.25, "boolq": 0.5, "winogrande": 0.5}  # generative answers: 0
 Z95 = 1.959963984540054
 
 
 def base_suite(suite_id: str) -> str:
+    """Deprecated (the seed page's last use): a run's base suite is ``run.suite.base``."""
     return suite_id.removesuffix("-generative").removesuffix("-chat")
 
 
-def chance(suite_id: str) -> float:
-    """Score of guessing: 1/choices for multiple choice (also its generative variant), 0 for free answers."""
-    return CHANCE.get(base_suite(suite_id), 0.0)
-
-
-def above_chance(score: float, suite_id: str) -> float:
-    """(score − chance) / (1 − chance): 0 = guessing, 1 = perfect; may be negative below chance."""
-    c = chance(suite_id)
-    return (score - c) / (1 - c)
+def above_chance(score: float, chance: float) -> float:
+    """(score − chance) / (1 − chance): 0 = guessing, 1 = perfect; may be negative below chance. ``chance`` is the
+    suite's recorded chance level (``SuiteRecord.chance``; 0 where it has none)."""
+    return (score - chance) / (1 - chance)
 
 
 def mcnemar_exact(b: int, c: int) -> float:

@@ -1,10 +1,11 @@
-"""Per-suite pages: score table with CIs, charts (scores, pass@k scaling and cost, category breakdown), the
-published numbers for the same benchmark, and links into the gallery."""
+"""Per-suite pages: score table with CIs and paired tests, baselines (chance, majority), response bias, charts
+(scores, pass@k scaling and cost, category breakdown), the published numbers for the same benchmark, and links into
+the gallery."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -12,11 +13,11 @@ import pandas as pd
 from evals.records import MetricValue, ReportedResult, RunRecord
 from generator.site import charts
 from generator.site.gallery_files import SuiteVectors
-from generator.site.leaderboard import suite_tiers
+from generator.site.leaderboard import PairTest, suite_tiers
 from generator.site.load import LoadedRun, SiteData
-from generator.site.pages import render, write_json
-from generator.site.stats import base_suite
-from generator.site.views import Cell, metric_cell
+from generator.site.registry import ChartRef, Page
+from generator.site.suites import SuiteInfo, bias_note, bias_text, protocol_flag
+from generator.site.views import Cell, cost_per_1k, metric_cell, usd
 
 
 def column_key(m: MetricValue) -> str:
@@ -24,7 +25,35 @@ def column_key(m: MetricValue) -> str:
     return f"{m.label} · {m.variant}" + (" · macro" if m.aggregation == "macro" else "")
 
 
-def _passk_frames(runs: list[LoadedRun], data: SiteData) -> tuple[pd.DataFrame, pd.DataFrame]:
+@dataclass
+class SuiteRow:
+    model: Any  # ModelEntry
+    run: RunRecord
+    cells: dict[str, Cell]
+    selection: str  # '' for a full run
+    counted: bool
+    protocol_flag: str
+    bias: str
+    bias_note: str
+    cost: str  # per 1,000 items (and per solved problem for pass@k)
+    tier: int = 0
+    test: PairTest | None = None
+
+
+@dataclass
+class SuiteView:
+    suite: SuiteInfo
+    variants: list[str]
+    rows: list[SuiteRow]
+    published: list[ReportedResult]
+    scores: ChartRef
+    passk: ChartRef | None = None
+    passk_cost: ChartRef | None = None
+    categories: ChartRef | None = None
+    subjects: dict[str, Any] = field(default_factory=dict)
+
+
+def passk_frames(runs: list[LoadedRun], data: SiteData) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, cost_rows = [], []
     for lr in runs:
         run = lr.run
@@ -42,13 +71,20 @@ def _passk_frames(runs: list[LoadedRun], data: SiteData) -> tuple[pd.DataFrame, 
     return pd.DataFrame(rows), pd.DataFrame(cost_rows)
 
 
+def reference_rules(reported: list[ReportedResult], base: str) -> pd.DataFrame:
+    """Published pass@1 of the suite's benchmark, drawn as reference lines."""
+    return pd.DataFrame([{"label": f"{r.model} {r.metric}", "value": r.value}
+                         for r in reported if r.suite == base and r.metric == "pass@1"], columns=["label", "value"])
+
+
 def _category_frame(runs: list[LoadedRun], data: SiteData) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Per-group values of each run's main metric only (never another metric such as a count of ungraded trials)."""
     cats, subjects = [], []
     for lr in runs:
         name = data.models[lr.run.model_id].name
+        ref = lr.run.suite.main_metric
         for m in lr.run.metrics:
-            ref = lr.run.suite.main_metric
-            if m.group is None or (ref is not None and m.aggregation != ref.aggregation):
+            if m.group is None or ref is None or not m.is_(ref):
                 continue
             if m.group.kind == "category":
                 cats.append({"model": name, "group": m.group.id.replace("_", " "), "value": m.value,
@@ -63,22 +99,41 @@ def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text) if p)
 
 
-def render_suite(sid: str, meta: Any, data: SiteData, latest: dict[tuple[str, str], LoadedRun],
-                 reported: list[ReportedResult], frame: pd.DataFrame, docs: Path,
-                 vectors: SuiteVectors | None = None) -> None:
-    runs_here = sorted((lr for (_, s), lr in latest.items() if s == sid), key=lambda r: -_main_value(r.run))
+def cost_text(run: RunRecord) -> str:
+    """'$0.0123 per 1,000 items' (+ '· $0.04 per solved problem' for pass@k runs)."""
+    per = cost_per_1k(run)
+    if per is None:
+        return "–"
+    out = f"{usd(per)} per 1,000 items"
+    p1 = next((m for m in run.metrics if m.k == 1 and m.group is None), None)
+    if p1 is not None and run.cost.usd is not None:
+        solved = p1.value * run.n_items * run.sampling.n
+        out += f" · {usd(run.cost.usd / solved)} per solved problem" if solved else " · none solved"
+    return out
+
+
+def _row(lr: LoadedRun, data: SiteData, info: SuiteInfo, columns: list[str]) -> SuiteRow:
+    run = lr.run
+    model = data.models[run.model_id]
+    cells: dict[str, Cell] = {}
+    for m in run.metrics:
+        if m.group is None:
+            key = column_key(m)
+            cells[key] = metric_cell(m)
+            if key not in columns:
+                columns.append(key)
+    sel = run.suite.selection
+    return SuiteRow(model, run, cells, "" if sel.kind == "full" and not sel.subjects else sel.text,
+                    run.representative and info.in_average, protocol_flag(run, model), bias_text(run),
+                    bias_note(run), cost_text(run))
+
+
+def suite_page(info: SuiteInfo, data: SiteData, shown: dict[tuple[str, str], LoadedRun],
+               frame: pd.DataFrame, vectors: SuiteVectors | None) -> Page:
+    sid = info.id
+    runs_here = sorted((lr for (_, s), lr in shown.items() if s == sid), key=lambda r: -_main_value(r.run))
     columns: list[str] = []
-    views = []
-    for lr in runs_here:
-        cells: dict[str, Cell] = {}
-        for m in lr.run.metrics:
-            if m.group is None:
-                key = column_key(m)
-                cells[key] = metric_cell(m)
-                if key not in columns:
-                    columns.append(key)
-        views.append({"model": data.models[lr.run.model_id], "run": lr.run, "cells": cells,
-                      "partial": f"first {lr.run.n_items:,} of {lr.run.suite.items_total:,}" if lr.run.partial else ""})
+    rows = [_row(lr, data, info, columns) for lr in runs_here]
     main = runs_here[0].run.main() if runs_here else None
     main_key = column_key(main) if main is not None else ""
     columns.sort(key=lambda c: (c != main_key, _natural(c)))
@@ -86,29 +141,28 @@ def render_suite(sid: str, meta: Any, data: SiteData, latest: dict[tuple[str, st
     for lr in runs_here:
         mm = lr.run.main()
         order.append((lr.run.model_id, (mm.ci_low, mm.ci_high) if mm else (0.0, 0.0)))
-    for v, (tier, test) in zip(views, suite_tiers(order, vectors), strict=True):
-        v["tier"], v["test"] = tier, test
-    extras: dict[str, Any] = {}
-    pk, pk_cost = _passk_frames(runs_here, data)
+    for r, (tier, test) in zip(rows, suite_tiers(order, vectors), strict=True):
+        r.tier, r.test = tier, test
+    page = Page(f"suites/{sid}.md", "Benchmarks", info.name, "suite.md.j2")
+    base = charts.baselines_frame(info.chance, info.majority, info.majority_label)
+    mains = frame[(frame["suite"] == sid) & frame["main"]]
+    view = SuiteView(info, columns, rows, [r for r in data.reported if r.suite == info.base],
+                     page.chart(ChartRef(f"suite-{sid}", f"{info.name} scores with 95% confidence intervals"),
+                                charts.score_dots(mains, base, f"{info.name} (95% CI)", info.metric)))
+    pk, pk_cost = passk_frames(runs_here, data)
     if len(pk):
-        refs = pd.DataFrame([{"label": f"{r.model} {r.metric} (published)", "value": r.value}
-                             for r in reported if base_suite(r.suite) == base_suite(sid) and r.metric == "pass@1"])
-        write_json(docs / "charts" / f"passk-{sid}.json",
-                   charts.passk_scaling(pk, refs, f"{meta.name}: pass@k vs k (95% bootstrap CI)"))
-        write_json(docs / "charts" / f"passk-cost-{sid}.json",
-                   charts.passk_cost(pk_cost, f"{meta.name}: pass@k vs cost of k samples"))
-        extras["passk"] = True
+        view.passk = page.chart(ChartRef(f"passk-{sid}", "pass@k against k"), charts.passk_scaling(
+            pk, reference_rules(data.reported, info.base), f"{info.name}: pass@k vs k (95% bootstrap CI)"))
+        view.passk_cost = page.chart(ChartRef(f"passk-cost-{sid}", "pass@k against cost"), charts.passk_cost(
+            pk_cost, f"{info.name}: pass@k vs cost of k samples"))
     cats, subjects = _category_frame(runs_here, data)
     if len(cats):
-        write_json(docs / "charts" / f"categories-{sid}.json",
-                   charts.group_bars(cats, f"{meta.name} by category (micro within each)", "category"))
-        extras["categories"] = True
-        extras["subjects"] = _subject_rows(subjects)
-    published = [r for r in reported if base_suite(r.suite) == base_suite(sid)]
-    render("suite.md.j2", f"suites/{sid}.md", docs, suite=meta, variants=columns, runs=views,
-           published=published, **extras)
-    write_json(docs / "charts" / f"suite-{sid}.json",
-               charts.score_dots(frame[(frame["suite"] == sid) & frame["main"]], f"{meta.name} (95% CI)"))
+        view.categories = page.chart(ChartRef(f"categories-{sid}", f"{info.metric} per category"), charts.group_bars(
+            cats, base, f"{info.name} by category (micro within each)", "category", info.metric))
+    if subjects:
+        view.subjects = _subject_rows(subjects)
+    page.view = view
+    return page
 
 
 def _subject_rows(subjects: list[dict[str, Any]]) -> dict[str, Any]:

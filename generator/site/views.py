@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from evals.records import MetricValue, ModelEntry, RunRecord
+from evals.records import MetricValue, ModelEntry, Prices, ReportedResult, RunRecord
+
+
+def pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def usd(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return f"${x:,.0f}" if x >= 100 else f"${x:,.2f}" if x >= 1 else f"${x:.4f}" if x >= 0.0001 else f"${x:.2g}"
 
 
 @dataclass(frozen=True)
 class Cell:
+    """One metric value as a table shows it."""
+
     text: str  # "41.2%"
     ci: str  # "35.0–47.5"
     n: int
@@ -16,41 +28,82 @@ class Cell:
     sort: float = -1.0
 
 
-def pct(x: float) -> str:
-    return f"{x * 100:.1f}%"
-
-
 def metric_cell(m: MetricValue, note: str = "") -> Cell:
     return Cell(text=pct(m.value), ci=f"{m.ci_low * 100:.1f}–{m.ci_high * 100:.1f}", n=m.n, note=note,
                 sort=m.value)
 
 
-@dataclass(frozen=True)
-class SuiteColumn:
-    id: str
-    name: str
-    metric_label: str  # "exact_match (strict)"
-    protocol: str
+def price_text(p: Prices | None) -> str:
+    """Every price a model file sets, in one line: '$2.5 / 1M input, $10 / 1M output', '$0.05 / CPU core-hour'."""
+    if p is None:
+        return ""
+    parts = []
+    if p.input_per_mtok is not None or p.output_per_mtok is not None:
+        parts.append(f"${p.input_per_mtok or 0:g} / 1M input tokens, ${p.output_per_mtok or 0:g} / 1M output tokens")
+    if p.gpu_hour is not None:
+        parts.append(f"${p.gpu_hour:g} / GPU-hour" + (f" ({p.gpu_type})" if p.gpu_type else ""))
+    if p.cpu_core_hour is not None:
+        parts.append(f"${p.cpu_core_hour:g} / CPU core-hour")
+    return "; ".join(parts)
 
 
-@dataclass
-class LeaderRow:
-    model: ModelEntry
-    cells: dict[str, Cell] = field(default_factory=dict)  # suite id → cell
+def throughput(run: RunRecord) -> str:
+    """Generated tokens/s for generation runs; prompt tokens/s (and items/s) for log-likelihood runs, which
+    generate nothing; '–' when unknown."""
+    w = run.wall_seconds
+    if w <= 0:
+        return "–"
+    items = f"{run.n_items / w:.2f} items/s"
+    if run.completion_tokens:
+        return f"{run.completion_tokens / w:,.0f} generated tokens/s · {items}"
+    if run.prompt_tokens:
+        return f"{run.prompt_tokens / w:,.0f} prompt tokens/s · {items}"
+    return items
+
+
+def cost_per_1k(run: RunRecord) -> float | None:
+    """USD per 1,000 items of the suite (every sample of an item included) — comparable across run sizes."""
+    if run.cost.usd is None or not run.n_items:
+        return None
+    return run.cost.usd / run.n_items * 1000
 
 
 @dataclass(frozen=True)
 class RunView:
+    """One run on a model page."""
+
     run: RunRecord
     model: ModelEntry
     gallery_link: str
+    main: MetricValue | None
+    why: str  # why it is not in a column ('' when shown)
+    selection: str  # "first 2 per subject (not a random sample)"
+    counted: bool  # in the board's average
+    protocol_flag: str
+    bias: str  # response bias in words
+    bias_note: str  # set when flagged
+    cells: list[tuple[MetricValue, Cell]] = field(default_factory=list)
 
     @property
     def cost(self) -> str:
         c = self.run.cost
-        return f"${c.usd:.4f} ({c.method})" if c.usd is not None else f"unknown ({c.method})"
+        per = cost_per_1k(self.run)
+        if c.usd is None:
+            return f"unknown ({c.method})"
+        return f"{usd(c.usd)} for the run ({c.method}) · {usd(per)} per 1,000 items"
 
     @property
-    def tokens_per_second(self) -> str:
-        w = self.run.wall_seconds
-        return f"{self.run.completion_tokens / w:.0f}" if w > 0 else "–"
+    def throughput(self) -> str:
+        return throughput(self.run)
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """A model page: its runs, the runs not in a column, and published numbers beside what was reproduced."""
+
+    model: ModelEntry
+    price: str
+    runs: list[RunView]
+    others: list[RunView]
+    published: list[tuple[ReportedResult, MetricValue | None]]
+    reported_only: bool

@@ -1,4 +1,5 @@
-"""The site from synthetic schema-v2 data: which run is shown, the statistics, the gallery layout, downloads."""
+"""The site from synthetic schema-v3 data: which run is shown and which counts, the statistics, the flags a reader must
+see (first-N slices, protocol, answer bias), reported-only models, the gallery layout, downloads."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def test_paired_bootstrap_and_tiers_and_pareto() -> None:
     assert lo == hi == 0 and p == 1.0
     assert tiers(4, lambda i, j: j != 2) == [1, 1, 2, 2]
     assert pareto([("a", 1.0, 0.5), ("b", 2.0, 0.9), ("c", 3.0, 0.8), ("d", 0.5, 0.1)]) == {"a", "b", "d"}
-    assert above_chance(0.25, "mmlu") == 0 and above_chance(1.0, "boolq") == 1 and above_chance(0.4, "gsm8k") == 0.4
+    assert above_chance(0.25, 0.25) == 0 and above_chance(1.0, 0.5) == 1 and above_chance(0.4, 0.0) == 0.4
 
 
 def test_score_key_of_each_suite_main_metric() -> None:
@@ -64,8 +65,12 @@ def test_run_selection(data: Path) -> None:
     # model 1: a newer partial gsm8k run never displaces the full one
     full = sel.shown[("synth-001", "gsm8k")].run
     assert not full.partial and full.n_items == len(item_ids(SUITES[0], size(SUITES[0], SCALE)))
-    # model 2 has only a partial gsm8k run: shown, as partial
-    assert sel.shown[("synth-002", "gsm8k")].run.partial
+    # model 1: a newer synthetic (fake backend) winogrande run is never shown; it is listed as such
+    assert not sel.shown[("synth-001", "winogrande")].run.synthetic
+    assert any(lr.run.synthetic for lr in sel.other["synth-001"])
+    # model 2 has only a first-N gsm8k run: shown, not representative; model 3's random subset is representative
+    assert sel.shown[("synth-002", "gsm8k")].run.partial and not sel.shown[("synth-002", "gsm8k")].run.representative
+    assert sel.shown[("synth-003", "hellaswag")].run.representative
     # model 0: shard runs are never shown; the older boolq suite version is listed, not mixed in
     assert all(lr.run.shard is None for lr in sel.shown.values())
     other = sel.other["synth-000"]
@@ -81,14 +86,55 @@ def test_pages_and_leaderboard(site: Path) -> None:
         assert (site / page).is_file(), page
     home = (site / "index.html").read_text()
     assert home.count('<tr data-kind=') == 5  # one line per model
-    assert "first 2 of 5" in home  # model 2's partial GSM8K run, as partial
+    assert "first 2 in file order (not a random sample)" in home  # model 2's first-N GSM8K run, labelled
     assert 'class="podium-reported"' in home and "Tier" in home
-    assert "Evil &lt;b&gt;Model&lt;/b&gt;" in home and "<b>Model</b>" not in home
+    assert "Evil &#34;Model&#34; &amp;" in home
+    assert "protocol: completion on a chat model" in home  # HumanEval's completion protocol, chat models
+    assert "answers &#39;no&#39; on" in home  # model 3 answers "no" on BoolQ
+    assert "vendor/vega" not in home  # no chart on the home page: Vega is not loaded there
     model0 = (site / "models/synth-000/index.html").read_text()
     assert "other suite version" in model0 and "not merged" in model0 and "podium run --model synth-000" in model0
-    assert "Reported vs reproduced" in model0
+    assert "Reported vs reproduced" in model0 and "/ GPU-hour" in model0  # the price, from the model file
     mmlu = (site / "suites/mmlu/index.html").read_text()
-    assert "McNemar (exact)" in mmlu
+    assert "McNemar (exact)" in mmlu and "chance (guessing uniformly) <strong>25.0%</strong>" in mmlu
+    assert "majority (always \"D\") <strong>27.0%</strong>" in mmlu
+    boolq = (site / "suites/boolq/index.html").read_text()
+    assert "answers &#39;no&#39; on" in boolq and "per 1,000 items" in boolq
+    for page in ("downloads/index.html", "charts/index.html", "suites/boolq/index.html", "models/index.html"):
+        assert 'class="md-tabs' in (site / page).read_text(), page  # the tabs on every page
+
+
+def test_average_counts_representative_runs_only(data: Path) -> None:
+    from generator.site.leaderboard import build_rows
+    from generator.site.suites import suite_infos
+
+    d = load_site_data(data)
+    infos = suite_infos(d.latest())
+    rows = {r.model.id: r for r in build_rows(d.models, d.latest(), list(infos.values()), d.reported)}
+    m2 = rows["synth-002"]  # its GSM8K run is a first-N slice: shown, labelled, not averaged
+    assert not m2.cells["gsm8k"].counted and m2.counted == 5 and any("GSM8K" in e for e in m2.excluded)
+    assert rows["synth-003"].cells["hellaswag"].counted  # a random subset counts
+    assert not rows["synth-000"].cells["scenarios"].counted  # scenarios: shown, never averaged
+    cost = rows["synth-000"]
+    per_1k = [c.run.cost.usd / c.run.n_items * 1000 for c in cost.cells.values() if c.counted]
+    assert cost.cost == pytest.approx(sum(per_1k) / len(per_1k))  # cost per 1,000 items, never per run
+
+
+def test_reported_only_models_get_a_row_and_a_page(data: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "site_data"
+    shutil.copytree(data, root)
+    (root / "models" / "ghost.yaml").write_text("id: ghost\nname: Ghost 7B\nfamily: Ghost\nlicense: x\n"
+                                                "open_weights: true\nsource: nowhere\nchat: true\n")
+    with (root / "reported" / "synthetic.csv").open("a") as fh:
+        fh.write("Ghost 7B,ghost,humaneval,pass@1,0.5,0,0-shot,model card,2026-01-01,\n")
+    site = tmp_path / "site"
+    build_site(root, site, mkdocs_yml=REPO / "mkdocs.yml", work=tmp_path / "work")
+    home = (site / "index.html").read_text()
+    assert "Reported only" in home and 'data-reported-only="1"' in home and "rep 50.0" in home
+    page = (site / "models/ghost/index.html").read_text()
+    assert "Podium has not run this model yet" in page and "pass@1 50.0%" in page
 
 
 def test_downloads_one_main_row_per_model_and_suite_and_valid_json(site: Path) -> None:
@@ -104,6 +150,14 @@ def test_downloads_one_main_row_per_model_and_suite_and_valid_json(site: Path) -
 
     rows = json.loads((site / "downloads/scores.json").read_text(), parse_constant=no_nan)
     assert rows and any(r["parameters_b"] is None for r in rows)  # API models: null, never NaN
+    runs = pd.read_csv(site / "downloads/runs.csv")
+    assert set(runs[runs["synthetic"]]["shown"]) == {False}
+    for rec in runs["record"]:
+        assert (site / "downloads" / rec).is_file()
+    page = (site / "downloads/index.html").read_text()
+    for f in ("scores.csv", "scores.json", "runs.csv", "reported.csv", "models.json"):
+        assert f"<code>{f}</code>" in page
+    assert "read_csv" in page and "load" in page and "Columns / fields" in page
 
 
 def test_gallery_layout(site: Path) -> None:
@@ -153,6 +207,7 @@ def test_sample_line_parser_reads_what_json_reads(line: str) -> None:
     assert repr(loads(line)) == repr(json.loads(line))
 
 
+@pytest.mark.slow
 def test_without_texts_gallery_says_how_to_get_them(data: Path, tmp_path: Path) -> None:
     hint = "question text not shown: benchmark data directory not found — run `podium data fetch`"
     build_site(data, tmp_path / "site", mkdocs_yml=REPO / "mkdocs.yml", work=tmp_path / "work", texts_hint=hint)

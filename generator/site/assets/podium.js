@@ -31,7 +31,33 @@
   // ------------------------------------------------------------------ charts
   function dark() { return document.body.getAttribute("data-md-color-scheme") === "slate"; }
 
+  // Vega, Vega-Lite and Vega-Embed (~830 KB) are loaded only on a page that has a chart, once, in order
+  var vegaLoad = null;
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var s = h("script", { src: src });
+      s.onload = resolve; s.onerror = function () { reject(new Error("cannot load " + src)); };
+      document.head.appendChild(s);
+    });
+  }
+  function loadVega() {
+    if (window.vegaEmbed) return Promise.resolve();
+    if (!vegaLoad) {
+      var base = new URL(SELF || "assets/podium.js", document.baseURI);
+      vegaLoad = ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"].reduce(function (p, f) {
+        return p.then(function () { return loadScript(new URL("vendor/" + f, base).href); });
+      }, Promise.resolve());
+    }
+    return vegaLoad;
+  }
+
   function renderCharts(force) {
+    if (!document.querySelector(".vega-chart")) return;
+    loadVega().then(function () { drawCharts(force); }, function (err) {
+      document.querySelectorAll(".vega-chart").forEach(function (el) { el.textContent = "Chart failed to load: " + err.message; });
+    });
+  }
+  function drawCharts(force) {
     document.querySelectorAll(".vega-chart").forEach(function (el) {
       var scheme = dark() ? "dark" : "light";
       if (!force && el.getAttribute("data-done") === scheme) return;
@@ -397,12 +423,21 @@
     this.item(pos).then(function (item) {
       if (item.text) {
         head.appendChild(h("pre", { "class": "podium-out podium-q", text: item.text.question }));
-        if (item.text.choices.length) {
+        var tx = item.text, L = "ABCDEFGH";
+        // a question that already lists its lettered options (MMLU) is not followed by them a second time
+        var listed = tx.choices.length && tx.choices.every(function (c, i) { return tx.question.indexOf(L.charAt(i) + ". " + c) >= 0; });
+        if (tx.choices.length && !listed) {
           var ol = h("ol", { "class": "podium-choices", type: "A" });
-          item.text.choices.forEach(function (c, i) { ol.appendChild(h("li", { "class": i === item.text.gold ? "gold" : "", text: c + (i === item.text.gold ? "  ✓ (reference)" : "") })); });
+          tx.choices.forEach(function (c, i) { ol.appendChild(h("li", { "class": i === tx.gold ? "gold" : "", text: c + (i === tx.gold ? "  ✓ (reference)" : "") })); });
           head.appendChild(ol);
         }
-        head.appendChild(h("p", { "class": "podium-reference", text: "Reference: " + item.text.reference }));
+        var ref = listed && tx.gold !== null && tx.gold !== undefined ? L.charAt(tx.gold) + ". " + tx.choices[tx.gold] : tx.reference;
+        if (ref.indexOf("\n") >= 0) {  // code (HumanEval's canonical solution): monospace, indentation kept
+          var rc = h("code", { "class": "language-python", text: ref });
+          head.appendChild(h("div", { "class": "podium-reference", text: "Reference:" }));
+          head.appendChild(h("pre", { "class": "podium-out podium-code" }, [rc]));
+          highlight(rc);
+        } else head.appendChild(h("p", { "class": "podium-reference", text: "Reference: " + ref }));
       } else if (item.prompt) {
         if (typeof item.prompt === "string") head.appendChild(h("pre", { "class": "podium-out podium-q", text: item.prompt }));
         else head.appendChild(renderTurns(item.prompt));
@@ -483,7 +518,7 @@
       self.out.textContent = "";
       if (a === b) { self.out.appendChild(h("p", { text: "Pick two different models." })); }
       var table = h("table", { "class": "podium-table", id: "podium-compare-table" });
-      table.appendChild(h("thead", {}, [h("tr", {}, ["Suite", "A", "B", "A − B", "shared items", "A better / B better / tie", "test", "p-value", ""].map(function (t) { return h("th", { text: t }); }))]));
+      table.appendChild(h("thead", {}, [h("tr", {}, ["Suite", "A (own run)", "B (own run)", "shared items", "A on shared", "B on shared", "A − B on shared", "A better / B better / tie", "test", "p-value", ""].map(function (t) { return h("th", { text: t }); }))]));
       var tb = h("tbody");
       rows.forEach(function (r) { tb.appendChild(r); });
       table.appendChild(tb);
@@ -492,25 +527,28 @@
     }).catch(function (err) { self.out.textContent = "Comparison failed: " + err.message; });
   };
   Compare.prototype.suiteRow = function (s, si, ma, mb, va, vb) {
-    var wins = 0, losses = 0, ties = 0, d = [], n = va.s.length;
-    for (var i = 0; i < n; i++) {
+    var wins = 0, losses = 0, ties = 0, d = [], n = va.s.length, sa = 0, sb = 0;
+    for (var i = 0; i < n; i++) {  // only the items both ran and both got a grade on
       var x = va.s.charAt(i), y = vb.s.charAt(i);
       if (x === "-" || y === "-" || x === "?" || y === "?") continue;
       var xa = va.v ? va.v[i] : (x === "1" ? 1 : 0), yb = vb.v ? vb.v[i] : (y === "1" ? 1 : 0);
       if (xa === null || yb === null) continue;
       if (xa > yb) wins++; else if (xa < yb) losses++; else ties++;
-      d.push(xa - yb);
+      d.push(xa - yb); sa += xa; sb += yb;
     }
     var test, p;
     if (!d.length) { test = "no shared items"; p = null; }
     else if (va.v) { var bs = bootstrap(d, 2000); test = "paired bootstrap (Δ " + pct(bs[0]) + " [" + pct(bs[1]) + ", " + pct(bs[2]) + "])"; p = bs[3]; }
     else { test = "exact McNemar"; p = mcnemar(wins, losses); }
-    var delta = ma.value !== null && mb.value !== null ? ma.value - mb.value : null;
+    var delta = d.length ? (sa - sb) / d.length : null;
     var link = h("a", { href: "../gallery/#" + new URLSearchParams({ suite: s.id, models: ma.id + "," + mb.id, filter: "disagree" }).toString(), text: "disagreeing items" });
     function ci(m) { return m.value === null ? "–" : pct(m.value) + " [" + pct(m.ci[0]) + "–" + pct(m.ci[1]) + "]"; }
-    return h("tr", { "data-suite": s.id }, [h("td", { text: s.name }), h("td", { text: ci(ma) }), h("td", { text: ci(mb) }),
+    function own(m) { return ci(m) + " · n=" + m.n + (m.partial ? " of " + m.total : ""); }
+    return h("tr", { "data-suite": s.id }, [h("td", { text: s.name }), h("td", { text: own(ma) }), h("td", { text: own(mb) }),
+      h("td", { "class": "podium-shared", text: String(d.length) }),
+      h("td", { text: d.length ? pct(sa / d.length) : "–" }), h("td", { text: d.length ? pct(sb / d.length) : "–" }),
       h("td", { text: delta === null ? "–" : (delta >= 0 ? "+" : "") + (100 * delta).toFixed(1) + " pts" }),
-      h("td", { text: String(d.length) }), h("td", { text: wins + " / " + losses + " / " + ties }), h("td", { text: test }),
+      h("td", { text: wins + " / " + losses + " / " + ties }), h("td", { text: test }),
       h("td", { "class": "podium-p" + (p !== null && p < 0.05 ? " podium-sig" : ""), text: p === null ? "–" : fmtP(p) }), h("td", {}, [link])]);
   };
 

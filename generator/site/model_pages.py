@@ -1,0 +1,61 @@
+"""One page per model — runs shown on the board, runs that are not (and why), published numbers beside what was
+reproduced — including models with published numbers only, and the models index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evals.records import MetricValue, ModelEntry, ReportedResult
+from generator.site.load import LoadedRun, Selection, SiteData
+from generator.site.registry import Page
+from generator.site.suites import bias_note, bias_text, protocol_flag
+from generator.site.views import ModelView, RunView, metric_cell, price_text
+
+
+def _why(lr: LoadedRun, versions: dict[str, str]) -> str:
+    run = lr.run
+    if run.synthetic:
+        return "synthetic: made by the fake backend, never on the board"
+    if run.shard is not None:
+        return f"shard {run.shard} (not merged)"
+    if versions.get(run.suite.id) != run.suite.version:
+        return "other suite version"
+    return "superseded by a run covering more items (or a newer one covering as many)"
+
+
+def run_view(lr: LoadedRun, data: SiteData, versions: dict[str, str], shown: bool) -> RunView:
+    run = lr.run
+    model = data.models[run.model_id]
+    link = f"../../gallery/#suite={run.suite.id}&models={run.model_id}"
+    cells = [(m, metric_cell(m)) for m in run.metrics if m.group is None or m.group.kind == "category"]
+    return RunView(run, model, link, run.main(), "" if shown else _why(lr, versions), run.suite.selection.text,
+                   run.representative and run.suite.in_average, protocol_flag(run, model), bias_text(run),
+                   bias_note(run), cells)
+
+
+def model_page(mid: str, data: SiteData, sel: Selection) -> Page:
+    model = data.models[mid]
+    here = sorted((lr for (m, _), lr in sel.shown.items() if m == mid), key=lambda lr: lr.run.suite.id)
+    heads = {lr.run.suite.base: lr.run.main() for lr in here}
+    published: list[tuple[ReportedResult, MetricValue | None]] = [
+        (r, heads.get(r.suite)) for r in data.reported if r.model_id == mid]
+    view = ModelView(model, price_text(model.prices), [run_view(lr, data, sel.versions, True) for lr in here],
+                     [run_view(lr, data, sel.versions, False) for lr in sel.other.get(mid, [])], published,
+                     reported_only=not here)
+    return Page(f"models/{mid}.md", "Models", model.name, "model.md.j2", view)
+
+
+@dataclass
+class ModelsIndex:
+    models: list[tuple[ModelEntry, int, int]]  # (model, runs shown, published numbers)
+
+
+def model_pages(data: SiteData, sel: Selection) -> list[Page]:
+    """A page per model with runs or published numbers, and the index (first)."""
+    with_runs = {lr.run.model_id for lr in data.runs}
+    with_reported = {r.model_id for r in data.reported if r.model_id in data.models}
+    ids = sorted(with_runs | with_reported, key=lambda m: data.models[m].name.lower())
+    pages = [model_page(mid, data, sel) for mid in ids]
+    index = ModelsIndex([(data.models[mid], sum(1 for (m, _) in sel.shown if m == mid),
+                          sum(1 for r in data.reported if r.model_id == mid)) for mid in ids])
+    return [Page("models/index.md", "Models", "All models", "models.md.j2", index), *pages]

@@ -1,0 +1,97 @@
+"""What the site knows of each suite, read from its runs' records (never from the suite's id): names, protocol,
+main metric, baselines (chance, majority), whether it counts in the average and which models its protocol is for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evals.records import MetricRef, ModelEntry, RunRecord, SuiteRecord
+from generator.site.load import LoadedRun
+
+PLAIN_VARIANTS = ("default", "loglikelihood", "completion", "pass")  # variants not worth naming in a label
+
+
+def metric_label(ref: MetricRef | None) -> str:
+    """'acc', 'exact_match · strict', 'acc · macro', 'pass@1' — the one label of a main metric."""
+    if ref is None:
+        return "score"
+    extra = [] if ref.variant in PLAIN_VARIANTS else [ref.variant]
+    if ref.aggregation == "macro":
+        extra.append("macro")
+    return " · ".join([ref.label, *extra])
+
+
+@dataclass(frozen=True)
+class SuiteInfo:
+    """One suite as its newest shown run records it."""
+
+    id: str
+    base: str
+    name: str
+    description: str
+    protocol: str
+    shots: int
+    split: str
+    main: MetricRef | None
+    metric_help: dict[str, str]
+    version: str
+    template_sha: str
+    dataset_sha256: str
+    items_total: int
+    chance: float | None
+    majority: float | None
+    majority_label: str | None
+    in_average: bool
+    intended_for: str
+
+    @classmethod
+    def of(cls, s: SuiteRecord) -> SuiteInfo:
+        return cls(s.id, s.base, s.display_name or s.id, s.description or "", s.protocol, s.shots, s.split,
+                   s.main_metric, dict(s.metric_help), s.version, s.template_sha, s.dataset_sha256, s.items_total,
+                   s.chance, s.majority, s.majority_label, s.in_average, s.intended_for)
+
+    @property
+    def metric(self) -> str:
+        return metric_label(self.main)
+
+    @property
+    def baseline(self) -> float:
+        """The normalised average's zero: the chance level (0 where the suite has none: free answers)."""
+        return self.chance or 0.0
+
+
+def suite_infos(shown: dict[tuple[str, str], LoadedRun]) -> dict[str, SuiteInfo]:
+    """Suite id → :class:`SuiteInfo` from the newest shown run of each suite, in board order: suites that count in
+    the average first, then by name."""
+    infos: dict[str, SuiteInfo] = {}
+    for lr in sorted(shown.values(), key=lambda r: r.run.finished_at):
+        infos[lr.run.suite.id] = SuiteInfo.of(lr.run.suite)
+    return dict(sorted(infos.items(), key=lambda kv: (not kv[1].in_average, kv[1].name.lower(), kv[0])))
+
+
+def protocol_flag(run: RunRecord, model: ModelEntry) -> str:
+    """'protocol: completion on a chat model' when the suite's protocol is made for the other kind of model."""
+    made_for = run.suite.intended_for
+    if model.chat and made_for == "base":
+        return "protocol: completion on a chat model"
+    if not model.chat and made_for == "chat":
+        return "protocol: chat on a base model"
+    return ""
+
+
+def bias_note(run: RunRecord) -> str:
+    """'answers 'no' on 90% of items — its BoolQ score reflects that bias, not the task' when flagged (> 80%)."""
+    rb = run.response_bias
+    if rb is None or not rb.flagged:
+        return ""
+    name = run.suite.display_name or run.suite.id
+    return f"answers '{rb.label}' on {rb.share:.0%} of items — its {name} score reflects that bias, not the task"
+
+
+def bias_text(run: RunRecord) -> str:
+    """The response bias in words (shown whether flagged or not): "'C' on 63% of 285 picks"."""
+    rb = run.response_bias
+    if rb is None:
+        return ""
+    yes = f"; 'yes' {rb.yes_share:.0%}" if rb.yes_share is not None else ""
+    return f"'{rb.label}' on {rb.share:.0%} of {rb.n:,} picks{yes}"
