@@ -87,7 +87,7 @@ def passk_cost(df: pd.DataFrame, title: str) -> dict[str, Any]:
 
 
 def group_bars(df: pd.DataFrame, base: pd.DataFrame, title: str, group_title: str, metric: str) -> dict[str, Any]:
-    """The main metric per group (e.g. MMLU category) and model, with 95% CI error bars and the baselines."""
+    """The main metric per group (e.g. a category of subjects) and model, with 95% CI error bars and the baselines."""
     enc = alt.Chart(df).encode(y=alt.Y("group:N", title=group_title, axis=alt.Axis(labelLimit=160)),
                                yOffset="model:N", color=alt.Color("model:N", title="model", legend=LEGEND))
     bars = enc.mark_bar().encode(

@@ -59,7 +59,7 @@ def loads(line: str) -> Any:
 
 def score_key(ref: MetricRef | None, scores: Mapping[str, float]) -> str | None:
     """The per-item score key of a suite's main metric: pass@k → pass_rate; else the metric name (acc, acc_norm),
-    else its variant (GSM8K strict/flexible, scenarios pass)."""
+    else its variant (strict/flexible, pass)."""
     if ref is None:
         return next(iter(scores), None)
     for key in (("pass_rate",) if ref.k is not None else ()) + (ref.name, ref.variant):
@@ -162,7 +162,7 @@ def sample_dicts(lr: LoadedRun) -> Iterator[dict[str, Any]]:
     """The run's samples as plain dicts in the schema-v2 layout of :class:`SampleRecord`.
 
     The site reads ``samples.jsonl.gz`` with the C JSON parser — building typed records for a 50-model site
-    (1.5 M samples, HumanEval × 100 outputs) costs most of the build — and only for committed, validated data
+    (1.5 M samples, 100 outputs per code problem) costs most of the build — and only for committed, validated data
     (``podium validate`` checks every record in CI). Files of schema v1 go through the typed reader, which
     upgrades them.
     """

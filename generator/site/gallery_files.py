@@ -10,7 +10,7 @@ Per suite, under ``gallery/data/<suite>/``:
 - ``shard-NNNN.json``: one item range, each item with its question text once (joined at build time from the
   benchmark data, never stored in ``site_data``) and the prompt a run stored;
 - ``o/<model>/NNNN.json``: the model's outputs for the items of range NNNN, aligned with the range (``null``: not
-  run). Output text is capped (full text stays in the run's ``samples.jsonl.gz``); HumanEval shows the first few
+  run). Output text is capped (full text stays in the run's ``samples.jsonl.gz``); repeated samples show the first few
   samples plus passing ones, with complete counts.
 
 Item ranges depend on the items and their text only, so adding a model writes its own files and the small

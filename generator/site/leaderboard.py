@@ -55,7 +55,7 @@ class Row:
     average_ci: tuple[float, float] | None = None
     counted: int = 0  # suites in the average
     missing: list[str] = field(default_factory=list)  # average suites without a counted run
-    excluded: list[str] = field(default_factory=list)  # "MMLU: first 5 per subject (not a random sample)"
+    excluded: list[str] = field(default_factory=list)  # "<suite>: first 5 per subject (not a random sample)"
     cost: float | None = None  # mean USD per 1,000 items over the counted suites
     cost_partial: bool = False  # some counted run without a price
     tier: int = 0

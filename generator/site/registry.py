@@ -34,7 +34,7 @@ class ChartRef:
 
 @dataclass
 class Page:
-    """One page: ``route`` (relative to docs/, e.g. ``suites/mmlu.md``), the tab and nav title it sits under, and —
+    """One page: ``route`` (relative to docs/, e.g. ``suites/<id>.md``), the tab and nav title it sits under, and —
     for generated pages — the template, the typed view it renders and the chart specs it embeds. A hand-written page
     (``template`` None) is copied from docs/; ``writer`` renders a page another module owns."""
 

@@ -80,7 +80,7 @@ def protocol_flag(run: RunRecord, model: ModelEntry) -> str:
 
 
 def bias_note(run: RunRecord) -> str:
-    """'answers 'no' on 90% of items — its BoolQ score reflects that bias, not the task' when flagged (> 80%)."""
+    """'answers 'no' on 90% of items — its <suite> score reflects that bias, not the task' when flagged (> 80%)."""
     rb = run.response_bias
     if rb is None or not rb.flagged:
         return ""

@@ -424,7 +424,7 @@
       if (item.text) {
         head.appendChild(h("pre", { "class": "podium-out podium-q", text: item.text.question }));
         var tx = item.text, L = "ABCDEFGH";
-        // a question that already lists its lettered options (MMLU) is not followed by them a second time
+        // a question that already lists its lettered options ("A. …") is not followed by them a second time
         var listed = tx.choices.length && tx.choices.every(function (c, i) { return tx.question.indexOf(L.charAt(i) + ". " + c) >= 0; });
         if (tx.choices.length && !listed) {
           var ol = h("ol", { "class": "podium-choices", type: "A" });
@@ -432,7 +432,7 @@
           head.appendChild(ol);
         }
         var ref = listed && tx.gold !== null && tx.gold !== undefined ? L.charAt(tx.gold) + ". " + tx.choices[tx.gold] : tx.reference;
-        if (ref.indexOf("\n") >= 0) {  // code (HumanEval's canonical solution): monospace, indentation kept
+        if (ref.indexOf("\n") >= 0) {  // code (a canonical solution): monospace, indentation kept
           var rc = h("code", { "class": "language-python", text: ref });
           head.appendChild(h("div", { "class": "podium-reference", text: "Reference:" }));
           head.appendChild(h("pre", { "class": "podium-out podium-code" }, [rc]));
