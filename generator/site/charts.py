@@ -11,8 +11,10 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-LEGEND = alt.Legend(orient="bottom", direction="vertical", labelLimit=360, titleLimit=360)
-PCT = alt.Axis(format="%", labelOverlap="greedy", labelSeparation=4)
+# label limits are set by the page from the chart's width (podium.js), so a name is shortened only when the screen
+# cannot hold it, and never runs past the chart's edge
+LEGEND = alt.Legend(orient="bottom", direction="vertical")
+PCT = alt.Axis(format="%", tickCount=10, labelOverlap="greedy", labelSeparation=4, labelFlush=False)
 TITLE = {"anchor": "start", "fontSize": 13}
 
 
@@ -37,7 +39,7 @@ def baselines_frame(chance: float | None, majority: float | None, majority_label
 def _baseline_rules(base: pd.DataFrame, title: str) -> Any:
     """Vertical rules at the baselines (x is the score axis), titled like it so no field name reaches the axis."""
     return alt.Chart(base).mark_rule(strokeWidth=1.5, color="#8d6e63").encode(
-        alt.X("x:Q", title=title), strokeDash=alt.StrokeDash("baseline:N", title="baseline", legend=LEGEND),
+        alt.X("x:Q", title=title, axis=PCT), strokeDash=alt.StrokeDash("baseline:N", title="baseline", legend=LEGEND),
         tooltip=[alt.Tooltip("baseline:N")])
 
 
@@ -48,7 +50,7 @@ def passk_scaling(df: pd.DataFrame, refs: pd.DataFrame, title: str) -> dict[str,
         x=alt.X("k:Q", title="k (samples per problem, log scale)", scale=alt.Scale(type="log"),
                 axis=alt.Axis(labelOverlap="greedy", labelSeparation=4)),
         color=alt.Color("model:N", title="model", legend=LEGEND))
-    band = base.mark_area(opacity=0.15).encode(y=alt.Y("ci_low:Q", title="pass@k"), y2="ci_high:Q")
+    band = base.mark_area(opacity=0.15).encode(y=alt.Y("ci_low:Q", title="pass@k", axis=PCT), y2="ci_high:Q")
     line = base.mark_line(point=True).encode(
         y=alt.Y("value:Q", title="pass@k", scale=alt.Scale(domain=[0, 1]), axis=PCT),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("k:Q"), alt.Tooltip("value:Q", format=".1%"),
@@ -58,7 +60,7 @@ def passk_scaling(df: pd.DataFrame, refs: pd.DataFrame, title: str) -> dict[str,
     if len(refs):
         refs = reference_labels(refs)
         layers.append(alt.Chart(refs).mark_rule(color="#9e9e9e").encode(
-            y=alt.Y("value:Q", title="pass@k"), strokeDash=alt.StrokeDash("text:N", title="published pass@1 (not reproduced)",
+            y=alt.Y("value:Q", title="pass@k", axis=PCT), strokeDash=alt.StrokeDash("text:N", title="published pass@1 (not reproduced)",
                                                    legend=LEGEND, sort=list(refs["text"])),
             tooltip=[alt.Tooltip("text:N", title="published")]))
     return _spec(alt.layer(*layers).resolve_scale(strokeDash="independent"), title, width="container", height=300)
@@ -77,7 +79,7 @@ def passk_cost(df: pd.DataFrame, title: str) -> dict[str, Any]:
     chart = alt.Chart(df).mark_line(point=True).encode(
         x=alt.X("cost_per_problem:Q", title="cost of k samples per problem (USD, symlog)",
                 scale=alt.Scale(type="symlog"),
-                axis=alt.Axis(format="$.2~g", tickCount=4, labelOverlap="greedy", labelSeparation=6)),
+                axis=alt.Axis(format="$.2~g", tickCount=3, labelOverlap="greedy", labelSeparation=10, labelFlush=True)),
         y=alt.Y("value:Q", title="pass@k", scale=alt.Scale(domain=[0, 1]), axis=PCT),
         color=alt.Color("model:N", title="model", legend=LEGEND),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("k:Q"), alt.Tooltip("value:Q", format=".1%"),
@@ -88,13 +90,14 @@ def passk_cost(df: pd.DataFrame, title: str) -> dict[str, Any]:
 
 def group_bars(df: pd.DataFrame, base: pd.DataFrame, title: str, group_title: str, metric: str) -> dict[str, Any]:
     """The main metric per group (e.g. a category of subjects) and model, with 95% CI error bars and the baselines."""
-    enc = alt.Chart(df).encode(y=alt.Y("group:N", title=group_title, axis=alt.Axis(labelLimit=160)),
+    enc = alt.Chart(df).encode(y=alt.Y("group:N", title=group_title, axis=alt.Axis(labelOverlap=True)),
                                yOffset="model:N", color=alt.Color("model:N", title="model", legend=LEGEND))
     bars = enc.mark_bar().encode(
         x=alt.X("value:Q", title=f"{metric} (95% CI)", scale=alt.Scale(domain=[0, 1]), axis=PCT),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("group:N"), alt.Tooltip("value:Q", format=".1%"),
                  alt.Tooltip("n:Q")])
-    errs = enc.mark_errorbar(color="#616161").encode(x=alt.X("ci_low:Q", title=f"{metric} (95% CI)"), x2="ci_high:Q")
+    errs = enc.mark_errorbar(color="#616161").encode(x=alt.X("ci_low:Q", title=f"{metric} (95% CI)", axis=PCT),
+                                                      x2="ci_high:Q")
     layers: list[Any] = [bars, errs]
     if len(base):
         layers.append(_baseline_rules(base, f"{metric} (95% CI)"))
@@ -103,11 +106,11 @@ def group_bars(df: pd.DataFrame, base: pd.DataFrame, title: str, group_title: st
 
 def _dots(df: pd.DataFrame, x_title: str) -> tuple[Any, Any]:
     base = alt.Chart(df).encode(y=alt.Y("model:N", sort=alt.EncodingSortField("value", order="descending"),
-                                        title=None, axis=alt.Axis(labelLimit=200)))
+                                        title=None))
     whisk = base.mark_rule(color="#7986cb", strokeWidth=2).encode(
         x=alt.X("ci_low:Q", title=x_title, scale=alt.Scale(domain=[0, 1]), axis=PCT), x2="ci_high:Q")
     dots = base.mark_point(filled=True, size=40, color="#3f51b5").encode(
-        x=alt.X("value:Q", title=x_title),
+        x=alt.X("value:Q", title=x_title, axis=PCT),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("value:Q", format=".1%"),
                  alt.Tooltip("ci_low:Q", format=".1%", title="CI low"),
                  alt.Tooltip("ci_high:Q", format=".1%", title="CI high"), alt.Tooltip("n:Q")])
@@ -130,7 +133,7 @@ def faceted_scores(frame: pd.DataFrame, title: str) -> dict[str, Any]:
     df = frame[["model", "suite", "value", "ci_low", "ci_high", "n", "chance"]].copy()
     whisk, dots = _dots(df, "main metric (95% CI)")
     rule = alt.Chart(df).transform_filter("isValid(datum.chance)").mark_rule(
-        strokeDash=[4, 3], color="#8d6e63").encode(x=alt.X("min(chance):Q", title="main metric (95% CI)"),
+        strokeDash=[4, 3], color="#8d6e63").encode(x=alt.X("min(chance):Q", title="main metric (95% CI)", axis=PCT),
                                                    tooltip=[alt.Tooltip("min(chance):Q", format=".1%",
                                                                         title="chance")])
     chart = alt.layer(whisk, dots, rule, data=df).properties(width="container", height=alt.Step(16)).facet(
@@ -150,7 +153,7 @@ def pareto_scatter(df: pd.DataFrame, title: str, y_title: str, x_title: str) -> 
     names = sorted({str(m) for m, f in zip(df["model"], df["frontier"], strict=True) if f})
     base = alt.Chart(df).encode(
         x=alt.X("cost:Q", title=x_title + ", symlog", scale=alt.Scale(type="symlog"),
-                axis=alt.Axis(format="$.2~g", tickCount=4, labelOverlap="greedy", labelSeparation=6)),
+                axis=alt.Axis(format="$.2~g", tickCount=3, labelOverlap="greedy", labelSeparation=10, labelFlush=True)),
         y=alt.Y("value:Q", title=y_title, axis=PCT))
     points = base.mark_point(filled=True, size=70).encode(
         color=alt.Color("who:N", title="Pareto frontier", legend=LEGEND,

@@ -92,4 +92,5 @@ def site_pages(data: SiteData, infos: dict[str, SuiteInfo], vectors: dict[str, S
     pages += [charts_page(frame, cols, chart_pages + [p for p in pages if p.charts]), *chart_pages]
     pages.append(seed_page(data, rows, pages))
     pages.append(Page("gallery/index.md", "Gallery", "Gallery", "gallery.md.j2", GalleryView(has_texts, hint)))
-    return pages + hand_pages(docs_src)
+    pages += hand_pages(docs_src)  # the same list: the seed writer appends its sub-pages to it while writing
+    return pages

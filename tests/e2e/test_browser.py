@@ -1,7 +1,8 @@
-"""Headless Chromium (Debian package) against the site built from synthetic schema-v2 data, served on 127.0.0.1
-with every other host unresolvable: sorting, filters, tiers, compare with a p-value, the gallery (paging,
-filters, deep links), charts on every chart page, instant navigation, dark mode, and a corpus of hostile
-outputs, names and notes that must stay text. Screenshots go to $PODIUM_SHOTS (default /tmp/podium-shots)."""
+"""Headless Chromium (Debian package) against the site built from synthetic schema-v3 data, served on 127.0.0.1
+with every other host unresolvable: sorting, filters, tiers, compare on shared items with a p-value, the gallery
+(paging, filters, deep links), navigation (tabs, drawer, every page in two clicks), a table that fits, charts on
+every chart page at 1440 and 390 px in light and dark without overlapping text, instant navigation, and a corpus of
+hostile outputs and notes that must stay text. Screenshots go to $PODIUM_SHOTS (default /tmp/podium-shots)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from generator.site.stats import mcnemar_exact
 from tests.support.servers import REPO, static_server
 from tools.synth_site_data import HOSTILE, all_texts, generate
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCALE = 0.004
 SHOTS = Path(os.environ.get("PODIUM_SHOTS", "/tmp/podium-shots"))
-CHART_PAGES = ["/", "/suites/mmlu/", "/suites/humaneval/", "/quality-vs-cost/", "/scaling/"]
+CHART_PAGES = ["/charts/", "/suites/mmlu/", "/suites/humaneval/", "/quality-vs-cost/", "/scaling/"]
+WIDTHS = {1440: 900, 390: 844}
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +59,9 @@ def browser() -> Iterator[object]:
 
 
 class Page:
-    def __init__(self, browser, url: str) -> None:  # type: ignore[no-untyped-def]
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+    def __init__(self, browser, url: str, width: int = 1400, scheme: str = "light") -> None:  # type: ignore[no-untyped-def]
+        self.ctx = browser.new_context(viewport={"width": width, "height": WIDTHS.get(width, 900)}, color_scheme=scheme)
+        self.page = self.ctx.new_page()
         self.errors: list[str] = []
         self.offhost: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -70,7 +73,7 @@ class Page:
     def clean(self) -> None:
         assert self.errors == [] and self.offhost == []
         assert self.page.evaluate("window.__pwned") is None  # nothing hostile ever ran
-        self.page.close()
+        self.ctx.close()
 
     def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -84,7 +87,7 @@ def names(page) -> list[str]:  # type: ignore[no-untyped-def]
 def test_leaderboard_sorts_filters_and_shows_tiers(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     p = Page(browser, server + "/")
     page = p.page
-    page.wait_for_selector(".vega-chart svg", timeout=20_000)
+    page.wait_for_selector("#podium-filters select", timeout=20_000)
     assert page.locator("#podium-leaderboard tbody tr").count() == 6
     tiers = page.eval_on_selector_all("#podium-leaderboard tbody tr td:first-child", "els => els.map(e => +e.textContent)")
     assert tiers[0] == 1 and tiers == sorted(tiers)
@@ -124,13 +127,22 @@ def test_compare_shows_mcnemar_p_value(server: str, site: Path, browser) -> None
     b = json.loads((site / "gallery/data/mmlu/m/synth-000.json").read_text())["s"]
     wins = sum(1 for x, y in zip(a, b, strict=True) if x == "1" and y == "0")
     losses = sum(1 for x, y in zip(a, b, strict=True) if x == "0" and y == "1")
-    assert row.nth(5).inner_text().startswith(f"{wins} / {losses} / ")
-    assert row.nth(6).inner_text() == "exact McNemar"
-    shown = float(row.nth(7).inner_text())
+    shared = sum(1 for x, y in zip(a, b, strict=True) if x in "01" and y in "01")
+    assert row.nth(3).inner_text() == str(shared)  # the items both ran, said
+    assert row.nth(7).inner_text().startswith(f"{wins} / {losses} / ")
+    assert row.nth(8).inner_text() == "exact McNemar"
+    shown = float(row.nth(9).inner_text())
     assert shown == pytest.approx(mcnemar_exact(wins, losses), rel=0.01, abs=0.001)
     js = page.evaluate(f"window.podiumMcNemar({wins + 500}, {losses + 520})")
     assert js == pytest.approx(mcnemar_exact(wins + 500, losses + 520), rel=1e-6)
-    assert "bootstrap" in page.locator("#podium-compare-table tr[data-suite=humaneval] td").nth(6).inner_text()
+    assert "bootstrap" in page.locator("#podium-compare-table tr[data-suite=humaneval] td").nth(8).inner_text()
+    # GSM8K: synth-002 ran a first-N slice, synth-000 every item — compared on the shared items only
+    page.select_option("select[aria-label='model A']", "synth-002")
+    page.wait_for_selector("#podium-compare-table tr[data-suite=gsm8k]", timeout=20_000)
+    a2 = json.loads((site / "gallery/data/gsm8k/m/synth-002.json").read_text())["s"]
+    g = page.locator("#podium-compare-table tr[data-suite=gsm8k] td")
+    n_shared = int(g.nth(3).inner_text())
+    assert n_shared == sum(1 for x in a2 if x in "01") and n_shared < len(a2)
     p.shot("compare")
     page.click("#podium-compare-table tr[data-suite=mmlu] a")
     page.wait_for_selector(".podium-item", timeout=20_000)
@@ -177,26 +189,135 @@ def test_humaneval_gallery_bounded_samples(server: str, browser) -> None:  # typ
     p.clean()
 
 
+# every text element of every rendered chart: its box, its text and its fill (Vega renders SVG here)
+TEXT_BOXES = """() => [...document.querySelectorAll('.vega-chart svg')].map((svg, k) => {
+  const box = svg.getBoundingClientRect();
+  return {chart: k, svg: [box.left, box.top, box.right, box.bottom],
+          texts: [...svg.querySelectorAll('text')].filter(t => t.textContent.trim() && t.getBBox().width > 0)
+            .map(t => { const r = t.getBoundingClientRect();
+              return {text: t.textContent, box: [r.left, r.top, r.right, r.bottom], fill: getComputedStyle(t).fill}; })};
+})"""
+
+
+def overlaps(texts: list[dict[str, object]], tol: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of chart texts whose boxes intersect by more than ``tol`` px both ways."""
+    out = []
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            (al, at, ar, ab), (bl, bt, br, bb) = a["box"], b["box"]  # type: ignore[misc]
+            if min(ar, br) - max(al, bl) > tol and min(ab, bb) - max(at, bt) > tol:
+                out.append((str(a["text"]), str(b["text"])))
+    return out
+
+
+def luminance(css: str) -> float:
+    nums = [float(x) for x in css[css.index("(") + 1:css.index(")")].split(",")[:3]] if "(" in css else [0, 0, 0]
+    return (0.2126 * nums[0] + 0.7152 * nums[1] + 0.0722 * nums[2]) / 255
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", sorted(WIDTHS))
 @pytest.mark.parametrize("path", CHART_PAGES)
-def test_every_chart_renders(server: str, browser, path: str) -> None:  # type: ignore[no-untyped-def]
-    p = Page(browser, server + path)
+def test_every_chart_renders_without_overlapping_text(server: str, browser, path: str, width: int,
+                                                      scheme: str) -> None:  # type: ignore[no-untyped-def]
+    """Every chart at 1440 and 390 px, light and dark: rendered, no two text boxes overlapping, no text outside its
+    chart (cut), and text readable on the theme's background."""
+    p = Page(browser, server + path, width, scheme)
     n = p.page.locator(".vega-chart").count()
     assert n > 0
     p.page.wait_for_function(f"document.querySelectorAll('.vega-chart svg').length >= {n}", timeout=30_000)
-    p.shot("chart-" + (path.strip("/").replace("/", "-") or "home"))
+    p.page.wait_for_timeout(300)
+    for chart in p.page.evaluate(TEXT_BOXES):
+        texts = chart["texts"]
+        assert texts, f"{path}: chart {chart['chart']} has no text"
+        assert overlaps(texts) == [], f"{path} @{width}px {scheme}: chart {chart['chart']} text overlaps"
+        left, _top, right, _bottom = chart["svg"]
+        cut = [t["text"] for t in texts if t["box"][0] < left - 1 or t["box"][2] > right + 1]
+        assert cut == [], f"{path} @{width}px: text cut at the chart's edge: {cut}"
+        for t in texts:
+            lum = luminance(t["fill"])
+            assert (lum > 0.45) if scheme == "dark" else (lum < 0.6), f"{path} {scheme}: {t['text']!r} is {t['fill']}"
+    assert p.page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scroll
+    p.shot(f"chart-{path.strip('/').replace('/', '-')}-{width}-{scheme}")
     p.clean()
+
+
+def test_overlap_check_finds_overlapping_text() -> None:
+    a = {"text": "SmolLM2 135M Instruc", "box": [100, 10, 200, 22]}
+    b = {"text": "GPT-4o 90.2%", "box": [150, 15, 230, 27]}
+    c = {"text": "beside", "box": [201, 10, 260, 22]}
+    assert overlaps([a, b, c]) == [("SmolLM2 135M Instruc", "GPT-4o 90.2%"), ("GPT-4o 90.2%", "beside")]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_home_table_fits_and_loads_no_chart_library(server: str, browser, width: int,
+                                                    scheme: str) -> None:  # type: ignore[no-untyped-def]
+    """At 1440 px every column is visible without sideways scrolling; at 390 px the rows stack; nothing sticky
+    prints over a neighbour; Vega is not fetched (the home page has no chart)."""
+    p = Page(browser, server + "/", width, scheme)
+    urls: list[str] = []
+    p.page.on("request", lambda r: urls.append(r.url))
+    p.page.reload(wait_until="networkidle")
+    table = p.page.locator("#podium-leaderboard")
+    sw, cw = p.page.evaluate("(() => {const t = document.querySelector('#podium-leaderboard');"
+                             " return [t.scrollWidth, t.parentElement.clientWidth]; })()")
+    assert sw <= cw + 1 and p.page.evaluate("document.documentElement.scrollWidth") <= width
+    positions = p.page.eval_on_selector_all("#podium-leaderboard th, #podium-leaderboard td",
+                                            "els => [...new Set(els.map(e => getComputedStyle(e).position))]")
+    assert "sticky" not in positions
+    box = table.locator("thead th").last.bounding_box() if width == 1440 else None
+    assert box is None or box["x"] + box["width"] <= width  # the last column (Cost) is on screen
+    if width == 390:  # stacked: each cell says what it is
+        assert p.page.eval_on_selector("#podium-leaderboard tbody td[data-label=Avg]",
+                                       "e => getComputedStyle(e, '::before').content") == '"Avg"'
+    assert not [u for u in urls if "vendor/vega" in u]
+    p.shot(f"home-{width}-{scheme}")
+    p.clean()
+
+
+def test_navigation_tabs_drawer_and_every_page_in_two_clicks(server: str, site: Path,
+                                                             browser) -> None:  # type: ignore[no-untyped-def]
+    """Desktop: the nine tabs, on the home page too; from a tab, its section's pages. Phone: the drawer. Every page
+    of the site (the sitemap) is a tab or a link of a tab's navigation."""
+    import re
+
+    tabs = ["Leaderboard", "Benchmarks", "Models", "Compare", "Charts", "The question", "Gallery", "Methodology",
+            "Contribute"]
+    p = Page(browser, server + "/", 1440)
+    page = p.page
+    assert [t.strip() for t in page.eval_on_selector_all(".md-tabs__link", "els => els.map(e => e.textContent)")] == tabs
+    assert page.locator(".md-sidebar--primary[hidden]").count() == 0  # navigation is not hidden on the home page
+    reached = set()
+    for href in page.eval_on_selector_all(".md-tabs__link", "els => els.map(e => e.href)"):
+        page.goto(href)
+        reached.add(page.url)
+        reached.update(page.eval_on_selector_all(".md-sidebar--primary a.md-nav__link[href]",
+                                                 "els => els.map(e => e.href)"))
+    reached = {u.split("#")[0] for u in reached}
+    sitemap = re.findall(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text())
+    pages = {server + "/" + u.split("/", 3)[3] if u.count("/") >= 3 else server + "/" for u in sitemap}
+    assert pages and pages <= reached, sorted(pages - reached)
+    p.clean()
+    q = Page(browser, server + "/small-vs-large/", 390)
+    q.page.click(".md-header label[for=__drawer]")
+    q.page.wait_for_selector(".md-nav--primary .md-nav__link:has-text('Benchmarks')", state="visible", timeout=10_000)
+    q.shot("drawer-390")
+    q.clean()
 
 
 def test_instant_navigation_and_dark_mode(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     p = Page(browser, server + "/")
     page = p.page
-    page.wait_for_selector(".vega-chart svg", timeout=20_000)
-    page.click("#podium-leaderboard thead a[href*='suites/mmlu']")  # the home page hides the sidebar
+    page.wait_for_selector("#podium-filters select", timeout=20_000)
+    page.click("#podium-leaderboard thead a[href*='suites/mmlu']")
     page.wait_for_url("**/suites/mmlu/")
     page.wait_for_selector(".vega-chart svg", timeout=20_000)
-    page.click("nav a[href*='compare']")
+    page.click(".md-tabs a[href*='compare']")
     page.wait_for_selector("#podium-compare-table", timeout=20_000)  # scripts re-run after instant navigation
-    page.click("nav a[href$='quality-vs-cost/']")
+    page.click(".md-tabs a[href*='charts']")
+    page.wait_for_selector(".vega-chart svg", timeout=20_000)
+    page.click(".md-sidebar--primary a[href$='quality-vs-cost/']")
     page.wait_for_selector(".vega-chart svg", timeout=20_000)
     page.click("label[for='__palette_1']")
     page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
@@ -208,7 +329,7 @@ def test_instant_navigation_and_dark_mode(server: str, browser) -> None:  # type
 
 def test_hostile_names_and_notes_stay_text(site: Path, server: str, browser) -> None:  # type: ignore[no-untyped-def]
     for page_path in ("index.html", "models/evil-model/index.html", "suites/gsm8k/index.html",
-                      "small-vs-large/index.html"):
+                      "small-vs-large/index.html", "downloads/index.html"):
         html = (site / page_path).read_text()
         assert "<img src=x" not in html and "<script>window.__pwned" not in html, page_path
     for path in ("/models/evil-model/", "/suites/gsm8k/", "/small-vs-large/", "/scenarios/"):
@@ -216,36 +337,3 @@ def test_hostile_names_and_notes_stay_text(site: Path, server: str, browser) -> 
         p.page.wait_for_load_state("load")
         assert p.page.locator("article img, article b:has-text('Model'), article b:has-text('note')").count() == 0
         p.clean()
-
-
-def test_seed_page_scenario_cell_opens_that_models_transcripts(server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    p = Page(browser, server + "/small-vs-large/")
-    page = p.page
-    link = page.locator("#podium-seed-scenarios tbody td a[href*='gallery/']").first
-    href = link.get_attribute("href") or ""
-    assert "suite=scenarios" in href and "&models=" in href
-    model = href.rsplit("models=", 1)[1]
-    link.click()
-    page.wait_for_selector(".podium-item .podium-col", timeout=20_000)
-    assert page.locator(".podium-col").count() == page.locator(".podium-item").count()  # that model only
-    scenario = href.split("q=", 1)[1].split("/", 1)[0]
-    assert all(t.startswith(scenario + "/") for t in page.eval_on_selector_all(
-        ".podium-item h3", "els => els.map(e => e.textContent)"))
-    assert model in page.evaluate("location.hash")
-    p.clean()
-
-
-def test_leaderboard_chart_follows_the_filters(server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    p = Page(browser, server + "/")
-    page = p.page
-    page.wait_for_selector(".vega-chart[data-follow] svg", timeout=20_000)
-    everyone = names(page)
-    chart = "document.querySelector('.vega-chart[data-follow] svg').textContent"
-    assert all(n[:20] in page.evaluate(chart) for n in everyone)  # (long labels are cut)
-    page.fill("input[aria-label='filter by model name']", everyone[0])
-    page.wait_for_function(f"!{chart}.includes({json.dumps(everyone[1][:20])})", timeout=20_000)
-    assert everyone[0][:20] in page.evaluate(chart)
-    page.fill("input[aria-label='filter by model name']", "")
-    page.select_option("select[aria-label=protocol]", "generative")  # loglikelihood suites leave the chart
-    page.wait_for_function(f"{chart}.includes({json.dumps(everyone[1][:20])}) && !{chart}.includes('hellaswag')", timeout=20_000)
-    p.clean()

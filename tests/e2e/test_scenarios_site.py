@@ -15,6 +15,8 @@ from evals.store import read_run, read_samples, write_run
 from generator.site.build import build_site
 from tests.support.servers import REPO, static_server
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 SCENARIOS = ("math-9-11-vs-9-9", "tool-factorials", "writing-alps-sunrise")
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
@@ -45,7 +47,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ChatTurn(role="assistant", content=HOSTILE + " 3628800 and 40320")]})
     evil = [s.model_copy(update={"outputs": [out]}) if s is tool else s for s in samples]
     (data / "models" / "evil-model.yaml").write_text(
-        "id: evil-model\nname: Evil <b>Model</b>\nfamily: test\nlicense: MIT\nopen_weights: true\nsource: test\n")
+        "id: evil-model\nname: Evil & \"Model\"\nfamily: test\nlicense: MIT\nopen_weights: true\nsource: test\n")
     write_run(data, run.model_copy(update={"model_id": "evil-model", "run_id": run.run_id[:-6] + "eeeeee"}), evil)
     build_site(data, root / "site", mkdocs_yml=REPO / "mkdocs.yml", work=root / "work")
     return root
@@ -72,7 +74,7 @@ def test_scenarios_page_and_gallery_data(built: Path) -> None:
     for title in ("Which is larger, 9.11 or 9.9?", "Tool use — factorials of 10 and 8",
                   "Creative writing — sunrise in the Alps"):
         assert title in page
-    assert "Evil &lt;b&gt;Model&lt;/b&gt;" in page and "Evil <b>Model</b>" not in page
+    assert "Evil &amp; &#34;Model&#34;" in page  # a display name is plain text (no markup), escaped
     assert "gallery/#suite=scenarios&amp;q=tool-factorials/" in page
     assert ">native<" in page and ">action<" in page and "original test" in page
     assert 'href="scenarios/"' in (site / "index.html").read_text() or "Scenarios" in (site / "index.html").read_text()

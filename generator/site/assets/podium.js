@@ -74,7 +74,12 @@
     if (el.hasAttribute("data-follow")) spec = followFilter(spec, chartFilter);
     else spec = Object.assign({}, spec);
     el.textContent = "";
-    if (dark()) { opts.theme = "dark"; opts.config = { text: { color: "#e0e0e0" } }; spec.background = "transparent"; }
+    // names are shortened only when the chart is too narrow to hold them: limits follow the chart's width
+    var w = el.clientWidth || 600;
+    opts.config = { legend: { labelLimit: Math.max(80, Math.round(w * 0.55)), titleLimit: Math.max(80, Math.round(w * 0.55)),
+        symbolOpacity: 1, layout: { bottom: { direction: "vertical", anchor: "start" } } },  // legends below the plot, one under another
+      axisY: { labelLimit: Math.max(60, Math.round(w * 0.3)) }, title: { limit: Math.max(120, w - 20) } };
+    if (dark()) { opts.theme = "dark"; opts.config.text = { color: "#e0e0e0" }; spec.background = "transparent"; }
     return vegaEmbed(el, spec, opts);
   }
   // a chart marked data-follow shows only the leaderboard rows (models) and columns (suites) the filters leave
