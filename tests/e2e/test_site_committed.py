@@ -1,0 +1,115 @@
+"""The site built from the committed ``site_data/`` (real runs), read as a reader would in headless Chromium: the
+Scenarios category chart draws the stored success rates (never the ungraded share), the first view of the home page
+and of a gallery stays light (served gzip-compressed, as GitHub Pages serves it), and the labels come from the
+records (selection, prices, throughput)."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evals.records import Group
+from evals.store import iter_run_files, read_run
+from generator.site.build import build_site
+from tests.support.servers import REPO
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+HOME_BUDGET = 300_000  # bytes transferred on a first view, 2 models (issue 23)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("committed")
+    build_site(REPO / "site_data", out / "site", mkdocs_yml=REPO / "mkdocs.yml", work=out / "work")
+    return out / "site"
+
+
+class Gzip(http.server.SimpleHTTPRequestHandler):
+    """Static files, gzip-compressed for a client that accepts it (as GitHub Pages does)."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file() or "gzip" not in self.headers.get("Accept-Encoding", ""):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), 6)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        import io
+
+        return io.BytesIO(body)
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Gzip, directory=str(site)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+def first_view(url: str, width: int = 1440) -> int:
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_browser import CHROMIUM
+
+    sizes: list[int] = []
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = b.new_context(viewport={"width": width, "height": 900}).new_page()
+        page.on("requestfinished", lambda r: sizes.append(r.sizes()["responseBodySize"]
+                                                          + r.sizes()["responseHeadersSize"]))
+        page.goto(url, wait_until="networkidle")
+        page.wait_for_timeout(500)
+        b.close()
+    return sum(sizes)
+
+
+def test_scenarios_category_chart_draws_the_stored_success_rates(site: Path) -> None:
+    runs = [read_run(p) for p in iter_run_files(REPO / "site_data")]
+    run = next(r for r in runs if r.suite.scenarios and r.suite.id == r.suite.base)
+    main = run.suite.main_metric
+    assert main is not None
+    spec = json.loads((site / "charts" / f"categories-{run.suite.id}.json").read_text())
+    drawn = {d["group"]: d["value"] for rows in spec["datasets"].values() for d in rows if "group" in d}
+    stored = {m.group.id.replace("_", " "): m.value for m in run.metrics
+              if m.group is not None and m.group.kind == "category" and m.is_(main)}
+    assert drawn == stored  # code is drawn at its success rate (0%), never at its ungraded share (100%)
+    ungraded_only = {m.group.id for m in run.metrics if m.group and m.group.kind == "category"} - {
+        g.replace(" ", "_") for g in stored}
+    assert all(g.replace("_", " ") not in drawn for g in ungraded_only)  # all-ungraded categories: not drawn
+    assert Group(kind="category", id="code") in {m.group for m in run.metrics}
+
+
+def test_labels_come_from_the_records(site: Path) -> None:
+    for path in iter_run_files(REPO / "site_data"):
+        run = read_run(path)
+        page = (site / "models" / run.model_id / "index.html").read_text()
+        assert run.suite.selection.text.replace("(", "").split()[0] in page
+        if not run.completion_tokens and run.prompt_tokens:
+            assert "prompt tokens/s" in page  # log-likelihood runs generate nothing: not "0 tokens/s"
+    gemma = (site / "models" / "gemma-3-270m" / "index.html").read_text()
+    assert "$0.05 / CPU core-hour" in gemma
+    assert "GSM8 K" not in (site / "index.html").read_text()
+
+
+def test_first_view_weight(server: str) -> None:
+    home = first_view(server + "/")
+    gallery = first_view(server + "/gallery/#suite=mmlu")
+    print(f"first view (gzip): home {home / 1e3:.1f} KB, MMLU gallery {gallery / 1e3:.1f} KB")
+    assert home <= HOME_BUDGET
