@@ -37,7 +37,7 @@ class QualityCostView:
     front: list[str]
     points: list[tuple[str, float, float]]  # (model, $ per 1,000 items, normalised average)
     per_suite: list[tuple[SuiteInfo, ChartRef, list[str]]]
-    average: ChartRef
+    average: ChartRef | None  # None: no model has every averaged suite with a price
 
 
 def quality_cost_page(rows: list[Row], cols: list[SuiteInfo]) -> Page:
@@ -52,7 +52,7 @@ def quality_cost_page(rows: list[Row], cols: list[SuiteInfo]) -> Page:
               for r in rows}
     qc = pd.DataFrame([{"model": n, "cost": c, "value": q, "frontier": n in front, "method": method.get(n, "")}
                        for n, c, q in pts])
-    avg = page.chart(ChartRef("qc-average", "Normalised average against cost per 1,000 items, Pareto frontier marked"),
+    avg = None if qc.empty else page.chart(ChartRef("qc-average", "Normalised average against cost per 1,000 items, Pareto frontier marked"),
                      charts.pareto_scatter(qc, "Normalised average vs cost", "normalised average above chance",
                                            "mean cost per 1,000 items (USD)"))
     per_suite = []

@@ -101,7 +101,7 @@ def group_bars(df: pd.DataFrame, base: pd.DataFrame, title: str, group_title: st
     layers: list[Any] = [bars, errs]
     if len(base):
         layers.append(_baseline_rules(base, f"{metric} (95% CI)"))
-    return _spec(alt.layer(*layers).resolve_scale(color="independent"), title, width="container")
+    return _spec(alt.layer(*layers), title, width="container")
 
 
 def _dots(df: pd.DataFrame, x_title: str) -> tuple[Any, Any]:
