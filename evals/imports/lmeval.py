@@ -51,8 +51,19 @@ HARNESS = "lm-evaluation-harness"
 # lm-eval task name (as a pattern; local copies are often renamed: gsm8k_cot_local, parity_hellaswag) → suite
 TASK_SUITES: tuple[tuple[str, str], ...] = (
     (r"gsm8k_cot", "gsm8k"), (r"mmlu_", "mmlu"), (r"hellaswag", "hellaswag"), (r"boolq", "boolq"),
-    (r"winogrande", "winogrande"),
+    (r"winogrande", "winogrande"), (r"humaneval", "humaneval"),
 )
+# tasks whose name matches a suite's but whose outputs are not what that suite grades: (pattern, why, what to do)
+UNSUPPORTED: tuple[tuple[str, str, str], ...] = (
+    (r"humaneval_instruct", "its outputs are chat replies whose code lm-eval cuts at the first ``` fence",
+     "import the completion task (humaneval, humaneval_64), or run `podium run --suite humaneval:chat`"),
+    (r"humaneval_plus|humanevalplus", "its tests are EvalPlus's, not HumanEval's",
+     "import humaneval (Podium grades HumanEval's own tests)"),
+    (r"mmlu_.*(generative|flan|cot)|mmlu_continuation", "its prompt or scoring is not MMLU's 5-shot letter protocol",
+     "import the mmlu_<subject> multiple-choice tasks"),
+)
+SUPPORTED = "gsm8k_cot, humaneval, mmlu_<subject>, hellaswag, boolq, winogrande"
+OUTPUT_TYPES = {"gsm8k": "generate_until", "humaneval": "generate_until"}  # the others: multiple_choice
 CONFIG_KEYS = ("task", "dataset_path", "dataset_name", "test_split", "validation_split", "fewshot_split",
                "output_type", "num_fewshot", "repeats", "should_decontaminate")
 STRICT_FILTER, FLEX_FILTER = "strict-match", "flexible-extract"
@@ -67,11 +78,24 @@ class Imported:
 
 
 def suite_for_task(task: str) -> str:
+    for pattern, why, fix in UNSUPPORTED:
+        if re.search(pattern, task):
+            raise ConfigError(f"lm-eval task '{task}' cannot be imported: {why}", where=f"task {task}", fix=fix)
     for pattern, suite in TASK_SUITES:
         if re.search(pattern, task):
             return suite
-    raise ConfigError(f"lm-eval task '{task}' has no Podium suite", where=task,
-                      fix="supported: gsm8k_cot, mmlu_<subject>, hellaswag, boolq, winogrande (or pass --suite)")
+    raise ConfigError(f"lm-eval task '{task}' has no Podium suite", where=f"task {task}",
+                      fix=f"supported: {SUPPORTED}; a renamed copy of one of them: pass --suite ID")
+
+
+def check_output_type(suite_id: str, task: LmEvalTask) -> None:
+    """The task's ``output_type`` must be the kind of output the suite grades."""
+    want = OUTPUT_TYPES.get(suite_id, "multiple_choice")
+    got = task.config.get("output_type")
+    if got is not None and got != want:
+        raise ConfigError(f"output_type is '{got}' but suite {suite_id} grades '{want}' outputs",
+                          where=f"task {task.name}, field configs.{task.name}.output_type",
+                          fix=f"import a {want} task for {suite_id}, or pass the --suite it belongs to")
 
 
 def item_id(suite: str, task: str, doc_id: int) -> str:
@@ -82,6 +106,8 @@ def item_id(suite: str, task: str, doc_id: int) -> str:
         return f"mmlu/{re.sub(r'^.*?mmlu_', '', task)}/{doc_id:04d}"
     if suite == "hellaswag":
         return f"hellaswag/val/{doc_id:05d}"
+    if suite == "humaneval":
+        return f"HumanEval-{doc_id}"
     return f"{suite}/dev/{doc_id:04d}"
 
 
@@ -89,27 +115,38 @@ def _suite_prompt_context(suite: Suite, item: Item) -> str | None:
     """The first request's context as the Podium suite builds it (what lm-eval's prompt_hash covers)."""
     if isinstance(item, MCItem):
         return item.contexts[0] if item.contexts else None
-    request = getattr(suite, "request", None)
-    if request is None:
+    request, requests = getattr(suite, "request", None), getattr(suite, "requests", None)
+    if request is not None:
+        prompt = request(item, suite.default_sampling()).prompt
+    elif requests is not None:  # HumanEval: one request per chunk of samples, all with the same prompt
+        prompt = requests(item, suite.default_sampling())[0].prompt
+    else:
         return None
-    prompt = request(item, suite.default_sampling()).prompt
     return prompt if isinstance(prompt, str) else None
 
 
-def _loglikelihoods(row: LmEvalRow) -> tuple[list[float], list[bool]]:
+def _loglikelihoods(row: LmEvalRow, task: str, item: MCItem) -> tuple[list[float], list[bool]]:
     """Multiple choice: ``resps`` holds one ``[[loglikelihood, is_greedy]]`` per choice (numbers as strings)."""
     lls, greedy = [], []
-    for resp in row.resps:
-        pair = resp[0] if resp and isinstance(resp[0], list | tuple) else resp
-        lls.append(float(pair[0]))
-        greedy.append(str(pair[1]) == "True")
+    where = f"task {task}, doc {row.doc_id}, field resps"
+    try:
+        for resp in row.resps:
+            pair = resp[0] if resp and isinstance(resp[0], list | tuple) else resp
+            lls.append(float(pair[0]))
+            greedy.append(str(pair[1]) == "True")
+    except (TypeError, ValueError, IndexError):
+        raise DataError(f"not one [loglikelihood, is_greedy] pair per choice ({str(row.resps)[:80]})", where=where,
+                        fix="import a multiple_choice task for this suite (or pass the --suite it belongs to)") from None
+    if len(lls) != len(item.continuations):
+        raise DataError(f"{len(lls)} choices scored, the Podium item {item.id} has {len(item.continuations)}",
+                        where=where, fix="the task is not this suite's (check --suite), or its data differ")
     return lls, greedy
 
 
-def _sample(suite: Suite, item: Item, rows: Sequence[LmEvalRow], prompt_sha: str) -> SampleRecord:
+def _sample(suite: Suite, item: Item, rows: Sequence[LmEvalRow], prompt_sha: str, task: str) -> SampleRecord:
     row = rows[0]
     if isinstance(item, MCItem):
-        lls, greedy = _loglikelihoods(row)
+        lls, greedy = _loglikelihoods(row, task, item)
         output = OutputRecord(text="", finish="stop", detail=ChoiceDetail(loglikelihoods=lls, greedy=greedy, picked=0))
     else:
         output = OutputRecord(text=str(row.resps[0][0]), finish="stop")
@@ -127,6 +164,8 @@ def _lmeval_scores(suite_id: str, rows: Sequence[LmEvalRow]) -> dict[str, float]
         by_filter = {r.filter: r.metrics.get("exact_match") for r in rows}
         return {k: v for k, v in (("strict", by_filter.get(STRICT_FILTER)),
                                   ("flexible", by_filter.get(FLEX_FILTER))) if v is not None}
+    if suite_id == "humaneval":  # pass@1 of one problem = its share of passing samples
+        return {"pass_rate": rows[0].metrics["pass@1"]} if "pass@1" in rows[0].metrics else {}
     return {k: v for k, v in rows[0].metrics.items() if k in ("acc", "acc_norm")}
 
 
@@ -150,7 +189,7 @@ def _sampling(suite: Suite, config: dict[str, Any]) -> SamplingRecord:
     if not isinstance(gen, dict):
         return SamplingRecord(max_tokens=1, temperature=0.0, top_p=1.0)
     until = gen.get("until") or []
-    return SamplingRecord(max_tokens=int(gen.get("max_gen_toks", 256)),
+    return SamplingRecord(max_tokens=int(gen.get("max_gen_toks", 256)), n=int(config.get("repeats") or 1),
                           temperature=float(gen.get("temperature", 0.0)) if gen.get("do_sample") else 0.0,
                           top_p=float(gen.get("top_p", 1.0)), stop=[str(u) for u in until], seed=None)
 
@@ -159,34 +198,78 @@ def _group_tasks(results: LmEvalResults, suite_override: str | None) -> dict[str
     groups: dict[str, list[LmEvalTask]] = {}
     for task in results.tasks:
         if task.rows:
-            groups.setdefault(suite_override or suite_for_task(task.name), []).append(task)
+            suite_id = suite_override or suite_for_task(task.name)
+            check_output_type(suite_id.partition(":")[0], task)
+            groups.setdefault(suite_id, []).append(task)
     if not groups:
         raise DataError(f"{results.path} has no task with logged samples", where=str(results.path),
                         fix="run lm_eval with --log_samples (Podium recomputes every metric from the samples)")
     return groups
 
 
-def _convert(suite: Suite, suite_id: str, tasks: Sequence[LmEvalTask],
-             items: dict[str, Item]) -> tuple[list[SampleRecord], int, list[str]]:
-    samples, matching, disagree = [], 0, []
+Doc = tuple[LmEvalTask, Item, Sequence[LmEvalRow]]
+
+
+def _docs(suite: Suite, suite_id: str, tasks: Sequence[LmEvalTask], items: dict[str, Item]) -> list[Doc]:
+    docs: list[Doc] = []
     for task in tasks:
         by_doc: dict[int, list[LmEvalRow]] = {}
         for row in task.rows:
             by_doc.setdefault(row.doc_id, []).append(row)
         for doc_id in sorted(by_doc):
-            iid = item_id(suite_id, task.name, doc_id)
+            iid = item_id(suite_id.partition(":")[0], task.name, doc_id)
             item = items.get(iid)
             if item is None:
-                raise DataError(f"{task.name} doc {doc_id} → {iid}: no such item in the benchmark data",
-                                where=task.name, fix="import runs of the split Podium evaluates")
-            rows = by_doc[doc_id]
-            same = sha256_text(_suite_prompt_context(suite, item) or "") == rows[0].prompt_hash
-            matching += same
-            sample = _sample(suite, item, rows, suite.prompt_sha256(item) if same else rows[0].prompt_hash)
-            theirs = _lmeval_scores(suite_id, rows)
-            if any(abs(sample.scores.get(k, -1.0) - v) > 1e-9 for k, v in theirs.items()):
-                disagree.append(f"{iid}: Podium {sample.scores}, lm-eval {theirs}")
-            samples.append(sample)
+                raise DataError(f"doc_id {doc_id} → {iid}: no such item in the benchmark data",
+                                where=f"task {task.name}, doc {doc_id}",
+                                fix=f"import runs of the split Podium evaluates ({suite.info.split}, {len(items)} "
+                                    "items, in file order)")
+            docs.append((task, item, by_doc[doc_id]))
+    return docs
+
+
+def _completions(task: LmEvalTask, row: LmEvalRow) -> list[str]:
+    """Generative tasks: ``resps`` holds, for the one request of a document, the list of its generated texts."""
+    first = row.resps[0] if row.resps else None
+    if not isinstance(first, list | tuple) or not first or not all(isinstance(t, str) for t in first):
+        raise DataError(f"not a list of generated texts ({str(row.resps)[:80]})",
+                        where=f"task {task.name}, doc {row.doc_id}, field resps",
+                        fix="import a generate_until task for this suite (or pass the --suite it belongs to)")
+    return list(first)
+
+
+def _replayed(suite: Suite, docs: Sequence[Doc]) -> dict[str, SampleRecord]:
+    """Code suites: the completions run through the suite's own execute (sandbox, pass@k), as `podium import
+    samples` does — a replay backend hands back lm-eval's texts instead of asking a model."""
+    from evals.backends.base import Sampling
+    from evals.imports.samples import ReplayBackend
+
+    texts = {item.id: _completions(task, rows[0]) for task, item, rows in docs}
+    n = max(len(t) for t in texts.values())
+    got: dict[str, SampleRecord] = {}
+    suite.execute([item for _, item, _ in docs], ReplayBackend(texts),
+                  Sampling(max_tokens=0, temperature=0.0, top_p=1.0, n=n, stop=(), seed=None),
+                  lambda s: got.__setitem__(s.item_id, s))
+    return got
+
+
+def _convert(suite: Suite, suite_id: str, tasks: Sequence[LmEvalTask],
+             items: dict[str, Item]) -> tuple[list[SampleRecord], int, list[str]]:
+    samples, matching, disagree = [], 0, []
+    docs = _docs(suite, suite_id, tasks, items)
+    replayed = _replayed(suite, docs) if suite_id.partition(":")[0] == "humaneval" else {}
+    for task, item, rows in docs:
+        same = sha256_text(_suite_prompt_context(suite, item) or "") == rows[0].prompt_hash
+        matching += same
+        prompt_sha = suite.prompt_sha256(item) if same else rows[0].prompt_hash
+        if item.id in replayed:
+            sample = replayed[item.id].model_copy(update={"prompt_sha256": prompt_sha})
+        else:
+            sample = _sample(suite, item, rows, prompt_sha, task.name)
+        theirs = _lmeval_scores(suite_id.partition(":")[0], rows)
+        if any(abs(sample.scores.get(k, -1.0) - v) > 1e-9 for k, v in theirs.items()):
+            disagree.append(f"{item.id}: Podium {sample.scores}, lm-eval {theirs}")
+        samples.append(sample)
     return samples, matching, disagree
 
 

@@ -63,7 +63,7 @@ def _row(raw: dict[str, Any], where: str) -> LmEvalRow:
         metric_names = raw.get("metrics") or []
         metrics = {m: float(raw[m]) for m in metric_names if m in raw}
         return LmEvalRow(doc_id=int(raw["doc_id"]), filter=str(raw.get("filter", "none")),
-                         resps=tuple(raw["resps"]), filtered_resps=tuple(raw["filtered_resps"]), metrics=metrics,
+                         resps=tuple(raw["resps"]), filtered_resps=tuple(raw.get("filtered_resps") or ()), metrics=metrics,
                          prompt_hash=str(raw["prompt_hash"]), doc_hash=str(raw.get("doc_hash", "")))
     except (KeyError, TypeError, ValueError) as e:
         raise DataError(f"{where}: not an lm-eval samples row ({e!r})", where=where,
