@@ -36,10 +36,11 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import hashlib
 import json
 import math
 import os
-import re
+import shlex
 import shutil
 import signal
 import socket
@@ -54,10 +55,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-SUITES = ("mmlu", "hellaswag", "boolq", "winogrande", "gsm8k")
+SUITES = ("mmlu", "hellaswag", "boolq", "winogrande", "arc_challenge", "gsm8k")
 # one subject per MMLU category (+1 STEM), all with 5-shot prompts well under 2,048 tokens
 DEFAULT_SUBJECTS = ("abstract_algebra", "anatomy", "business_ethics", "high_school_geography", "philosophy")
 LETTERS = "ABCD"
+LETTERS_ALL = "ABCDEFGHIJ"
 LL_RESOLUTION = 5e-4  # Podium's samples keep log-likelihoods to 3 decimals (its gallery detail string)
 INVALID = "[invalid]"
 LMEVAL_MAX_TOKENS = 2047  # lm-eval API models: max_length (2048) - 1; longer inputs are left-truncated
@@ -113,6 +115,20 @@ def boolq_rows(path: Path) -> list[dict[str, Any]]:
     return out
 
 
+def arc_rows(path: Path) -> list[dict[str, Any]]:
+    """Podium's ARC file (id, question, choices, answer_index) → allenai/ai2_arc rows (choices {text, label},
+    answerKey). The labels are positional (A, B, ...): lm-eval's target is ``choices.label.index(answerKey)``,
+    the gold position either way."""
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            labels = [LETTERS_ALL[k] for k in range(len(r["choices"]))]
+            out.append({"id": r["id"], "question": r["question"], "choices": {"text": r["choices"], "label": labels},
+                        "answerKey": labels[r["answer_index"]]})
+    return out
+
+
 def task_yaml(include: Path, name: str, files: dict[str, Path], extra: str = "") -> str:
     data = "".join(f"    {split}: {path}\n" for split, path in files.items())
     return (f"include: {include}\ntask: {name}\ntag: []\ndataset_path: json\ndataset_name: null\n"
@@ -153,6 +169,13 @@ def prepare_lmeval_tasks(lm_tasks: Path, data: Path, work: Path, suites: list[st
             lm_tasks / "winogrande" / "default.yaml", "parity_winogrande",
             {"validation": data / "winogrande" / "dev.jsonl"}, "training_split: null\n"))
         names["winogrande"] = ["parity_winogrande"]
+    if "arc_challenge" in suites:
+        test = ddir / "arc_challenge" / "test.jsonl"
+        write_jsonl(test, arc_rows(data / "arc_challenge" / "test.jsonl"))
+        (tdir / "parity_arc_challenge.yaml").write_text(task_yaml(
+            lm_tasks / "arc" / "arc_challenge.yaml", "parity_arc_challenge", {"test": test},
+            "training_split: null\nvalidation_split: null\n"))
+        names["arc_challenge"] = ["parity_arc_challenge"]
     if "gsm8k" in suites:  # fields (question, answer) are openai/gsm8k's; the 8 shots are in the task config
         (tdir / "parity_gsm8k_cot.yaml").write_text(task_yaml(
             lm_tasks / "gsm8k" / "gsm8k-cot.yaml", "parity_gsm8k_cot", {"test": data / "gsm8k" / "test.jsonl"}))
@@ -191,6 +214,9 @@ def start_server(python: Path, model: Path, port: int, log: Path, dtype: str) ->
         if proc.poll() is not None:
             raise SystemExit(f"vllm server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         if http(f"http://127.0.0.1:{port}/health")[0] == 200:
+            # one request first: on a loaded machine the engine's first step can outlast a harness's probe timeout
+            http(f"http://127.0.0.1:{port}/v1/completions", {"model": str(model), "prompt": "Hello world",
+                                                             "max_tokens": 1, "echo": True, "logprobs": 1}, 600)
             return proc
         time.sleep(1.0)
     stop_server(proc)
@@ -267,7 +293,8 @@ def lm_mc(rows: list[dict[str, Any]], norm: bool) -> dict[int, MCRow]:
         args = [r["arguments"][k] for k in sorted(r["arguments"], key=lambda k: int(k.rsplit("_", 1)[1]))]
         ctxs, conts = [a["arg_0"] for a in args], [a["arg_1"] for a in args]
         doc = r["doc"]
-        choices = list(doc.get("choices") or []) if norm else []
+        raw = doc.get("choices") or []
+        choices = list(raw["text"] if isinstance(raw, dict) else raw) if norm else []
         pick = argmax(lls)
         pick_n = argmax([ll / len(c) for ll, c in zip(lls, choices, strict=True)]) if norm else None
         # winogrande's target is the shared continuation; its gold is the option number
@@ -285,28 +312,43 @@ def podium_samples(site: Path, suite: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in fh if x.strip()]
 
 
-DETAIL_RE = re.compile(r"(\S+): (-?(?:\d+\.\d+|inf|nan))")
+def podium_prompts(suite: str, data: Path, ids: set[str]) -> dict[str, tuple[list[tuple[str, str]], list[str], str]]:
+    """item id → the (context, continuation) pairs Podium's suite sends for it, its choice texts and the
+    prompt_sha256 it records (built here, in-process, from the same data files: the samples keep no text)."""
+    from evals.suites import get_suite
+
+    s = get_suite(suite)
+    out = {}
+    for it in s.load(data):
+        if it.id in ids:
+            pairs = [(r.context, r.continuation) for r in it.requests()]  # type: ignore[attr-defined]
+            out[it.id] = (pairs, list(it.choices), s.prompt_sha256(it))
+    return out
 
 
-def podium_mc(rows: list[dict[str, Any]], labels: list[str], norm: bool) -> dict[str, MCRow]:
+def podium_mc(rows: list[dict[str, Any]], norm: bool,
+              prompts: dict[str, tuple[list[tuple[str, str]], list[str], str]]) -> dict[str, MCRow]:
+    """Podium's samples (typed ChoiceDetail: log-likelihoods, picks) with the prompts its suite builds."""
     out = {}
     for r in rows:
         o = r["outputs"][0]
-        lls = [float(v) for _, v in DETAIL_RE.findall((o.get("detail") or "").split("—", 1)[-1])]
-        ex = o["extracted"]
-        pick = labels.index(ex["acc"]) if ex.get("acc") in labels else -1
-        pick_n = (labels.index(ex["acc_norm"]) if ex.get("acc_norm") in labels else -1) if norm else None
-        prompt = r["prompt"] if isinstance(r["prompt"], str) else ""
+        d = o.get("detail") or {}
+        lls = [float("nan") if v is None else float(v) for v in d.get("loglikelihoods", [])]
+        pick = d.get("picked", -1)
+        pick_n = (d.get("picked_norm") if d.get("picked_norm") is not None else -1) if norm else None
+        pairs, choices, sha = prompts.get(r["item_id"], ([], [], ""))
+        error = o.get("error") or (None if sha == r["prompt_sha256"] else
+                                   "stored prompt_sha256 differs from the one the suite rebuilds")
         out[r["item_id"]] = MCRow(lls, pick, pick_n, float(r["scores"]["acc"]),
-                                  float(r["scores"]["acc_norm"]) if norm else None, [prompt.removesuffix("▮")],
-                                  [], list(r.get("choices") or []), error=o.get("error"))
+                                  float(r["scores"]["acc_norm"]) if norm else None, [c for c, _ in pairs],
+                                  [x for _, x in pairs], choices, error=error)
     return out
 
 
 def podium_id(suite: str, doc_id: int, subject: str | None = None) -> str:
     return {"mmlu": f"mmlu/{subject}/{doc_id:04d}", "hellaswag": f"hellaswag/val/{doc_id:05d}",
             "boolq": f"boolq/dev/{doc_id:04d}", "winogrande": f"winogrande/dev/{doc_id:04d}",
-            "gsm8k": f"gsm8k/test/{doc_id:04d}"}[suite]
+            "arc_challenge": f"arc_challenge/test/{doc_id:04d}", "gsm8k": f"gsm8k/test/{doc_id:04d}"}[suite]
 
 
 @dataclass
@@ -347,8 +389,7 @@ def compare_mc(suite: str, lm: dict[str, MCRow], pod: dict[str, MCRow], labels: 
         d = max((abs(x - y) for x, y in zip(a.lls, b.lls, strict=False)), default=0.0)
         if not b.error and longest.get(k, 0) <= LMEVAL_MAX_TOKENS:
             dmax = max(dmax, d)
-        same_prompt = b.contexts[0] == a.contexts[a.gold] and (
-            suite != "hellaswag" or [f" {c}" for c in b.choices] == a.continuations)
+        same_prompt = b.contexts == a.contexts and b.continuations == a.continuations  # every pair, in order
         prompts_same += same_prompt
         for m in metrics:
             pa, pb = picked(a, m), picked(b, m)
@@ -447,6 +488,12 @@ def noise_floor_gsm8k(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]]
     return NoiseFloor("gsm8k", len(keys), agree, None, sum(a[k]["text"] == b[k]["text"] for k in keys), wall)
 
 
+def pod_extracted(o: dict[str, Any], variant: str) -> str:
+    """Podium's strict / flexible extraction (NumericDetail), lm-eval's "[invalid]" where there is none."""
+    v = (o.get("detail") or {}).get(variant)
+    return INVALID if v is None else str(v)
+
+
 def compare_gsm8k(lm_rows: list[dict[str, Any]], pod_rows: list[dict[str, Any]], res: SuiteResult) -> None:
     lm = lm_gsm8k(lm_rows)
     pod = {r["item_id"]: r for r in pod_rows}
@@ -454,16 +501,16 @@ def compare_gsm8k(lm_rows: list[dict[str, Any]], pod_rows: list[dict[str, Any]],
     res.items = len(keys)
     same_text = same_prompt = 0
     for v in ("strict", "flexible"):
-        res.agree[v] = sum(lm[k][v] == pod[k]["outputs"][0]["extracted"][v] for k in keys) / max(1, len(keys))
+        res.agree[v] = sum(lm[k][v] == pod_extracted(pod[k]["outputs"][0], v) for k in keys) / max(1, len(keys))
         res.lm_score[v] = sum(lm[k][f"{v}_ok"] for k in keys) / max(1, len(keys))
         res.pod_score[v] = sum(pod[k]["scores"][v] for k in keys) / max(1, len(keys))
     for k in keys:
         a, b = lm[k], pod[k]
         o = b["outputs"][0]
-        st, sp = a["text"] == o["text"], a["prompt"] == b["prompt"]
+        st, sp = a["text"] == o["text"], hashlib.sha256(a["prompt"].encode()).hexdigest() == b["prompt_sha256"]
         same_text += st
         same_prompt += sp
-        diff = [v for v in ("strict", "flexible") if a[v] != o["extracted"][v]]
+        diff = [v for v in ("strict", "flexible") if a[v] != pod_extracted(o, v)]
         ok_diff = [v for v in ("strict", "flexible") if a[f"{v}_ok"] != b["scores"][v]]
         if not diff and not ok_diff:
             continue
@@ -478,9 +525,9 @@ def compare_gsm8k(lm_rows: list[dict[str, Any]], pod_rows: list[dict[str, Any]],
             cause = "SAME TEXT, DIFFERENT EXTRACTION/GRADING (grader mismatch)"
         res.disagreements.append(
             f"{k} [{','.join(diff or ok_diff)}] lm-eval strict={a['strict']!r} flex={a['flexible']!r} "
-            f"(ok {a['strict_ok']:.0f}/{a['flexible_ok']:.0f}) | Podium strict={o['extracted']['strict']!r} "
-            f"flex={o['extracted']['flexible']!r} (ok {b['scores']['strict']:.0f}/{b['scores']['flexible']:.0f}) "
-            f"| reference {b['reference']!r} | {cause}")
+            f"(ok {a['strict_ok']:.0f}/{a['flexible_ok']:.0f}) | Podium strict={pod_extracted(o, 'strict')!r} "
+            f"flex={pod_extracted(o, 'flexible')!r} (ok {b['scores']['strict']:.0f}/{b['scores']['flexible']:.0f}) "
+            f"| {cause}")
     res.notes.append(f"prompt text identical {same_prompt}/{len(keys)}; identical generations {same_text}/{len(keys)}")
 
 
@@ -508,6 +555,9 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=1,
                     help="requests in flight, both harnesses (>1: vLLM's bf16 results depend on the batch)")
     ap.add_argument("--suites", default=",".join(SUITES), help=f"comma-separated subset of {','.join(SUITES)}")
+    ap.add_argument("--select", default=None,
+                    help="Podium's item selection instead of --limit (first N), e.g. '--subset 100 --seed 0' or "
+                         "'--shard 1/11 --limit 100'; lm-eval then runs the items Podium ran (--samples); not MMLU")
     ap.add_argument("--mmlu-subjects", default=",".join(DEFAULT_SUBJECTS), help="comma-separated MMLU subjects")
     ap.add_argument("--mmlu-per-subject", type=int, default=None, help="default: ceil(limit / #subjects)")
     ap.add_argument("--port", type=int, default=None, help="vLLM server port (default: a free one)")
@@ -569,24 +619,35 @@ def main() -> None:
             n = per_subject if suite == "mmlu" else args.limit
             lm_out = work / "lmeval_out" / suite
 
-            def run_lmeval(out: Path, log: Path, suite: str = suite, n: int = n) -> float:
+            # --select: Podium picks the items (its own selection options), lm-eval runs those (--samples)
+            podium_first = bool(args.select) and suite != "mmlu"
+            lm_sel = ["--limit", str(n)]
+
+            def run_lmeval(out: Path, log: Path, suite: str = suite, lm_sel: list[str] = lm_sel) -> float:
                 reset_prefix_cache(port)
                 return run_timed([
                     str(lm_eval), "--model", "local-completions", "--model_args",
                     f"model={model},base_url={base}/v1/completions,tokenizer={model},tokenizer_backend=huggingface,"
                     f"num_concurrent={c},max_length=2048,tokenized_requests=True",
                     "--tasks", ",".join(task_names[suite]), "--include_path", str(work / "lmeval_tasks"),
-                    "--limit", str(n), "--log_samples", "--output_path", str(out)], env_lm, log, work)
+                    *lm_sel, "--log_samples", "--output_path", str(out)], env_lm, log, work)
 
-            res.lm_wall = run_lmeval(lm_out, logs / f"lmeval_{suite}.log")
+            if not podium_first:
+                res.lm_wall = run_lmeval(lm_out, logs / f"lmeval_{suite}.log")
             reset_prefix_cache(port)
             pod_cmd = [str(args.podium_python), "-m", "generator", "run", "--model", "smollm2-135m-instruct",
                        "--backend", "openai", "--base-url", f"{base}/v1", "--api-model", str(model),
-                       "--suite", suite, "--limit", str(n), "--concurrency", str(c), "--no-cache",
-                       "--out", str(site), "--data-dir", str(data)]
+                       "--suite", suite, *(shlex.split(args.select) if podium_first else ["--limit", str(n)]),
+                       "--concurrency", str(c), "--no-cache", "--out", str(site), "--data-dir", str(data)]
             if suite == "mmlu":
                 pod_cmd += ["--subjects", ",".join(subjects)]
             res.pod_wall = run_timed(pod_cmd, env_pod, logs / f"podium_{suite}.log", work)
+            if podium_first:
+                docs = sorted(int(r["item_id"].rsplit("/", 1)[1]) for r in podium_samples(site, suite))
+                lm_sel[:] = ["--samples", json.dumps({task_names[suite][0]: docs})]
+                res.lm_wall = run_lmeval(lm_out, logs / f"lmeval_{suite}.log")
+                res.notes.append(f"items chosen by Podium's `{args.select}`: {len(docs)} doc ids from {docs[0]} "
+                                 f"to {docs[-1]}, run by lm-eval with --samples")
             print(f"{suite}: lm-eval {res.lm_wall:.1f} s, Podium {res.pod_wall:.1f} s", file=sys.stderr)
             lm_out2 = work / "lmeval_out2" / suite
             wall2 = run_lmeval(lm_out2, logs / f"lmeval2_{suite}.log") if args.noise_floor else 0.0
@@ -597,8 +658,9 @@ def main() -> None:
                     floors.append(noise_floor_gsm8k(lm_gsm8k(lm_samples(lm_out, task_names[suite][0])),
                                                     lm_gsm8k(lm_samples(lm_out2, task_names[suite][0])), wall2))
             else:
-                norm = suite == "hellaswag"
-                labels = {"boolq": ["no", "yes"], "winogrande": ["A", "B"]}.get(suite, list(LETTERS))
+                norm = suite in ("hellaswag", "arc_challenge")
+                labels = {"boolq": ["no", "yes"], "winogrande": ["A", "B"],
+                          "arc_challenge": list(LETTERS_ALL[:5])}.get(suite, list(LETTERS))
 
                 def load_lm(out: Path, suite: str = suite, norm: bool = norm) -> dict[str, MCRow]:
                     rows: dict[str, MCRow] = {}
@@ -613,7 +675,8 @@ def main() -> None:
                     floors.append(noise_floor_mc(suite, lm, load_lm(lm_out2), norm, wall2))
                 pairs = {k: list(zip(r.contexts, r.continuations, strict=True)) for k, r in lm.items()}
                 tokens_same, longest = check_tokens(lm_python, model, pairs, work)
-                compare_mc(suite, lm, podium_mc(pod_rows, labels, norm), labels, norm, tokens_same, longest, res)
+                prompts = podium_prompts(suite, data, {r["item_id"] for r in pod_rows})
+                compare_mc(suite, lm, podium_mc(pod_rows, norm, prompts), labels, norm, tokens_same, longest, res)
             results.append(res)
     finally:
         stop_server(server)
