@@ -19,6 +19,8 @@ import pytest
 
 from tests.support.servers import REPO
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 SHINGLE = 48
 EXEMPT_KEYS = {"outputs", "resps", "filtered_resps"}  # model outputs (Podium; lm-eval fixtures)
 

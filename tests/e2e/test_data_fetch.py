@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from evals.data import sha256_file
 from tests.conftest import podium
 from tests.support.servers import static_server
+
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
 
 
 def test_fetch_downloads_and_verifies(data_dir: Path, tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from evals.store import read_run, read_samples
 from tests.conftest import copy_site_data, podium
 from tests.support.servers import REPO
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 ARGS = ("run", "--suite", "humaneval", "--limit", "3", "--samples", "5", "--max-tokens", "40")
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from evals.store import read_run, read_samples
 from tests.conftest import podium
+
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
 
 
 def test_shards_merge_into_one_run(site_data: Path, tmp_path: Path) -> None:

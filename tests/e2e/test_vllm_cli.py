@@ -13,6 +13,8 @@ from evals.records import ChoiceDetail
 from evals.store import read_run, read_samples
 from tests.support.servers import REPO
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 VENV = Path(os.environ.get("PODIUM_VLLM_VENV", REPO / ".venv-vllm"))
 MODEL_DIR = REPO / ".podium" / "models" / "smollm2-135m-instruct-hf"
 

@@ -11,6 +11,8 @@ from evals.errors import BackendError
 from evals.suites.gsm8k import GSM8K, STOP
 from tests.support.faults import failing_proxy
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 GREEDY = Sampling(max_tokens=48, temperature=0.0, stop=STOP, seed=0)
 
 

@@ -6,9 +6,13 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from evals.backends.base import Backend, Completion, GenerateRequest, OnResult, Sampling
 from evals.backends.cached_backend import CachedBackend
 from evals.backends.ratelimit import RateLimiter
+
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
 
 
 class Counting(Backend):

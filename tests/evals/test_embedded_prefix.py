@@ -12,11 +12,15 @@ import pytest
 from evals.backends.base import Backend, GenerateRequest, LoglikelihoodRequest, OnResult, Sampling
 from evals.backends.embedded import EmbeddedBackend
 from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
+from evals.records import SelectionRecord
 from evals.runner import RunOptions, Shard, run_suite
 from evals.store import load_model
+from evals.suites.base import SelectionSpec
 from evals.suites.gsm8k import GSM8K, STOP
 from evals.suites.mmlu import MMLU
 from evals.suites.multiple_choice import MCItem
+
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
 
 GREEDY = Sampling(max_tokens=40, temperature=0.0, stop=STOP, seed=0)
 
@@ -106,7 +110,7 @@ def test_kill_and_resume_gives_the_same_outputs(embedded, data_dir, site_data, t
     suite = GSM8K()
 
     def opts(name: str, shard: Shard | None = None) -> RunOptions:
-        return RunOptions(out=tmp_path / name, data_dir=data_dir, command="test", limit=3, sampling=GREEDY,
+        return RunOptions(out=tmp_path / name, data_dir=data_dir, command="test", selection=SelectionSpec(limit=3), sampling=GREEDY,
                           cache_dir=tmp_path / name / ".podium", shard=shard)
 
     whole = run_suite(suite, embedded, model, opts("whole"))
@@ -118,7 +122,7 @@ def test_kill_and_resume_gives_the_same_outputs(embedded, data_dir, site_data, t
     assert [s.outputs[0].text for s in resumed.samples] == [s.outputs[0].text for s in whole.samples]
     shard = run_suite(suite, embedded, model, opts("shard", Shard(2, 2)))  # items 1, 3, 5 of the full list
     full6 = run_suite(suite, embedded, model, RunOptions(out=tmp_path / "six", data_dir=data_dir, command="t",
-                                                         limit=6, sampling=GREEDY, cache_dir=tmp_path / "c6"))
+                                                         selection=SelectionSpec(limit=6), sampling=GREEDY, cache_dir=tmp_path / "c6"))
     assert [s.outputs[0].text for s in shard.samples] == [s.outputs[0].text for s in full6.samples[1::2]]
     assert whole.run.prompt_tokens_cached >= 2 * 700 and whole.run.backend.parameters["prefix_reuse"] is True
 
@@ -147,7 +151,7 @@ def test_the_thread_count_is_fixed_per_machine_and_keeps_journals_apart(embedded
 
     assert embedded.info.parameters["threads"] == default_threads() == max(1, (os.cpu_count() or 2) // 2)
     suite = GSM8K()
-    rec = suite.record("d", 1, "all", 1)
+    rec = suite.record("d", [], SelectionRecord(kind="first_n", n=1))
     ids = [it.id for it in suite.load(data_dir)[:2]]
     one = replace(embedded.info, parameters={**embedded.info.parameters, "threads": 1})
     two = replace(embedded.info, parameters={**embedded.info.parameters, "threads": 2})

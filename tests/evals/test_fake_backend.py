@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from evals.backends.base import GenerateRequest, LoglikelihoodRequest, Sampling
 from evals.backends.fake import FakeBackend, FakeConfig
 from evals.records import ChoiceDetail
 from evals.runner import RunOptions, run_suite
 from evals.store import load_model, read_samples
 from evals.suites import get_suite
+from evals.suites.base import SelectionSpec
 from evals.suites.multiple_choice import MCItem
 from tests.conftest import podium
 
@@ -31,10 +34,12 @@ def test_scripted_gsm8k_run_scores_exactly_as_scripted(site_data: Path, data_dir
     replies = {items[0].id: f"... so The answer is {items[0].reference}.", items[1].id: "The answer is -1.",
                items[2].id: "<error>"}
     result = run_suite(suite, FakeBackend(FakeConfig(replies=replies)), load_model(site_data, "smollm2-135m-instruct"),
-                       RunOptions(out=site_data, data_dir=data_dir, command="test", limit=3, cache_dir=tmp_path))
+                       RunOptions(out=site_data, data_dir=data_dir, command="test", selection=SelectionSpec(limit=3),
+                                  cache_dir=tmp_path, max_errors=1))
     samples = read_samples(result.paths.samples)
     assert [s.scores["strict"] for s in samples] == [1.0, 0.0, 0.0]
-    assert samples[2].outputs[0].error and result.run.n_errors == 1
+    assert samples[2].outputs[0].error and (result.run.n_errors, result.run.errors_allowed) == (1, 1)
+    assert result.run.synthetic  # the fake backend's runs are marked, never a model's score
     main = result.run.main()
     assert main is not None and (main.value, main.n) == (1 / 3, 3)
 
@@ -51,6 +56,7 @@ def test_scripted_loglikelihoods_decide_the_pick(data_dir: Path) -> None:
     assert isinstance(detail, ChoiceDetail) and detail.picked == wrong and out[0].scores["acc"] == 0.0
 
 
+@pytest.mark.slow
 def test_cli_runs_the_fake_backend_from_a_script(site_data: Path, tmp_path: Path) -> None:
     script = tmp_path / "script.json"
     script.write_text(json.dumps({"replies": {"gsm8k/test/0000": "The answer is 42."}}))

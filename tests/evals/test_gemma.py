@@ -11,6 +11,8 @@ from evals.store import read_run
 from tests.conftest import podium
 from tests.support.servers import REPO
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 GEMMA = "gemma-3-270m"
 
 

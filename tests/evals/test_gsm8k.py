@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from evals.backends.base import Completion
+from evals.records import SelectionRecord
 from evals.suites.gsm8k import (
     GSM8K,
     INVALID,
@@ -90,6 +91,6 @@ def test_grading_and_metrics_on_real_items(data_dir: Path) -> None:
 
 
 def test_suite_version_changes_with_the_grader() -> None:
-    a = GSM8K().record("sha", 1319, "all")
-    b = GSM8K().record("sha2", 1319, "all")
+    a = GSM8K().record("sha", [], SelectionRecord(kind="full"))
+    b = GSM8K().record("sha2", [], SelectionRecord(kind="full"))
     assert a.version != b.version and len(a.version) == 16

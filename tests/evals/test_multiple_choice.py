@@ -114,7 +114,7 @@ def _detok(backend, ids: list[int]) -> str:  # type: ignore[no-untyped-def]
 
 def test_mmlu_category_rollups_add_up(embedded, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     suite = get_suite("mmlu", subjects=("virology", "astronomy", "philosophy"))
-    items = suite.select(suite.load(data_dir), 2)
+    items = suite.first_n(suite.load(data_dir), 2)
     out: list[SampleRecord] = []
     suite.execute(items, embedded, suite.default_sampling(), out.append)
     metrics = suite.metrics(out)
@@ -132,7 +132,7 @@ def test_mmlu_category_rollups_add_up(embedded, data_dir: Path) -> None:  # type
 def test_chat_endpoint_gives_generative_protocol(server_url: str, data_dir: Path) -> None:
     suite = get_suite("mmlu:generative", subjects=("anatomy",))
     assert suite.info.id == "mmlu-generative" and suite.info.protocol == "generative"
-    items = suite.select(suite.load(data_dir), 2)
+    items = suite.first_n(suite.load(data_dir), 2)
     with OpenAICompatBackend(OpenAIConfig(model="m", base_url=server_url)) as be:
         out: list[SampleRecord] = []
         suite.execute(items, be, suite.default_sampling(), out.append)

@@ -23,6 +23,7 @@ from evals.records import (
     RunRecord,
     SampleRecord,
     SamplingRecord,
+    SelectionRecord,
     SuiteRecord,
 )
 from evals.store import export_schemas, load_model, read_run, read_samples, write_run
@@ -33,9 +34,9 @@ def make_run(model_id: str = "smollm2-135m-instruct") -> RunRecord:
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     return RunRecord(
         run_id="20261123T120000Z-abc123", model_id=model_id, model_revision="r1",
-        suite=SuiteRecord(id="gsm8k", version="v", protocol="generative", shots=8, split="test",
+        suite=SuiteRecord(id="gsm8k", base="gsm8k", version="v", protocol="generative", shots=8, split="test",
                           dataset_sha256="d", template_sha="t", grader="{}", items_total=1319,
-                          selection="first 2 in file order"),
+                          selection=SelectionRecord(kind="first_n", n=2)),
         backend=BackendRecord(name="embedded", engine="llama.cpp", model="m.gguf", parameters={"n_ctx": 4096}),
         sampling=SamplingRecord(max_tokens=256, temperature=0.0, top_p=1.0, stop=["Q:"]),
         podium_version="0.1.0", git_commit="abc", git_dirty=False, command="podium run --limit 2",
@@ -125,6 +126,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_atomic_write_never_leaves_a_partial_file(tmp_path: Path) -> None:
     """SIGKILL a process that rewrites a 4 MB file in a loop: the target is always one complete version."""
     target = tmp_path / "big.txt"

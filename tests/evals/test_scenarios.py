@@ -27,9 +27,9 @@ from evals.backends.base import (
 from evals.errors import ConfigError
 from evals.grading.code_tests import CodeCheck, run_code_tests
 from evals.grading.graders import CodeTestsGrader, grade
-from evals.records import Group, SampleRecord, ScenarioDetail
+from evals.records import Group, SampleRecord, ScenarioDetail, SelectionRecord
 from evals.suites import get_suite
-from evals.suites.base import prompt_sha256
+from evals.suites.base import SelectionSpec, prompt_sha256
 from evals.suites.scenario_spec import SCENARIOS_DIR, load_scenario, load_scenarios
 from evals.suites.scenarios import ScenarioSuite
 from tests.conftest import podium
@@ -69,7 +69,7 @@ class Replay(Backend):
 
 def run_items(suite: ScenarioSuite, backend: Backend, limit: int | None = 1,
               sampling: Sampling | None = None) -> dict[str, SampleRecord]:
-    items = suite.select(suite.load(Path()), limit)
+    items = suite.select(suite.load(Path()), SelectionSpec(limit=limit))
     got: dict[str, SampleRecord] = {}
 
     def keep(s: SampleRecord) -> None:
@@ -153,6 +153,7 @@ def test_bad_scenario_files_name_file_and_line(tmp_path: Path, text: str, line: 
     assert f"{path}:{line}:" in str(err.value) and message in str(err.value)
 
 
+@pytest.mark.slow
 def test_bad_scenario_through_the_real_cli(tmp_path: Path) -> None:
     (tmp_path / "my-check.yaml").write_text(GOOD.replace("    expected: 4", "    expected: 4\n    tolerence: 0.1"))
     r = podium("run", "--suite", "scenario:my-check", "--scenarios-dir", str(tmp_path), "--out", str(tmp_path))
@@ -171,15 +172,15 @@ def test_suite_ids_items_limit_and_version(tmp_path: Path) -> None:
     items = one.load(Path())
     assert [it.id for it in items[:2]] == ["tool-factorials-gcd/native/greedy", "tool-factorials-gcd/native/t01"]
     assert len(items) == 22 and one.data_files(Path()) == []
-    picked = one.select(items, 2)
+    picked = one.first_n(items, 2)
     assert [it.id for it in picked] == ["tool-factorials-gcd/native/greedy", "tool-factorials-gcd/native/t01",
                                         "tool-factorials-gcd/action/greedy", "tool-factorials-gcd/action/t01"]
-    rec = one.record("x", len(items), one.selection_text(2))
+    rec = one.record("x", items, one.selection_record(SelectionSpec(limit=2)))
     assert rec.scenarios[0].protocols == ["native", "action"] and rec.scenarios[0].origin == "original"
     (tmp_path / "my-check.yaml").write_text(GOOD)
-    v1 = ScenarioSuite(scenarios_dir=tmp_path).record("x", 3, "all").version
+    v1 = ScenarioSuite(scenarios_dir=tmp_path).record("x", [], SelectionRecord(kind="full")).version
     (tmp_path / "my-check.yaml").write_text(GOOD.replace("expected: 4", "expected: 4.0"))
-    assert ScenarioSuite(scenarios_dir=tmp_path).record("x", 3, "all").version != v1  # the YAML text is hashed
+    assert ScenarioSuite(scenarios_dir=tmp_path).record("x", [], SelectionRecord(kind="full")).version != v1  # the YAML text is hashed
     assert get_suite("scenarios").info.id == "scenarios"
 
 
@@ -370,6 +371,7 @@ def test_metrics_per_scenario_protocol_category_with_wilson() -> None:
 TETRIS_CHECKS = load_scenario(SCENARIOS_DIR / "code-tetris.yaml").spec.graders[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fixture", "score"), [
     ("tetris_good.py", 1.0), ("tetris_tim_style.py", 1.0), ("tetris_figure_style.py", 1.0),
     ("tetris_broken.py", 1 / 6),
@@ -384,6 +386,7 @@ def test_tetris_code_tests_run_headless(fixture: str, score: float) -> None:
         assert "line_clear: failed" in result.explanation and "seven_tetrominoes: failed" in result.explanation
 
 
+@pytest.mark.slow
 def test_code_tests_without_code_and_with_partial_credit() -> None:
     cfg = CodeTestsGrader(checks=[CodeCheck(name="adds", code="assert solution.add(2, 3) == 5"),
                                   CodeCheck(name="subtracts", code="assert solution.sub(5, 3) == 2")])
@@ -407,6 +410,7 @@ def test_rubric_with_the_embedded_model_as_judge(embedded: Backend) -> None:
     assert json.loads(suite.grader_config())["judge"] == g.judge_model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend_kind", ["embedded", "openai"])
 def test_tool_scenario_on_real_backends(backend_kind: str, request: pytest.FixtureRequest, site_data: Path,
                                        tmp_path: Path) -> None:
@@ -421,7 +425,7 @@ def test_tool_scenario_on_real_backends(backend_kind: str, request: pytest.Fixtu
 
         backend = OpenAICompatBackend(OpenAIConfig(model="smollm2", base_url=request.getfixturevalue("server_url")))
     suite = ScenarioSuite(GCD)
-    opts = RunOptions(out=site_data, data_dir=tmp_path, command="test", limit=1, cache_dir=tmp_path / "cache",
+    opts = RunOptions(out=site_data, data_dir=tmp_path, command="test", selection=SelectionSpec(limit=1), cache_dir=tmp_path / "cache",
                       sampling=Sampling(max_tokens=40, temperature=0.7, seed=0))
     result = run_suite(suite, backend, load_model(site_data, "smollm2-135m-instruct"), opts)
     samples = read_samples(result.paths.samples)

@@ -25,6 +25,8 @@ from evals.suites.lookup import load_suite_items, prompt_shas
 from tests.conftest import podium
 from tests.support.servers import REPO
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 FIXTURE = REPO / "tests" / "fixtures" / "v1" / "site_data"
 
 

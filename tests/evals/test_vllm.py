@@ -46,6 +46,8 @@ from evals.suites.gsm8k import GSM8K, STOP
 from evals.suites.mmlu import MMLU
 from evals.suites.multiple_choice import MCItem
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 REPO = Path(__file__).resolve().parents[2]
 _venv = Path(os.environ.get("PODIUM_VLLM_VENV", ".venv-vllm"))
 VENV = _venv if _venv.is_absolute() else REPO / _venv

@@ -187,6 +187,7 @@ def test_size_limits_and_gzip_bomb(root: Path) -> None:
     assert any("big.yaml: file is" in p.text() and "over the limit" in p.text() for p in problems)
 
 
+@pytest.mark.slow
 def test_all_problems_listed_and_cli_formats(root: Path) -> None:
     FAULTS["non-utf8 byte"][0](root)
     FAULTS["stray file"][0](root)

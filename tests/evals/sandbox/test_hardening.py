@@ -13,6 +13,8 @@ import pytest
 from evals.sandbox import Limits, Verdict, run_many, run_program
 from tests.evals.sandbox.test_sandbox import GUARD_MARKER, sandbox_processes
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 FAST = Limits(cpu_seconds=3, wall_seconds=10)
 NEXT = "import os\nassert os.listdir('.') == []\n"  # the next program in the same zygote starts clean
 

@@ -26,6 +26,8 @@ from evals.sandbox.humaneval import humaneval_judged
 from tests.evals.sandbox.hostile_judge_cases import CASES
 from tests.evals.sandbox.test_sandbox import GUARD_MARKER, SECRET, _humaneval_path, sandbox_processes
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 IS_ROOT = os.geteuid() == 0
 
 

@@ -21,6 +21,8 @@ from evals.sandbox._wire import (
 )
 from evals.sandbox.judge import Judged, TrustedTests, judge
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 PLAIN = [None, True, False, 0, -7, 1 << 4000, 10 ** 5000, 0.1, -0.0, math.inf, -math.inf, "", "é\ud800x", b"\x00\xff",
          [1, [2, (3, "x")]], (), {"a": 1, 2: [3], (1, "t"): None, frozenset({1}): 0.5}, {1, "a", (2,)}, frozenset()]
 

@@ -29,6 +29,8 @@ from evals.sandbox import (
     run_program,
 )
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 GUARD_MARKER = "podium-sandbox-guard"
 SECRET = "sk-podium-test-secret-0123456789"
 FAST = Limits(cpu_seconds=3, wall_seconds=10)

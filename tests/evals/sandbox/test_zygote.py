@@ -13,6 +13,8 @@ from evals.sandbox.runner import BOOTSTRAP, _guard_code, _run_in
 from evals.sandbox.zygote import Zygote
 from tests.evals.sandbox.test_sandbox import GUARD_MARKER, sandbox_processes
 
+pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
+
 FAST = Limits(cpu_seconds=3, wall_seconds=10)
 
 
