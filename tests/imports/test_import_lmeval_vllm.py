@@ -47,6 +47,7 @@ def imported(data_dir: Path) -> dict[str, Imported]:
     return {imp.run.suite.id: imp for imp in import_results(results(), data_dir, MODEL, "podium import lm-eval x")}
 
 
+@pytest.mark.slow
 def test_every_task_maps_to_its_suite_and_equals_lm_evals_metrics(imported: dict[str, Imported]) -> None:
     assert sorted(imported) == ["boolq", "hellaswag", "humaneval", "mmlu", "winogrande"]
     for key, (suite, label, group) in EXPECTED.items():
@@ -61,6 +62,7 @@ def test_every_task_maps_to_its_suite_and_equals_lm_evals_metrics(imported: dict
         "local_mmlu_high_school_geography:acc,none"]) / 2)
 
 
+@pytest.mark.slow
 def test_prompts_match_podiums_where_the_protocols_agree(imported: dict[str, Imported]) -> None:
     rebuilt = {sid: imp.run.imported.prompts_matching for sid, imp in imported.items() if imp.run.imported}
     # lm-eval's prompt_hash equals the sha256 of Podium's own prompt for HumanEval, HellaSwag, WinoGrande and
@@ -70,6 +72,7 @@ def test_prompts_match_podiums_where_the_protocols_agree(imported: dict[str, Imp
     assert not imported["mmlu"].run.suite.version.startswith("lmeval-")
 
 
+@pytest.mark.slow
 def test_humaneval_completions_ran_in_podiums_sandbox(imported: dict[str, Imported]) -> None:
     imp = imported["humaneval"]
     assert [s.item_id for s in imp.samples] == [f"HumanEval-{i}" for i in range(12)]
@@ -81,6 +84,7 @@ def test_humaneval_completions_ran_in_podiums_sandbox(imported: dict[str, Import
     assert imp.run.backend.engine == "lm-evaluation-harness 0.4.13"
 
 
+@pytest.mark.slow
 def test_a_passing_completion_is_graded_by_podium_not_copied(data_dir: Path) -> None:
     """Doc 0's completion replaced (here, at test time) by HumanEval's canonical solution: Podium's sandbox
     passes it, lm-eval's logged 0 is reported as a disagreement, never copied."""

@@ -8,6 +8,8 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
 from evals.imports.samples import import_samples
 from evals.store import read_run
 from tests.conftest import podium
@@ -23,6 +25,7 @@ def write(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_canonical_solutions_pass_every_problem(data_dir: Path, tmp_path: Path) -> None:
     rows = humaneval_rows(data_dir)
     f = write(tmp_path / "canonical.jsonl", [{"task_id": r["task_id"], "completion": r["canonical_solution"]}
@@ -34,6 +37,7 @@ def test_canonical_solutions_pass_every_problem(data_dir: Path, tmp_path: Path) 
     assert run.imported is not None and not run.imported.prompt_rebuildable
 
 
+@pytest.mark.slow
 def test_evalplus_solutions_and_wrong_completions(data_dir: Path, tmp_path: Path, site_data: Path) -> None:
     rows = humaneval_rows(data_dir)[:8]
     good = write(tmp_path / "solutions.jsonl", [{"task_id": r["task_id"], "solution": r["prompt"] +
