@@ -175,8 +175,9 @@ def curves(data: SiteData, base: str | None) -> list[Curve]:
             continue
         model = data.models[run.model_id]
         label = f"{model.name} · {pts[0].variant} · n={run.sampling.n}"
-        if run.n_items < run.suite.items_total:
-            label += f" · {run.suite.selection.text} of {run.suite.items_total}"
+        if run.n_items < run.suite.items_total:  # the selection in full is in the table and on the run's page
+            how = "random" if run.suite.selection.kind == "subset" else "first"
+            label += f" · {how} {run.n_items}/{run.suite.items_total}"
         out.append(Curve(label, model, run, pts, id(lr) in shown))
     seen: dict[str, int] = {}
     for c in out:

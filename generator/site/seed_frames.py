@@ -13,7 +13,8 @@ from generator.site.views import pct
 
 
 def measured_series(label: str) -> str:
-    return f"{label} (measured)"
+    """A measured run in the legend: its label as is (published series say "published" or "claim")."""
+    return label
 
 
 def point_series(q: Question, p: Published) -> str:

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from evals.records import ModelEntry, ReportedResult
-from evals.story import STORY_FILE, HeadToHeadClaim, SeedStory, load_story
+from evals.story import STORY_FILE, FailureCase, HeadToHeadClaim, SeedStory, load_story
 from generator.site.leaderboard import Row
 from generator.site.load import LoadedRun, SiteData
 from generator.site.pages import render, root_for, write_json
 from generator.site.seed_charts import question_cost, question_passk
 from generator.site.seed_data import Question, build_question, curves
-from generator.site.seed_failures import failure_stats, failure_views
+from generator.site.seed_failures import FailureView, failure_stats, failure_views, matrix
 from generator.site.seed_frames import cost_frames, passk_frames
 from generator.site.seed_verdict import usd, verdict
 from generator.site.stats import base_suite
@@ -145,9 +145,10 @@ def render_seed(data: SiteData, shown: dict[tuple[str, str], LoadedRun], docs: P
     _render_h2h(story, data, shown, docs)
     root = root_for(PAGE)
     if story is None:
-        measured = curves(data, None)
-        render("seed.md.j2", PAGE, docs, story=None, story_file=STORY_FILE, curves=measured, pct=pct,
-               h2h_page=f"{root}small-vs-large/head-to-head/")
+        views, models = matrix(data, root)
+        every = [FailureView(FailureCase(scenario=v.info.id, label=v.info.title), v.info, v.rows) for v in views]
+        render("seed.md.j2", PAGE, docs, story=None, story_file=STORY_FILE, curves=curves(data, None), pct=pct,
+               fails=every, fail_models=models, h2h_page=f"{root}small-vs-large/head-to-head/")
         return
     q = build_question(story, data)
     fails, models = failure_views(story.failures, data, root)

@@ -17,7 +17,7 @@ import pytest
 from generator.site.seed_charts import log_ticks, question_cost, question_passk
 
 GOLDEN = Path(__file__).parent / "golden"
-MEASURED = pd.DataFrame([{"series": "Small · completion · n=20 (measured)", "k": k, "value": v, "ci_low": v / 2,
+MEASURED = pd.DataFrame([{"series": "Small · completion · n=20", "k": k, "value": v, "ci_low": v / 2,
                           "ci_high": v * 1.5, "n": 164, "cost": 4e-5 * k} for k, v in ((1, 0.01), (10, 0.05),
                                                                                         (20, 0.08))])
 POINTS = pd.DataFrame([
@@ -61,7 +61,7 @@ def test_passk_chart_names_claims_and_band_in_one_legend() -> None:
     spec = question_passk(MEASURED.drop(columns="cost"), POINTS.drop(columns="cost"), BAND)
     scale = next(layer["encoding"]["color"]["scale"] for layer in spec["layer"] if "color" in layer["encoding"])
     assert scale["domain"][0] == BAND["series"] and "Big: claim, not verified" in scale["domain"]
-    assert scale["domain"][-1].endswith("(measured)")
+    assert scale["domain"][-1] == "Small · completion · n=20"
     data = [d for ds in spec["datasets"].values() for d in ds]
     assert {"95.1% claim", "90.5% claim", "72.6% published"} <= {d.get("text") for d in data}
 
