@@ -56,7 +56,7 @@ def copy_vendor(dest: Path) -> None:
         src = nm / rel
         if not src.is_file():
             raise ConfigError(f"vendored {name} not installed ({src} missing)", where="generator/site/assets",
-                              fix="run `make setup` (npm ci --prefix generator/site/assets)")
+                              fix="reinstall podium-evals from a release or a wheel that includes them; in a checkout: make setup")
         shutil.copyfile(src, dest / Path(rel).name)
 
 
