@@ -87,12 +87,13 @@ def check_samples(run: RunRecord, samples: Sequence[SampleRecord], loaded: Suite
 
 
 def verify_run(run: RunRecord, samples: Sequence[SampleRecord], run_dir: Path,
-               data_dir: Path | None) -> list[Finding]:
-    """Every finding about one run (an empty list when it is consistent)."""
+               data_dir: Path | None, regrade: bool = True) -> list[Finding]:
+    """Every finding about one run (an empty list when it is consistent). ``regrade=False`` (a run of another suite
+    version) recomputes only the metrics from the stored scores: prompts and grades belong to that version."""
     loaded = load_suite_items(run.suite.id, data_dir) if data_dir is not None else None
     samples_path = str(run_dir / "samples.jsonl.gz")
     findings: list[Finding] = []
-    if loaded is not None:
+    if loaded is not None and regrade:
         findings += check_samples(run, samples, loaded, samples_path)
         suite = loaded.suite
     else:

@@ -8,21 +8,34 @@ by the second, so no input can end in a traceback.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from evals.validation.files import Limits, check_files
 from evals.validation.problems import Problem
 from evals.validation.records import check_records
 
-__all__ = ["Limits", "Problem", "validate_tree"]
+__all__ = ["Limits", "Problem", "Report", "validate", "validate_tree"]
+
+
+@dataclass(frozen=True)
+class Report:
+    problems: list[Problem]  # errors: the tree is rejected when there is any
+    notes: list[Problem]  # listed, not rejected (runs of another suite version)
+    counts: dict[str, int]
+
+
+def validate(root: Path, limits: Limits | None = None, data_dir: Path | None = None) -> Report:
+    """Every problem and note under ``root`` (sorted by file and line) and counts of what was checked. With the
+    benchmark ``data_dir``, prompts are rebuilt and hashed and scores re-graded too (:mod:`evals.verify`)."""
+    scan = check_files(root, limits or Limits())
+    found = sorted(set(scan.problems + check_records(root, scan, data_dir)), key=Problem.sort_key)
+    counts = {"files": len(scan.seen), "models": len(scan.models), "runs": len(scan.runs)}
+    return Report([p for p in found if p.level != "note"], [p for p in found if p.level == "note"], counts)
 
 
 def validate_tree(root: Path, limits: Limits | None = None,
                   data_dir: Path | None = None) -> tuple[list[Problem], dict[str, int]]:
-    """All problems under ``root`` (sorted by file and line) and counts of what was checked. With the benchmark
-    ``data_dir``, prompts are rebuilt and hashed and scores re-graded too (:mod:`evals.verify`)."""
-    scan = check_files(root, limits or Limits())
-    problems = list(scan.problems)
-    problems += check_records(root, scan, data_dir)
-    counts = {"files": len(scan.seen), "models": len(scan.models), "runs": len(scan.runs)}
-    return sorted(set(problems), key=Problem.sort_key), counts
+    """The problems (errors) of :func:`validate` and its counts."""
+    report = validate(root, limits, data_dir)
+    return report.problems, report.counts

@@ -2,7 +2,7 @@
 
 The shown run per (model, suite) follows the site's rule (``generator.site.load.select_runs``, which ``evals`` may
 not import): per model, suite and suite version the run covering the most items, newest among equals; shard runs
-never; a suite's column shows the version of the suite's newest run. A row is that run's headline metric. The diff
+and synthetic runs (the fake backend) never; a suite's column shows the version of the suite's newest run. A row is that run's headline metric. The diff
 lists new and removed rows, changed headline values (with their intervals) and rank moves within each suite.
 Files that do not parse are skipped here — ``podium validate`` reports them.
 """
@@ -58,7 +58,7 @@ def shown_rows(root: Path) -> dict[tuple[str, str], Row]:
     best: dict[tuple[str, str, str], RunRecord] = {}
     newest: dict[str, RunRecord] = {}
     for r in sorted(_runs(root), key=lambda r: (r.finished_at, r.run_id)):
-        if r.shard is not None:
+        if r.shard is not None or r.synthetic or r.backend.name == "fake":
             continue
         key = (r.model_id, r.suite.id, r.suite.version)
         if key not in best or (r.n_items, r.finished_at) >= (best[key].n_items, best[key].finished_at):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import stat
@@ -22,10 +23,19 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9._:+@=-]+$")
 CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 
 
+KiB = 1024
+
+
 @dataclass(frozen=True)
 class Limits:
     file_bytes: int = 25 * MiB  # any one file as stored (GitHub refuses files over 100 MB)
     samples_bytes: int = 256 * MiB  # one samples.jsonl.gz once decompressed
+    line_bytes: int = 4 * MiB  # one decompressed sample line (the largest real one: ~40 KiB, 20 HumanEval samples)
+    item_bytes: int = 256 * KiB  # decompressed samples per item and output sampled (the run's n), on average
+    kind_bytes: tuple[tuple[str, int], ...] = (("model", 64 * KiB), ("story", 64 * KiB), ("run", 4 * MiB))  # run.json: ~70 KiB at most
+
+    def of_kind(self, kind: str) -> int:
+        return min([self.file_bytes, *(b for k, b in self.kind_bytes if k == kind)])
 
 
 @dataclass
@@ -78,11 +88,11 @@ def _check_path(root: Path, path: Path, limits: Limits, scan: Scan) -> None:
     if kind is None:
         scan.problems.append(Problem.at(path, None, "stray or misplaced file", misplaced_fix(parts)))
         return
-    size = path.stat().st_size
-    if size > limits.file_bytes:
-        scan.problems.append(Problem.at(path, None, f"file is {size / MiB:.1f} MiB, over the limit of "
-                                        f"{limits.file_bytes / MiB:.0f} MiB", "evaluate fewer items per run or "
-                                        "store less per sample"))
+    size, cap = path.stat().st_size, limits.of_kind(kind)
+    if size > cap:
+        scan.problems.append(Problem.at(path, None, f"file is {_size(size)}, over the limit of {_size(cap)} for "
+                                        f"a {kind} file", "evaluate fewer items per run or store less per sample"
+                                        if kind in ("run", "samples") else "keep the file small: it is metadata"))
         return
     if kind == "samples":
         if _check_samples(path, limits, scan.problems):
@@ -127,7 +137,7 @@ def _check_text(path: Path, kind: str, problems: list[Problem]) -> Any:
     try:
         if kind in ("run", "schema"):
             return loads_json(text)
-        if kind == "model":
+        if kind in ("model", "story"):
             return loads_yaml(text)
     except StrictError as exc:
         problems.append(Problem.at(path, exc.line, exc.what, exc.fix))
@@ -135,22 +145,49 @@ def _check_text(path: Path, kind: str, problems: list[Problem]) -> Any:
     return text
 
 
+def _size(n: int) -> str:
+    return f"{round(n / MiB, 1):g} MiB" if n >= MiB else f"{round(n / KiB):g} KiB"
+
+
+def samples_budget(path: Path, limits: Limits) -> tuple[int, str]:
+    """How many bytes ``path`` may decompress to, and why: the run's items × outputs × :attr:`Limits.item_bytes`
+    (read from the run.json beside it), never more than :attr:`Limits.samples_bytes`."""
+    whole = (limits.samples_bytes, _size(limits.samples_bytes))
+    try:
+        raw = json.loads((path.parent / "run.json").read_bytes()[:limits.of_kind("run")])
+        n_items, n = raw["n_items"], raw["sampling"].get("n", 1)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return whole
+    if type(n_items) is not int or type(n) is not int or n_items < 0:
+        return whole
+    budget = MiB + n_items * max(n, 1) * limits.item_bytes
+    return (budget, f"{_size(budget)}, what {n_items} item(s) × {max(n, 1)} output(s) may need") \
+        if budget < limits.samples_bytes else whole
+
+
 def _check_samples(path: Path, limits: Limits, problems: list[Problem]) -> bool:
-    """Stream-decompress (never more than the limit), each line strict JSON; True when clean."""
+    """Stream-decompress (never more than the budget, no line over the line cap), each line strict JSON; True when
+    clean. A small file that inflates to one huge line stops at the cap: a few MiB decompressed, not the line."""
     before = len(problems)
     total, lineno, pending = 0, 0, b""
+    budget, why = samples_budget(path, limits)
     try:
         with gzip.open(path, "rb") as fh:
             while chunk := fh.read(1 * MiB):
                 total += len(chunk)
-                if total > limits.samples_bytes:
-                    problems.append(Problem.at(path, None, f"decompresses to more than {limits.samples_bytes // MiB} "
-                                               "MiB (gzip bomb or oversized run)", "evaluate fewer items per run"))
+                if total > budget:
+                    problems.append(Problem.at(path, None, f"decompresses to more than {why} (gzip bomb or "
+                                               "oversized run)", "evaluate fewer items per run or store less per "
+                                               "sample"))
                     return False
                 *lines, pending = (pending + chunk).split(b"\n")
                 for raw in lines:
                     lineno += 1
+                    if not _line_fits(path, lineno, len(raw), limits, problems):
+                        return False
                     _check_sample_line(path, lineno, raw, problems)
+                if not _line_fits(path, lineno + 1, len(pending), limits, problems):
+                    return False
     except (OSError, EOFError, zlib.error) as exc:
         problems.append(Problem.at(path, None, f"not a valid gzip file ({exc})",
                                    "re-create it with podium (a truncated upload or an uncompressed file?)"))
@@ -158,6 +195,15 @@ def _check_samples(path: Path, limits: Limits, problems: list[Problem]) -> bool:
     if pending.strip():
         _check_sample_line(path, lineno + 1, pending, problems)
     return len(problems) == before
+
+
+def _line_fits(path: Path, lineno: int, size: int, limits: Limits, problems: list[Problem]) -> bool:
+    if size <= limits.line_bytes:
+        return True
+    problems.append(Problem.at(path, lineno, f"decompressed line {lineno} is over {_size(limits.line_bytes)} "
+                               "(one item's record; a gzip bomb or an oversized output)",
+                               "store what the run produced: outputs within max_tokens, no padding"))
+    return False
 
 
 def _check_sample_line(path: Path, lineno: int, raw: bytes, problems: list[Problem]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 RUN_FILES = ("run.json", "samples.jsonl.gz")
-LAYOUT_HELP = ("site_data holds models/<id>.yaml, reported/*.csv, schema/*.schema.json and "
+LAYOUT_HELP = ("site_data holds models/<id>.yaml, reported/*.csv, reported/story.yaml, schema/*.schema.json and "
                "runs/<model>/<suite>/<run-id>/{run.json,samples.jsonl.gz}")
 
 
@@ -20,6 +20,8 @@ def kind_of(parts: tuple[str, ...]) -> str | None:
             return "model"
         if top == "reported" and name.endswith(".csv"):
             return "reported"
+        if top == "reported" and name == "story.yaml":
+            return "story"
         if top == "schema" and name.endswith(".schema.json"):
             return "schema"
         return None

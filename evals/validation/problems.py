@@ -15,6 +15,7 @@ class Problem:
     line: int | None
     what: str
     fix: str
+    level: str = "error"  # "error": the tree is rejected; "note": listed, not rejected (e.g. another suite version)
 
     @classmethod
     def at(cls, path: Path | str, line: int | None, what: str, fix: str) -> Problem:
@@ -35,11 +36,14 @@ class Problem:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.what}" + (f" — {self.fix}" if self.fix else "")
 
+    def as_note(self) -> Problem:
+        return Problem(self.file, self.line, self.what, self.fix, "note")
+
     def github(self) -> str:
         """A GitHub Actions workflow command that annotates the file in the pull request."""
         props = f"file={_escape_prop(self.file)}" + (f",line={self.line}" if self.line else "")
         message = self.what + (f" — {self.fix}" if self.fix else "")
-        return f"::error {props}::{_escape_data(message)}"
+        return f"::{'notice' if self.level == 'note' else 'error'} {props}::{_escape_data(message)}"
 
 
 def _escape_data(s: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,14 @@ from pydantic import BaseModel, ValidationError
 from evals.errors import PodiumError
 from evals.records import FILE_TYPES, SCHEMA_VERSION, ModelEntry, RunRecord, SampleRecord
 from evals.store import read_run, read_samples
+from evals.story import STORY_FILE, load_story
 from evals.validation.files import Scan
 from evals.validation.layout import RUN_FILES
+from evals.validation.outputs import output_problems
 from evals.validation.problems import Problem
+from evals.validation.registry import SuiteCheck, check_suite
 from evals.validation.reported import check_reported
+from evals.validation.sense import error_problems, run_problems, token_problems
 from evals.validation.strict import looks_numeric
 from evals.verify import verify_run
 from evals.yamlio import load_yaml_model
@@ -32,9 +37,26 @@ def check_records(root: Path, scan: Scan, data_dir: Path | None = None) -> list[
     for path, content in scan.clean.items():
         if path.parent == root / "schema":
             problems += _check_schema_file(path, content)
+        elif path == root / STORY_FILE:
+            problems += _check_story(root, path, models)
         elif path.parent == root / "reported" and isinstance(content, str):
             problems += check_reported(path, content, models)
     return problems
+
+
+def _check_story(root: Path, path: Path, models: set[str]) -> list[Problem]:
+    """The seed story: its schema, and the models it names exist."""
+    try:
+        story = load_story(root)
+    except PodiumError as exc:
+        return [_podium_problem(exc, path)]
+    if story is None:
+        return []
+    lines = _yaml_key_lines(path)
+    return [Problem.at(path, lines.get("model_id"), f"{role} model_id '{mid}' has no site_data/models/{mid}.yaml",
+                       f"add it (podium add-model {mid}) or name a model that has one")
+            for role, mid in (("challenger", story.challenger.model_id), ("opponent", story.opponent.model_id))
+            if mid not in models]
 
 
 def _podium_problem(exc: PodiumError, path: Path) -> Problem:
@@ -70,11 +92,30 @@ def _check_model(path: Path, data: Any) -> list[Problem]:
     if data.get("id") != path.stem:
         out.append(Problem.at(path, lines.get("id", 1), f"id '{data.get('id')}' differs from the file name "
                               f"'{path.stem}'", f"set id: {path.stem} (or rename the file to <id>.yaml)"))
+    markup = _markup(data, path, lines)
+    if markup:
+        return out + markup
     try:
         load_yaml_model(path, ModelEntry)
     except PodiumError as exc:
         return [*out, _podium_problem(exc, path)]
     return out + _strict_problems(ModelEntry, data, path, lines)
+
+
+_MARKUP = re.compile(r"[<>]|&[#A-Za-z0-9]+;|[\x00-\x1f\x7f]")
+DISPLAY_FIELDS = ("name", "family")
+
+
+def _markup(data: dict[str, Any], path: Path, lines: dict[str, int]) -> list[Problem]:
+    """Display names are plain text: no HTML tags, entities or control characters (the site escapes them anyway)."""
+    out = []
+    for key in DISPLAY_FIELDS:
+        value = data.get(key)
+        if isinstance(value, str) and (m := _MARKUP.search(value)):
+            out.append(Problem.at(path, lines.get(key, 1), f"display name field '{key}' is not plain text "
+                                  f"({m.group(0)!r} in {value[:40]!r})", "write it as plain text, without HTML tags, "
+                                  "angle brackets, entities or control characters"))
+    return out
 
 
 def _yaml_key_lines(path: Path) -> dict[str, int]:
@@ -120,13 +161,19 @@ def _check_runs(root: Path, scan: Scan, models: set[str], data_dir: Path | None)
 def _check_run(root: Path, d: Path, raw: Any, models: set[str], samples_ok: bool,
                data_dir: Path | None) -> list[Problem]:
     path = d / "run.json"
+    text = path.read_text(encoding="utf-8")
+    lines = _json_key_lines(text)
     try:
         run = read_run(path)
     except PodiumError as exc:
-        return [_podium_problem(exc, path)]
-    text = path.read_text(encoding="utf-8")
+        version = raw.get("schema_version", 1) if isinstance(raw, dict) else None
+        if type(version) is int and version < SCHEMA_VERSION:
+            return [Problem.at(path, lines.get("schema_version"), f"schema v{version}, older than this Podium's "
+                               f"v{SCHEMA_VERSION} (not readable without the benchmark data)",
+                               f"rewrite it: podium upgrade {d} --data-dir <BENCHMARKS>")]
+        return [_field_problem(exc, path, lines)]
     current = isinstance(raw, dict) and raw.get("schema_version") == SCHEMA_VERSION
-    out = _strict_problems(RunRecord, text, path, _json_key_lines(text)) if current else []
+    out = _strict_problems(RunRecord, text, path, lines) if current else []
     rel = d.relative_to(root / "runs").parts
     if rel != (run.model_id, run.suite.id, run.run_id):
         out.append(Problem.at(path, None, f"stored under runs/{'/'.join(rel)} but says model={run.model_id} "
@@ -135,17 +182,32 @@ def _check_run(root: Path, d: Path, raw: Any, models: set[str], samples_ok: bool
     if run.model_id not in models:
         out.append(Problem.at(path, None, f"model '{run.model_id}' has no site_data/models/{run.model_id}.yaml",
                               f"add it: podium add-model {run.model_id}"))
+    suite = check_suite(run, path, lines, data_dir)
+    out += suite.problems + suite.notes
+    out += run_problems(run, raw if isinstance(raw, dict) else {}, path, lines)
     if not (d / "samples.jsonl.gz").exists():
         out.append(Problem.at(d, None, "samples.jsonl.gz missing", "every run ships its samples"))
     elif samples_ok:
-        out += _check_samples(d / "samples.jsonl.gz", run, strict=current, data_dir=data_dir)
+        out += _check_samples(d / "samples.jsonl.gz", run, strict=current, data_dir=data_dir, suite=suite,
+                              lines=lines)
     if not current:
         out.append(Problem.at(path, None, f"schema v{raw.get('schema_version', 1) if isinstance(raw, dict) else '?'}"
                               f" (read upgraded in memory)", f"rewrite it: podium upgrade {d}"))
     return out
 
 
-def _check_samples(path: Path, run: RunRecord, strict: bool, data_dir: Path | None) -> list[Problem]:
+def _field_problem(exc: PodiumError, path: Path, lines: dict[str, int]) -> Problem:
+    """A record error at the line of the field it names ("field 'cost.usd': …"), when the key is found."""
+    problem = _podium_problem(exc, path)
+    m = re.match(r"field '([^']+)'", exc.what)
+    if problem.line is None and problem.file == str(path) and m:
+        key = m.group(1).split(".")[-1]
+        return Problem.at(path, lines.get(key), problem.what, problem.fix)
+    return problem
+
+
+def _check_samples(path: Path, run: RunRecord, strict: bool, data_dir: Path | None, suite: SuiteCheck,
+                   lines: dict[str, int]) -> list[Problem]:
     try:
         samples = read_samples(path)
     except PodiumError as exc:
@@ -160,17 +222,23 @@ def _check_samples(path: Path, run: RunRecord, strict: bool, data_dir: Path | No
     if len(samples) != run.n_items:
         out.append(Problem.at(path, None, f"run.json says {run.n_items} items, samples has {len(samples)}",
                               "re-run the evaluation (or merge all shards)"))
+    run_json = path.parent / "run.json"
+    out += output_problems(run, samples, path)
+    out += token_problems(run, samples, run_json, lines)
+    out += error_problems(run, run_json, lines, sum(1 for s in samples if any(o.error for o in s.outputs)))
     ids = [s.item_id for s in samples]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
         out.append(Problem.at(path, ids.index(dup, ids.index(dup) + 1) + 1, f"duplicate item id '{dup}'",
                               "each item appears once per run"))
         return out
+    if suite.suite is None or suite.problems:
+        return out  # an unknown or contradicted suite: nothing to recompute with
     try:  # the numbers follow from the samples: metrics recomputed, prompts rebuilt, scores re-graded
-        out += [Problem.from_where(f.where, f.what, f.fix, path) for f in verify_run(run, samples, path.parent,
-                                                                                     data_dir)]
+        out += [Problem.from_where(f.where, f.what, f.fix, path) for f in verify_run(
+            run, samples, path.parent, data_dir, regrade=suite.current)]
     except PodiumError as exc:
-        out.append(_podium_problem(exc, path.parent / "run.json"))
+        out.append(_podium_problem(exc, run_json))
     return out
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from evals.errors import DataError
-from evals.validation import validate_tree
-from evals.validation.diff import diff_trees, report
+from evals.validation import validate as validate_site
+from evals.validation.diff import diff_trees
+from evals.validation.diff import report as diff_report
 from generator.cli.options import data_dir_option, resolve_data_dir
 
 
@@ -29,7 +30,12 @@ def validate(root: Path, fmt: str, base: Path | None, data_dir: Path | None) -> 
     keys, NaN/Infinity, anchors/aliases, numbers in quotes), the record schemas, model id = file name, run ids
     unique, run folder = its model/suite/run id, samples complete, reported rows (known model, source, date);
     every metric recomputed from the samples; with the benchmark data: every prompt rebuilt and its sha256
-    compared, every score re-graded from the stored outputs.
+    compared, every score re-graded from the stored outputs. Sense: counts within bounds (n_errors ≤ n_items and
+    equal to the failed items, within errors_allowed; tokens and costs ≥ 0 and the sums of the samples'), times
+    ordered and not in the future, a suite, protocol and backend this Podium knows, the suite version this Podium
+    builds (a run of another version is listed as a note and not re-graded), outputs no longer than max_tokens
+    allows (32 characters per token), capped lines and fields, plain-text display names; synthetic runs (the fake
+    backend) rejected.
 
     \b
     Example:
@@ -40,19 +46,22 @@ def validate(root: Path, fmt: str, base: Path | None, data_dir: Path | None) -> 
     if not root.is_dir():
         raise DataError("directory not found", where=str(root), fix="pass the site_data directory")
     data = resolve_data_dir(data_dir)
-    problems, counts = validate_tree(root, data_dir=data if data.is_dir() else None)
+    found = validate_site(root, data_dir=data if data.is_dir() else None)
+    problems, counts = found.problems, found.counts
     if not data.is_dir():
         click.secho(f"note: benchmark data not found ({data}): prompts and re-graded scores not checked — "
                     "`podium data fetch` or --data-dir", fg="yellow", err=True)
-    for p in problems:
+    for p in [*found.notes, *problems]:
         if fmt == "github":
             click.echo(p.github())
         else:
-            click.secho(f"error: {p.text()}", fg="red", err=True)
+            click.secho(f"{p.level}: {p.text()}", fg="red" if p.level == "error" else "yellow", err=True)
     if base is not None:
-        for line in report(diff_trees(base, root)):
+        for line in diff_report(diff_trees(base, root)):
             click.echo(line)
     if problems:
         click.secho(f"{len(problems)} problem(s) in {root}", fg="red", err=True)
         raise SystemExit(1)
-    click.echo(f"ok: {counts['models']} model(s), {counts['runs']} run(s) valid ({counts['files']} files checked)")
+    other = f"; {len(found.notes)} note(s)" if found.notes else ""
+    click.echo(f"ok: {counts['models']} model(s), {counts['runs']} run(s) valid ({counts['files']} files checked"
+               f"{other})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,9 +13,17 @@ FAKE = ("--backend", "fake", "--suite", "gsm8k")
 
 
 def fake_run(site_data: Path, model: str, limit: int, data_dir: Path) -> None:
+    """A fake-backend run, then passed off as a real one: synthetic runs are never on the board (nor in the diff)
+    and `podium validate` rejects them — the diff needs rows."""
+    before = set(site_data.glob("runs/*/*/*/run.json"))
     r = podium("run", *FAKE, "--model", model, "--limit", str(limit), "--out", str(site_data), "--data-dir",
                str(data_dir), "--no-cache")
     assert r.returncode == 0, r.stderr
+    (path,) = set(site_data.glob("runs/*/*/*/run.json")) - before
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert raw["synthetic"] is True and raw["backend"]["name"] == "fake"
+    raw["synthetic"], raw["backend"]["name"] = False, "embedded"
+    path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
 
 
 def test_diff_lists_new_rows_changed_scores_and_rank_moves(site_data: Path, tmp_path: Path,
@@ -36,6 +45,19 @@ def test_diff_lists_new_rows_changed_scores_and_rank_moves(site_data: Path, tmp_
     assert "leaderboard:" in r.stdout and "new      gsm8k / gpt-4o" in r.stdout
     removed = diff_trees(site_data, base)
     assert ("removed", "gpt-4o") in {(c.kind, c.model) for c in removed}
+
+
+def test_synthetic_runs_are_not_rows_and_are_rejected(site_data: Path, tmp_path: Path, data_dir: Path) -> None:
+    base = tmp_path / "base"
+    shutil.copytree(site_data, base)
+    r = podium("run", *FAKE, "--model", "gpt-4o", "--limit", "3", "--out", str(site_data), "--data-dir",
+               str(data_dir), "--no-cache")
+    assert r.returncode == 0, r.stderr
+    assert diff_trees(base, site_data) == []
+    v = podium("validate", str(site_data), "--data-dir", str(data_dir))
+    assert v.returncode == 1 and "Traceback" not in v.stderr
+    (line,) = [ln for ln in v.stderr.splitlines() if ln.startswith("error: ")]
+    assert "/runs/gpt-4o/gsm8k/" in line and "run.json:" in line and "synthetic data never goes on the board" in line
 
 
 def test_rank_moves(tmp_path: Path) -> None:
