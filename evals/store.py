@@ -22,9 +22,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from evals.atomic import write_json, write_jsonl_gz
-from evals.errors import ConfigError, DataError, PodiumError
+from evals.errors import ConfigError, DataError
 from evals.records import FILE_TYPES, SCHEMA_VERSION, ModelEntry, ReportedResult, RunRecord, SampleRecord
-from evals.upgrade import upgrade_run, upgrade_sample
+from evals.upgrade import facts_from_id, upgrade_run, upgrade_run_v3, upgrade_sample
 from evals.yamlio import load_yaml_model
 
 _NOTICED: set[str] = set()
@@ -111,18 +111,9 @@ def read_run(path: Path) -> RunRecord:
 
 
 def upgrade_in_memory(raw: dict[str, Any]) -> dict[str, Any]:
-    """A v2 run as v3 for reading: the suite's own facts; baselines and response bias need the data and the
-    samples, so they stay empty until ``podium upgrade`` writes the file."""
-    from evals.suites import get_suite
-    from evals.upgrade import upgrade_run_v3
-
-    try:
-        info = get_suite(str(raw["suite"]["id"])).info
-        facts: dict[str, Any] = {"base": info.base or info.id, "variant": info.variant, "in_average": info.in_average,
-                                 "intended_for": info.intended_for}
-    except (PodiumError, KeyError, TypeError):
-        facts = {"base": str(raw.get("suite", {}).get("id", "?"))}
-    return upgrade_run_v3(raw, facts, None)
+    """A v2 run as v3 for reading: the suite facts read from its id; baselines and response bias need the data
+    and the samples, so they stay empty until ``podium upgrade`` writes the file."""
+    return upgrade_run_v3(raw, facts_from_id(str(raw.get("suite", {}).get("id", "?"))), None)
 
 
 def suite_of_samples(path: Path) -> str:

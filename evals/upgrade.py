@@ -89,6 +89,15 @@ def selection_v3(suite_id: str, text: str, limit: object, subjects: list[str]) -
     return {"kind": "first_n", "n": limit, "per": per, "subjects": subjects}
 
 
+def facts_from_id(suite_id: str) -> Json:
+    """A stored suite id's base, variant, kind of model and whether it is averaged (v2 files had only the id)."""
+    if suite_id.startswith("scenario"):
+        return {"base": "scenarios", "variant": None, "intended_for": "chat", "in_average": False}
+    base, _, variant = suite_id.partition("-")
+    return {"base": base, "variant": variant or None, "in_average": True,
+            "intended_for": {"humaneval": "base", "humaneval-chat": "chat"}.get(suite_id, "any")}
+
+
 def upgrade_run_v3(raw: Json, facts: Json, response_bias: Json | None) -> Json:
     """A v2 ``run.json`` (parsed) as a v3 one; ``facts``: base, variant, chance, majority, majority_label,
     in_average and intended_for of the suite that wrote it."""
