@@ -79,3 +79,11 @@ else
 fi
 
 step "done in $(elapsed "$T_ALL") s — python: $BIN/python · model: $MODEL_DIR"
+# the dtype `--dtype auto` picks on this CPU (bfloat16 is emulated, at a few tokens/s, without AVX-512 BF16 / AMX)
+if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null; then DTYPE=bfloat16; else DTYPE=float32; fi
+cat <<EOF
+    run it with the podium command (the engine runs in a worker with $BIN/python; PODIUM_VLLM_PYTHON overrides):
+      podium run --backend vllm --model-path $MODEL_DIR --max-model-len 2048 --enforce-eager --suite gsm8k --limit 5
+    dtype on this CPU: $DTYPE (auto). KV cache: VLLM_CPU_KVCACHE_SPACE (GiB; Podium sets 2 when unset — lower it,
+    e.g. export VLLM_CPU_KVCACHE_SPACE=1, if the engine reports too little memory)
+EOF

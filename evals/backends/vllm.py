@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,12 @@ from evals.errors import BackendError, ConfigError
 if TYPE_CHECKING:
     from evals.records import ModelEntry
 
-INSTALL_HINT = "pip install -e '.[vllm]' (GPU) or bash tools/setup_vllm_cpu.sh (CPU)"
+INSTALL_HINT = ("pip install 'podium-evals[vllm]' (GPU), or point Podium at an environment that has vLLM: "
+                "export PODIUM_VLLM_PYTHON=/path/to/venv/bin/python (CPU: bash tools/setup_vllm_cpu.sh makes .venv-vllm)")
+KV_CACHE_ENV = "VLLM_CPU_KVCACHE_SPACE"  # GiB of KV cache vLLM-CPU reserves (unset: most of the RAM, or it aborts)
+DEFAULT_KV_CACHE_GIB = "2"  # enough for 2,048-token contexts of small models; raise it for big models/batches
+WORKER_ENV = "PODIUM_VLLM_WORKER"  # set in the worker process: it never looks for another interpreter
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # CPU features that make bfloat16 fast in vLLM-CPU
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 
 
@@ -84,6 +90,46 @@ class VLLMConfig:
         return kwargs
 
 
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    try:
+        text = cpuinfo.read_text(errors="replace")
+    except OSError:
+        return set()
+    return {f for line in text.splitlines() if line.startswith("flags") for f in line.partition(":")[2].split()}
+
+
+def cpu_dtype(flags: set[str] | None = None) -> str:
+    """dtype for ``auto`` on CPU: bfloat16 only where the CPU computes it natively (AVX-512 BF16 or AMX); without
+    them vLLM-CPU emulates bf16 at a few tokens/s, and float32 is several times faster (and exact)."""
+    return "bfloat16" if set(BF16_FLAGS) & (cpu_flags() if flags is None else flags) else "float32"
+
+
+def kv_cache_space() -> str:
+    """``VLLM_CPU_KVCACHE_SPACE`` (GiB), set to the default when unset so vLLM-CPU does not reserve the RAM."""
+    return os.environ.setdefault(KV_CACHE_ENV, DEFAULT_KV_CACHE_GIB)
+
+
+def _available_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 2**20
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def start_fix(on_cpu: bool) -> str:
+    """The fix of an engine start failure; on CPU it names the KV cache setting and the free memory."""
+    if not on_cpu:
+        return "check the model directory, max_model_len and gpu_memory_utilization (GPU memory)"
+    free = _available_gib()
+    now = f"{KV_CACHE_ENV}={os.environ.get(KV_CACHE_ENV, DEFAULT_KV_CACHE_GIB)} GiB"
+    room = f" with {free:.1f} GiB of memory available" if free is not None else ""
+    return (f"check the model directory and max_model_len; on CPU the KV cache ({now}{room}) plus the model must "
+            f"fit in memory: lower it, e.g. export {KV_CACHE_ENV}=1")
+
+
 def _messages(msgs: tuple[ChatMessage, ...]) -> list[dict[str, str]]:
     return [{"role": m.role, "content": m.content} for m in msgs]
 
@@ -97,36 +143,56 @@ class VLLMBackend(Backend):
         return config_from(VLLMConfig, {"model": model.api_model or model.source, **options}, where="--backend vllm")
 
     def __init__(self, config: VLLMConfig) -> None:
-        try:
-            import vllm
-        except ImportError as exc:
-            raise BackendError(f"vLLM cannot be imported ({exc})", where="backend vllm", fix=INSTALL_HINT) from None
+        """The engine in this process when vLLM imports here; else in a worker process run by the python of an
+        environment that has it (:mod:`evals.backends.vllm_remote`: ``PODIUM_VLLM_PYTHON`` or a ``.venv-vllm``)."""
         self.config = cfg = config
+        self._remote: Any = None
         if cfg.model.startswith(("/", ".", "~")) and not Path(cfg.model).expanduser().is_dir():
             raise ConfigError("model directory not found", where=cfg.model,
                               fix="bash tools/setup_vllm_cpu.sh converts the embedded model, or give an HF directory")
+        try:
+            import vllm
+        except ImportError as exc:
+            if os.environ.get(WORKER_ENV):
+                raise BackendError(f"vLLM cannot be imported ({exc})", where="backend vllm", fix=INSTALL_HINT) from None
+            from evals.backends.vllm_remote import VLLMWorker, engine_python
+
+            self._remote = VLLMWorker(engine_python(), cfg)
+            self.info, self.start_seconds = self._remote.info, self._remote.start_seconds
+            self.max_model_len = self._remote.max_model_len
+            return
         self._vllm: Any = vllm
+        self._start(vllm)
+
+    def _start(self, vllm: Any) -> None:
+        import importlib
+
+        cfg = self.config
+        # a lazy submodule: not an attribute of vllm before something imports it
+        platform = importlib.import_module("vllm.platforms").current_platform
+        on_cpu = bool(platform.is_cpu())
+        dtype = cpu_dtype() if on_cpu and cfg.dtype == "auto" else cfg.dtype
+        kv_gib = kv_cache_space() if on_cpu else None
         t0 = time.perf_counter()
         try:
-            self._llm: Any = vllm.LLM(**cfg.engine_kwargs())
+            self._llm: Any = vllm.LLM(**{**cfg.engine_kwargs(), "dtype": dtype})
         except Exception as exc:  # engine start failures come in many types (ValueError, RuntimeError, OOM)
             raise BackendError(f"vLLM could not start ({type(exc).__name__}: {str(exc)[:300]})", where=cfg.model,
-                               fix="check the model directory, max_model_len and memory (gpu_memory_utilization "
-                                   "on GPU, VLLM_CPU_KVCACHE_SPACE on CPU)") from None
+                               fix=start_fix(on_cpu)) from None
         self.start_seconds = time.perf_counter() - t0
-        platform = vllm.platforms.current_platform
-        on_cpu = bool(platform.is_cpu())
         world = cfg.tensor_parallel_size * cfg.pipeline_parallel_size
         model_config = getattr(self._llm, "model_config", None) or self._llm.llm_engine.model_config
         self.max_model_len = int(model_config.max_model_len)
         params: dict[str, str | int | float | bool | None] = {
             "tensor_parallel_size": cfg.tensor_parallel_size, "pipeline_parallel_size": cfg.pipeline_parallel_size,
-            "dtype": cfg.dtype, "quantization": cfg.quantization, "max_model_len": self.max_model_len,
+            "dtype": dtype, "quantization": cfg.quantization, "max_model_len": self.max_model_len,
             "enable_prefix_caching": cfg.enable_prefix_caching, "seed": cfg.seed, "enforce_eager": cfg.enforce_eager,
             "distributed_executor_backend": cfg.distributed_executor_backend,
             "gpu_memory_utilization": None if on_cpu else cfg.gpu_memory_utilization,
             "platform": "cpu" if on_cpu else str(getattr(platform, "device_name", platform.device_type)),
         }
+        if kv_gib is not None:
+            params["kv_cache_gib"] = int(kv_gib) if kv_gib.isdigit() else kv_gib
         self.info = BackendInfo(
             name="vllm", engine=f"vLLM {vllm.__version__}", model=cfg.model, parameters=params,
             supports_loglikelihood=True, supports_chat=True,
@@ -171,6 +237,9 @@ class VLLMBackend(Backend):
         return [self._completion(r, o, each) for r, o in zip(reqs, outs, strict=True)]
 
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Completion]:
+        if self._remote is not None:
+            out: list[Completion] = self._remote.generate(requests, on_result)
+            return out
         results: list[Completion | None] = [None] * len(requests)
         text = [i for i, r in enumerate(requests) if isinstance(r.prompt, str)]
         chat = [i for i, r in enumerate(requests) if not isinstance(r.prompt, str)]
@@ -254,6 +323,9 @@ class VLLMBackend(Backend):
         """Exact log P(continuation | context) from the prompt logprobs of context + continuation. With prefix
         caching on, shared contexts (few-shot prompts, the choices of one item) are read from the cache; an item
         whose continuation was not fully computed is scored again without the cache."""
+        if self._remote is not None:
+            remote: list[Loglikelihood] = self._remote.loglikelihood(requests)
+            return remote
         tokenizer = self._llm.get_tokenizer()
         items: list[tuple[int, list[int], int]] = []
         scored: dict[int, tuple[float, bool] | str] = {}
@@ -279,6 +351,9 @@ class VLLMBackend(Backend):
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         """Stop the engine's processes (without this, ~3 GB of orphans can outlive the interpreter on CPU)."""
+        remote, self._remote = self.__dict__.get("_remote"), None
+        if remote is not None:
+            remote.close()
         llm = self.__dict__.pop("_llm", None)
         if llm is None:
             return

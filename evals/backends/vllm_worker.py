@@ -1,6 +1,7 @@
 """Run a vLLM job in a separate process: a JSON job file in, a JSON result file out.
 
     python -m evals.backends.vllm_worker JOB.json RESULT.json      # with the python that has vLLM
+    python -m evals.backends.vllm_worker --serve FD                # one engine, JSON lines (vllm_remote)
 
 vLLM on CPU can abort at interpreter exit ("terminate called", rc 134) after all work is done, and it may live in
 another venv (``.venv-vllm``) than Podium's. The worker writes a complete result file (atomically) *before* it
@@ -34,7 +35,9 @@ from evals.backends.base import (
     LoglikelihoodRequest,
     Sampling,
 )
-from evals.errors import BackendError
+from evals.errors import BackendError, PodiumError
+
+WORKER_ENV = "PODIUM_VLLM_WORKER"  # as evals.backends.vllm.WORKER_ENV (this module imports without vLLM's)
 
 
 def request_to_json(req: GenerateRequest | LoglikelihoodRequest) -> dict[str, Any]:
@@ -65,6 +68,7 @@ def loglikelihood(d: Mapping[str, Any]) -> Loglikelihood:
 
 def run_job(job: Mapping[str, Any], out: Path) -> dict[str, Any]:
     """Run every step on one engine, write ``out``, then close the engine."""
+    os.environ[WORKER_ENV] = "1"
     t0 = time.perf_counter()
     result: dict[str, Any] = {"ok": False, "error": None, "info": None, "timings": {}, "steps": {}}
     backend = None
@@ -126,7 +130,57 @@ def run_job_subprocess(python: Path | str, job: Mapping[str, Any], workdir: Path
     return result
 
 
+def _answer(backend: Any, msg: Mapping[str, Any], send: Any) -> dict[str, Any]:
+    from evals.backends.vllm import VLLMBackend, VLLMConfig
+
+    op = msg["op"]
+    if op == "start":
+        engine = VLLMBackend(VLLMConfig(**msg["config"]))
+        return {"backend": engine, "info": dataclasses.asdict(engine.info), "start_s": round(engine.start_seconds, 2),
+                "max_model_len": engine.max_model_len}
+    if backend is None:
+        raise ValueError(f"op {op!r} before start")
+    if op == "generate":
+        partial = (lambda c: send({"partial": dataclasses.asdict(c)})) if msg.get("partials") else None
+        done = backend.generate([generate_request(r) for r in msg["requests"]], partial)
+        return {"results": [dataclasses.asdict(c) for c in done]}
+    if op == "loglikelihood":
+        scored = backend.loglikelihood([LoglikelihoodRequest(**r) for r in msg["requests"]])
+        return {"results": [dataclasses.asdict(s) for s in scored]}
+    raise ValueError(f"unknown op {op!r}")
+
+
+def serve(fd: int) -> int:
+    """Answer one JSON line per request of stdin on the pipe ``fd`` until ``{"op": "close"}`` or end of input."""
+    os.environ[WORKER_ENV] = "1"  # this process runs the engine itself or fails: it never looks for another
+    answers = os.fdopen(fd, "w", encoding="utf-8")
+
+    def send(reply: Mapping[str, Any]) -> None:
+        answers.write(json.dumps(reply) + "\n")
+        answers.flush()
+
+    backend = None
+    for line in sys.stdin:
+        msg = json.loads(line)
+        if msg.get("op") == "close":
+            break
+        try:
+            reply = _answer(backend, msg, send)
+            backend = reply.pop("backend", backend)
+        except PodiumError as exc:
+            reply = {"error": {"kind": type(exc).__name__, "what": exc.what, "where": exc.where, "fix": exc.fix}}
+        except Exception as exc:  # reported to the caller as one line
+            reply = {"error": {"kind": "BackendError", "what": f"{type(exc).__name__}: {str(exc)[:500]}"}}
+        send(reply)
+    if backend is not None:
+        backend.close()
+    answers.close()
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--serve":
+        return serve(int(argv[1]))
     if len(argv) != 2:
         print("usage: python -m evals.backends.vllm_worker JOB.json RESULT.json", file=sys.stderr)
         return 2

@@ -218,12 +218,35 @@ def test_loglikelihood_choice_ranking_is_deterministic(engine: dict[str, Any], d
 def test_clear_error_when_vllm_is_not_installed(tmp_path: Path) -> None:
     if importlib.util.find_spec("vllm") is not None:
         pytest.skip("vllm is importable in this interpreter (GPU install)")
-    with pytest.raises(BackendError) as err:
-        VLLMBackend(VLLMConfig(model="x"))
+    # this interpreter has no vLLM: one is looked for elsewhere; pointed at one without it, one line says so
+    os.environ["PODIUM_VLLM_PYTHON"] = sys.executable
+    try:
+        with pytest.raises(BackendError) as err:
+            VLLMBackend(VLLMConfig(model="x"))
+    finally:
+        del os.environ["PODIUM_VLLM_PYTHON"]
+    assert f"PODIUM_VLLM_PYTHON={sys.executable} cannot import vllm" in str(err.value)
+    os.environ["PODIUM_VLLM_WORKER"] = "1"  # in the worker: no other interpreter is looked for
+    try:
+        with pytest.raises(BackendError) as err:
+            VLLMBackend(VLLMConfig(model="x"))
+    finally:
+        del os.environ["PODIUM_VLLM_WORKER"]
     assert INSTALL_HINT in str(err.value) and "vLLM cannot be imported" in str(err.value)
     # the worker, run by an interpreter without vLLM, reports the same line in its result file
     result = run_job_subprocess(sys.executable, {"config": {"model": "x"}, "steps": []}, tmp_path, timeout=60)
     assert not result["ok"] and INSTALL_HINT in result["error"] and result["returncode"] == 1
+
+
+def test_cpu_dtype_follows_the_cpus_features(tmp_path: Path) -> None:
+    from evals.backends.vllm import cpu_dtype, cpu_flags
+
+    assert cpu_dtype({"avx2", "fma"}) == "float32"
+    assert cpu_dtype({"avx2", "avx512f", "avx512_bf16"}) == "bfloat16" and cpu_dtype({"amx_bf16"}) == "bfloat16"
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n\nprocessor\t: 1\nflags\t\t: fpu avx2\n")
+    assert cpu_flags(info) == {"fpu", "sse", "avx2", "avx512f"} and cpu_dtype(cpu_flags(info)) == "float32"
+    assert cpu_flags(tmp_path / "missing") == set()
 
 
 def test_worker_json_round_trip() -> None:
