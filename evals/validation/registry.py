@@ -84,6 +84,10 @@ def _version(run: RunRecord, suite: Suite, template: str, same_template: bool, p
         check.current = not check.problems
         return
     line = lines.get("version")
+    imported = run.imported
+    if imported and not imported.prompt_rebuildable and rec.version == f"lmeval-{imported.task_config_sha256[:10]}":
+        check.current = not check.problems  # lm-eval's prompts, not Podium's: versioned by lm-eval's task config
+        return
     if same_template and rec.version != suite_version(rec.dataset_sha256, template, rec.fewshot_ids, rec.grader):
         check.problems.append(Problem.at(path, line, f"suite version '{rec.version}' matches no version of "
                                          f"{rec.id}: it does not follow from the run's own dataset, template, "
