@@ -42,8 +42,7 @@ class Runner:
         path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if str(REPO) not in p)
         self.env = {"PATH": path, "RUNNER_TEMP": str(self.temp), "GITHUB_REPOSITORY_OWNER": "acme",
                     "GITHUB_REPOSITORY": "acme/board", "GITHUB_RUN_ID": "1", "GITHUB_STEP_SUMMARY": str(self.summary),
-                    "GITHUB_OUTPUT": str(self.output), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-                    "PODIUM_DATA_DIR": "", "PODIUM_CACHE_DIR": ""}
+                    "GITHUB_OUTPUT": str(self.output), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         self.ran: list[str] = []
 
     def job(self, workflow: Path, job: str, cwd: Path, matrix: dict[str, str] | None = None,
@@ -61,10 +60,8 @@ class Runner:
                 cmd = ["python3", str(script)]
             else:
                 cmd = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]]
-            env_all = {k: v for k, v in {**os.environ, **self.env, **env}.items() if v != ""}
-            for k in ("PODIUM_DATA_DIR", "PODIUM_CACHE_DIR", "VIRTUAL_ENV"):
-                if k not in env:
-                    env_all.pop(k, None)
+            env_all = {k: v for k, v in {**os.environ, **self.env}.items()
+                       if k not in ("PODIUM_DATA_DIR", "PODIUM_CACHE_DIR", "VIRTUAL_ENV")} | env
             r = sh(cmd, cwd=wd, env=env_all, ok=False, timeout=1200)
             assert r.returncode == 0, f"{workflow.name} / {job} / {step.get('name')}\n{r.stdout[-3000:]}\n" \
                                       f"{r.stderr[-3000:]}"

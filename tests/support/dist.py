@@ -40,7 +40,7 @@ def venv(path: Path) -> Path:
 
 
 def build_dist(base: Path) -> Dist:
-    out = base / "podium-dist"
+    out = Path(os.environ.get("PODIUM_TEST_DIST") or base / "podium-dist")  # set: reuse a built one
     record = out / "dist.json"
     if record.exists():
         d = json.loads(record.read_text())
