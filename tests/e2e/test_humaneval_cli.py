@@ -16,7 +16,7 @@ from tests.support.servers import REPO
 
 pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
 
-ARGS = ("run", "--suite", "humaneval", "--limit", "3", "--samples", "5", "--max-tokens", "40")
+ARGS = ("run", "--suite", "humaneval:completion", "--limit", "3", "--samples", "5", "--max-tokens", "40")
 
 
 @pytest.fixture(scope="module")
