@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shlex
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,17 +33,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_run(data, run.model_copy(update={"run_id": run.run_id[:-6] + "aaaaaa"}), hostile)
     return data
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND"])
-        yield b
-        b.close()
 
 
 def view(*args: str, cwd: Path) -> Path:
