@@ -17,7 +17,7 @@ def test_shards_merge_into_one_run(site_data: Path, tmp_path: Path) -> None:
     shards = tmp_path / "shards"
     shutil.copytree(site_data, shards)
     for i in (1, 2):
-        r = podium("run", "--suite", "gsm8k", "--limit", "2", "--shard", f"{i}/2", "--out", str(shards))
+        r = podium("run", "--suite", "gsm8k", "--limit", "4", "--shard", f"{i}/2", "--out", str(shards))
         assert r.returncode == 0, r.stderr
     dirs = sorted(p.parent for p in shards.glob("runs/*/gsm8k/*/run.json"))
     assert [str(read_run(d / "run.json").shard) for d in dirs] == ["1/2", "2/2"]

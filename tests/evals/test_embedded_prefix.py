@@ -109,8 +109,9 @@ def test_kill_and_resume_gives_the_same_outputs(embedded, data_dir, site_data, t
     model = load_model(site_data, "smollm2-135m-instruct")
     suite = GSM8K()
 
-    def opts(name: str, shard: Shard | None = None) -> RunOptions:
-        return RunOptions(out=tmp_path / name, data_dir=data_dir, command="test", selection=SelectionSpec(limit=3), sampling=GREEDY,
+    def opts(name: str, shard: Shard | None = None, limit: int = 3) -> RunOptions:
+        return RunOptions(out=tmp_path / name, data_dir=data_dir, command="test", selection=SelectionSpec(limit=limit),
+                          sampling=GREEDY,
                           cache_dir=tmp_path / name / ".podium", shard=shard)
 
     whole = run_suite(suite, embedded, model, opts("whole"))
@@ -120,7 +121,7 @@ def test_kill_and_resume_gives_the_same_outputs(embedded, data_dir, site_data, t
         resumed = run_suite(suite, fresh, model, opts("killed"))
     assert resumed.resumed == 1
     assert [s.outputs[0].text for s in resumed.samples] == [s.outputs[0].text for s in whole.samples]
-    shard = run_suite(suite, embedded, model, opts("shard", Shard(2, 2)))  # items 1, 3, 5 of the full list
+    shard = run_suite(suite, embedded, model, opts("shard", Shard(2, 2), limit=6))  # items 1, 3, 5 of the first 6
     full6 = run_suite(suite, embedded, model, RunOptions(out=tmp_path / "six", data_dir=data_dir, command="t",
                                                          selection=SelectionSpec(limit=6), sampling=GREEDY, cache_dir=tmp_path / "c6"))
     assert [s.outputs[0].text for s in shard.samples] == [s.outputs[0].text for s in full6.samples[1::2]]
@@ -147,7 +148,7 @@ def test_the_thread_count_is_fixed_per_machine_and_keeps_journals_apart(embedded
 
     from evals.backends.embedded import default_threads
     from evals.hashing import sha256_json
-    from evals.runner import journal_fingerprint
+    from evals.runner import _sampling_record, journal_fingerprint
 
     assert embedded.info.parameters["threads"] == default_threads() == max(1, (os.cpu_count() or 2) // 2)
     suite = GSM8K()
@@ -158,5 +159,5 @@ def test_the_thread_count_is_fixed_per_machine_and_keeps_journals_apart(embedded
     assert journal_fingerprint("m", rec, one, GREEDY, ids) != journal_fingerprint("m", rec, two, GREEDY, ids)
     plain = replace(embedded.info, parameters={})
     assert journal_fingerprint("m", rec, plain, GREEDY, ids) == sha256_json({
-        "model": "m", "suite": rec.model_dump(), "backend": [plain.name, plain.model, plain.base_url],
-        "sampling": repr(GREEDY), "items": ids})[:20]
+        "model": "m", "suite": rec.model_dump(mode="json"), "backend": [plain.name, plain.model, plain.base_url],
+        "sampling": _sampling_record(GREEDY).model_dump(mode="json"), "items": ids})[:20]
