@@ -206,6 +206,8 @@ def run(model_ids: tuple[str, ...], suite_ids: tuple[str, ...], selection: Selec
     models = split_list(model_ids, "--model")
     suites = split_list(suite_ids, "--suite")
     spec = selection.spec()
+    for sid in suites:  # suite ids and their options first: a bad suite names itself, whatever the model
+        build_suite("humaneval:completion" if sid == "humaneval" else sid, selection, sampling, judge)
     entries = [load_model(site_data, m) for m in models]
     data = resolve_data_dir(data_dir)
     plans = [(entry, sid) for entry in entries for sid in suites]
