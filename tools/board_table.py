@@ -18,6 +18,8 @@ from evals.store import iter_run_files, read_run
 
 def _headline(run: RunRecord) -> MetricValue | None:
     main = run.suite.main_metric
+    if main is None:
+        return None
     for m in run.metrics:
         if (m.name == main.name and m.variant == main.variant and m.k == main.k and m.group is None
                 and m.position is None):
