@@ -50,6 +50,16 @@ BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # CPU features that make bfloat16 fast
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 
 
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """One continuation's summed logprob, whether it is the greedy path, and the prompt tokens vLLM evaluated
+    for the request and served from its prefix cache."""
+    logprob: float
+    greedy: bool
+    evaluated: int
+    cached: int
+
+
 @dataclass(frozen=True)
 class VLLMConfig:
     model: str  # HF model directory (or hub id where the machine can download)
@@ -283,12 +293,14 @@ class VLLMBackend(Backend):
             return None
 
     @staticmethod
-    def _parse(out: Any, ids: list[int], n_cont: int, read_cache: bool) -> tuple[float, bool] | None:
-        """Sum the continuation's prompt logprobs; None when vLLM did not compute all of them."""
+    def _parse(out: Any, ids: list[int], n_cont: int, read_cache: bool) -> _Scored | None:
+        """Sum the continuation's prompt logprobs; None when vLLM did not compute all of them. Also the prompt
+        tokens the engine evaluated and those it served from its prefix cache (``num_cached_tokens``)."""
         start = len(ids) - n_cont
         cached = getattr(out, "num_cached_tokens", None)
         if read_cache and (not isinstance(cached, int) or start < cached + 1):
             return None  # a prediction came from a cached position: its logprob was never computed
+        n_cached = min(cached, len(ids)) if isinstance(cached, int) and cached > 0 else 0
         total, greedy = 0.0, True
         for pos in range(start, len(ids)):
             top = out.prompt_logprobs[pos]  # {token_id: Logprob}
@@ -298,9 +310,9 @@ class VLLMBackend(Backend):
             total += float(actual.logprob)
             best = actual.rank == 1 if actual.rank is not None else max(top.values(), key=lambda x: x.logprob) is actual
             greedy = greedy and bool(best)
-        return total, greedy
+        return _Scored(total, greedy, len(ids) - n_cached, n_cached)
 
-    def _score(self, items: list[tuple[int, list[int], int]], read_cache: bool) -> dict[int, tuple[float, bool] | str]:
+    def _score(self, items: list[tuple[int, list[int], int]], read_cache: bool) -> dict[int, _Scored | str]:
         params = self._prompt_params(read_cache)
         if params is None or not items:
             return {}
@@ -310,7 +322,7 @@ class VLLMBackend(Backend):
             if len(items) == 1:
                 return {items[0][0]: f"{type(exc).__name__}: {exc}"[:500]}
             return {k: v for item in items for k, v in self._score([item], read_cache).items()}
-        scored: dict[int, tuple[float, bool] | str] = {}
+        scored: dict[int, _Scored | str] = {}
         for (i, ids, n_cont), out in zip(items, outs, strict=True):
             got = self._parse(out, ids, n_cont, read_cache)
             if got is not None:
@@ -328,7 +340,7 @@ class VLLMBackend(Backend):
             return remote
         tokenizer = self._llm.get_tokenizer()
         items: list[tuple[int, list[int], int]] = []
-        scored: dict[int, tuple[float, bool] | str] = {}
+        scored: dict[int, _Scored | str] = {}
         for i, req in enumerate(requests):
             try:
                 ids, n_cont = self._tokens(req, tokenizer)
@@ -345,7 +357,8 @@ class VLLMBackend(Backend):
             if isinstance(got, str):
                 results.append(Loglikelihood(req.key, float("-inf"), False, n_tokens.get(i, 0), error=got))
             else:
-                results.append(Loglikelihood(req.key, got[0], got[1], n_tokens[i]))
+                results.append(Loglikelihood(req.key, got.logprob, got.greedy, n_tokens[i],
+                                             prompt_tokens=got.evaluated, cached_tokens=got.cached))
         return results
 
     # ------------------------------------------------------------------ lifecycle

@@ -49,6 +49,9 @@ def test_run_backend_vllm_generative_and_loglikelihood(site_data: Path) -> None:
         else:
             assert len(samples) == 3 and all(isinstance(s.outputs[0].detail, ChoiceDetail) for s in samples)
             assert run.suite.protocol == "loglikelihood"
+            # multiple-choice runs count the prompt tokens vLLM evaluated (5-shot MMLU: hundreds per item)
+            assert run.prompt_tokens + run.prompt_tokens_cached > 3 * 300 and run.prompt_tokens > 0
+            assert all(s.prompt_tokens > 0 for s in samples)
     shutil.rmtree(site_data / "runs")
 
 

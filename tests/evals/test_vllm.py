@@ -199,6 +199,8 @@ def test_loglikelihood_matches_transformers_forward_pass(engine: dict[str, Any],
         assert g.logprob == pytest.approx(logprob, abs=2e-3), g.key
         assert g.is_greedy == greedy, g.key
     assert got[0].logprob == got[1].logprob and got[0].n_tokens == 1  # trailing context space → continuation
+    # the prompt tokens each request cost are counted: evaluated plus served from the prefix cache = the prompt
+    assert all(g.prompt_tokens > 0 and g.prompt_tokens + g.cached_tokens > g.n_tokens for g in got)
     assert got[2].n_tokens > 3 and got[2].logprob < got[0].logprob
 
 
