@@ -36,6 +36,8 @@ def report(result: BuildResult) -> None:
         click.secho(f"warning: skipped {p}", fg="yellow", err=True)
     index = result.site_dir.resolve() / "index.html"
     click.echo(f"built {result.pages} pages from {result.runs} run(s) in {result.seconds:.1f} s → {index}")
+    if result.cache is not None:
+        click.echo(f"cache: read the samples of {result.runs_read} run(s), the rest from {result.cache}")
     click.echo(f"preview: podium serve --site {shlex.quote(str(result.site_dir))}   (then open http://127.0.0.1:8000/)")
 
 
@@ -59,8 +61,12 @@ def check_writable(site_dir: Path) -> None:
               show_default=True, help="Output directory of the static site.")
 @click.option("--config", "mkdocs_yml", type=click.Path(path_type=Path, dir_okay=False), default=Path("mkdocs.yml"),
               show_default=True, help="Base MkDocs configuration.")
+@click.option("--cache-dir", "cache_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path(".podium/site-cache"), show_default=True, envvar="PODIUM_SITE_CACHE",
+              help="What was read of each run (keyed by file content) and the gallery's files, kept between builds; "
+                   "restore it in CI (actions/cache) to rebuild only what changed. Env: PODIUM_SITE_CACHE.")
 @data_dir_option
-def build(data_root: Path, site_dir: Path, mkdocs_yml: Path, data_dir: Path | None) -> None:
+def build(data_root: Path, site_dir: Path, mkdocs_yml: Path, data_dir: Path | None, cache_dir: Path) -> None:
     """Render leaderboard, per-suite and per-model pages, charts and the output gallery, then run MkDocs.
 
     \b
@@ -72,4 +78,5 @@ def build(data_root: Path, site_dir: Path, mkdocs_yml: Path, data_dir: Path | No
         texts, hint = join_texts(data_root, resolve_data_dir(data_dir))
     except PodiumError as exc:
         raise click.ClickException(exc.one_line()) from None
-    report(build_site(data_root, site_dir, mkdocs_yml=mkdocs_yml, texts=texts, texts_hint=hint))
+    report(build_site(data_root, site_dir, mkdocs_yml=mkdocs_yml, texts=texts, texts_hint=hint,
+                      cache=cache_dir))

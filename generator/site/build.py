@@ -44,6 +44,8 @@ class BuildResult:
     problems: list[str]
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)  # seconds per build phase
+    runs_read: int = 0  # runs whose samples were read (the others came from the cache)
+    cache: Path | None = None
 
 
 def node_modules() -> Path:
@@ -79,8 +81,13 @@ def _mkdocs_config(base: Path, docs_dir: Path, site_dir: Path, nav: list[Any]) -
 
 def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdocs.yml"),
                docs_src: Path | None = None, work: Path = Path(".podium/site-src"),
-               texts: Mapping[str, ItemText] | None = None, texts_hint: str | None = None) -> BuildResult:
+               texts: Mapping[str, ItemText] | None = None, texts_hint: str | None = None,
+               cache: Path | None = None) -> BuildResult:
     """Build into ``site_dir``; hand-written pages come from ``docs/`` next to ``mkdocs_yml``.
+
+    ``cache`` (default ``site-cache`` next to ``work``) keeps what was read of each run, keyed by the content of
+    its files, and the gallery's files between builds: restore it (CI: actions/cache) and only new or changed
+    runs are read, wherever the data directory is.
 
     ``texts`` (item id → benchmark text, read from the benchmark data directory by the caller) fills the
     gallery's question text, stored once per item; without it the gallery shows ids, outputs and grades and
@@ -102,10 +109,10 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     # new or changed runs), whose per-item vectors feed the paired tests; the gallery's files are then written
     # into the cache's tree by a second process while this one renders the pages and runs MkDocs, and linked
     # into the site after MkDocs (which empties the site directory)
-    cache = work.parent / "site-cache"
+    cache = cache if cache is not None else work.parent / "site-cache"
     hint = texts_hint or "question text not shown: build with the benchmark data directory to join it"
     phases = {"load": time.perf_counter() - t0}
-    warm_cache(list(data.latest().values()), cache)
+    runs_read = warm_cache(list(data.latest().values()), cache)
     heads = gallery_heads(data, cache)
     vectors = {sid: h.vectors for sid, h in heads.items()}
     phases["read samples"] = time.perf_counter() - t0 - sum(phases.values())
@@ -125,7 +132,8 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     tree.place(site_dir / "gallery" / "data")
     phases["place gallery"] = time.perf_counter() - t0 - sum(phases.values())
     generated = sum(1 for p in pages if p.template is not None or p.writer is not None)
-    return BuildResult(site_dir, generated, len(data.runs), data.problems, time.perf_counter() - t0, phases)
+    return BuildResult(site_dir, generated, len(data.runs), data.problems, time.perf_counter() - t0, phases,
+                       runs_read, cache)
 
 
 def _fresh_docs(work: Path, docs_src: Path) -> Path:

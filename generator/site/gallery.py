@@ -238,15 +238,34 @@ def _read_run(lr: LoadedRun) -> RunProduct:
     return RunProduct(head, items)
 
 
+_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}  # (run dir, sizes, mtimes) → content digest, this process
+
+
+def content_digest(lr: LoadedRun) -> str:
+    """sha256 of the run's ``run.json`` and ``samples.jsonl.gz`` bytes — the same for a copy of the data anywhere
+    (a fresh CI checkout, a moved directory). Hashed once per process (about 0.3 s for 200 MB)."""
+    files = (lr.dir / "run.json", lr.dir / "samples.jsonl.gz")
+    st = [f.stat() for f in files]
+    memo = (str(lr.dir), st[0].st_size, st[0].st_mtime_ns, st[1].st_size, st[1].st_mtime_ns)
+    if memo not in _DIGESTS:
+        h = hashlib.sha256()
+        for f in files:
+            with f.open("rb") as fh:
+                h.update(b"%d|" % f.stat().st_size)
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+        _DIGESTS[memo] = h.hexdigest()
+    return _DIGESTS[memo]
+
+
 def cache_key(lr: LoadedRun) -> str:
-    """Changes when the run's samples, the run's main metric or this module's code change."""
-    st = (lr.dir / "samples.jsonl.gz").stat()
-    return hashlib.sha256(f"{CACHE_VERSION}|{lr.dir.resolve()}|{lr.run.run_id}|{st.st_size}|{st.st_mtime_ns}|"
-                          f"{lr.run.suite.main_metric!r}".encode()).hexdigest()[:24]
+    """Changes when the run's files (``run.json``, its samples) or this module's code change — by content, never by
+    path or modification time, so a restored cache serves a fresh checkout of the same data."""
+    return hashlib.sha256(f"{CACHE_VERSION}|{content_digest(lr)}".encode()).hexdigest()[:24]
 
 
 def cache_path(lr: LoadedRun, cache: Path) -> Path:
-    return cache / f"{cache_key(lr)}.items.jsonl"
+    return cache / "runs" / f"{cache_key(lr)}.items.jsonl"
 
 
 def _warm(lr: LoadedRun, cache: Path) -> None:
@@ -254,17 +273,22 @@ def _warm(lr: LoadedRun, cache: Path) -> None:
 
 
 def warm_cache(runs: list[LoadedRun], cache: Path, workers: int | None = None) -> int:
-    """Read the runs not cached yet in parallel worker processes (largest first); return how many were read.
+    """Read the runs not cached yet (largest first) and return how many were read: in parallel worker processes
+    when there are several (``workers``: default the cores, at most 4), else in this process.
 
     Reading samples is most of a cold build and each run is independent; the suites are then assembled from
     the cache in this process, so the output does not depend on the worker count."""
+    for lr in runs:  # digests in this process: the forked workers inherit them
+        content_digest(lr)
     todo = [lr for lr in runs if not cache_path(lr, cache).is_file()]
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-    if workers < 2 or len(todo) < 2:
-        return 0
     todo.sort(key=lambda lr: -(lr.dir / "samples.jsonl.gz").stat().st_size)
-    cache.mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as ex:
+    (cache / "runs").mkdir(parents=True, exist_ok=True)
+    if workers < 2 or len(todo) < 2:
+        for lr in todo:
+            _warm(lr, cache)
+        return len(todo)
+    with ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("fork")) as ex:
         list(ex.map(_warm, todo, [cache] * len(todo)))
     return len(todo)
 
@@ -295,7 +319,7 @@ def _cached(lr: LoadedRun, cache: Path | None) -> tuple[Path | None, RunProduct 
     if path.is_file():
         return path, None
     prod = _read_run(lr)
-    cache.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     _store(prod, path)
     return path, prod
 
