@@ -45,10 +45,13 @@ class Scan:
     clean: dict[Path, Any] = field(default_factory=dict)  # file → parsed content (None for samples / csv text)
     models: list[Path] = field(default_factory=list)
     runs: list[Path] = field(default_factory=list)
+    unchanged: frozenset[Path] = frozenset()  # run folders equal to the base's by content hash: cheap checks only
 
 
-def check_files(root: Path, limits: Limits) -> Scan:
-    scan = Scan()
+def check_files(root: Path, limits: Limits, unchanged: frozenset[Path] = frozenset()) -> Scan:
+    """Stage 1 over every path under ``root``. The samples of an ``unchanged`` run folder (the base's bytes, see
+    :mod:`evals.validation.delta`) are size-checked but not decompressed."""
+    scan = Scan(unchanged=unchanged)
     if root.is_symlink():
         scan.problems.append(Problem.at(root, None, "site_data is a symbolic link", "use a real directory"))
         return scan
@@ -95,7 +98,7 @@ def _check_path(root: Path, path: Path, limits: Limits, scan: Scan) -> None:
                                         if kind in ("run", "samples") else "keep the file small: it is metadata"))
         return
     if kind == "samples":
-        if _check_samples(path, limits, scan.problems):
+        if path.parent in scan.unchanged or _check_samples(path, limits, scan.problems):
             scan.clean[path] = None
         return
     before = len(scan.problems)

@@ -149,7 +149,8 @@ def _check_runs(root: Path, scan: Scan, models: set[str], data_dir: Path | None)
         if isinstance(raw, dict) and isinstance(raw.get("run_id"), str):
             by_id[raw["run_id"]].append(d / "run.json")
         if d in scan.runs:
-            problems += _check_run(root, d, raw, models, (d / "samples.jsonl.gz") in scan.clean, data_dir)
+            deep = d not in scan.unchanged  # an unchanged run's samples are the base's bytes: not read again
+            problems += _check_run(root, d, raw, models, deep and (d / "samples.jsonl.gz") in scan.clean, data_dir)
     for run_id, paths in by_id.items():
         for p in paths[1:]:
             problems.append(Problem.at(p, _json_key_lines(p.read_text(encoding="utf-8")).get("run_id"),

@@ -18,10 +18,13 @@ from generator.cli.options import data_dir_option, resolve_data_dir
 @click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
               help="text: 'file:line: what — how to fix'; github: workflow annotations (::error file=…,line=…::).")
 @click.option("--base", "base", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="A base site_data tree (e.g. the target branch's): also print what the change does to the "
-                   "leaderboard — new rows, changed headline scores, rank moves per suite.")
+              help="A base site_data tree (the target branch's): check deeply only the runs that are new or changed "
+                   "against it by content hash, the others by the cheap checks; also print what the change does to "
+                   "the leaderboard — new rows, changed headline scores, rank moves per suite.")
+@click.option("--deep", is_flag=True, help="Check every run deeply, even those equal to the --base copy (the "
+                                            "scheduled full validation).")
 @data_dir_option
-def validate(root: Path, fmt: str, base: Path | None, data_dir: Path | None) -> None:
+def validate(root: Path, fmt: str, base: Path | None, deep: bool, data_dir: Path | None) -> None:
     """Validate every file under ROOT; list all problems, exit 1 if there is any.
 
     \b
@@ -38,15 +41,23 @@ def validate(root: Path, fmt: str, base: Path | None, data_dir: Path | None) -> 
     backend) rejected.
 
     \b
+    With --base, a run is new (no folder at its path in the base), changed (the sha256 of its run.json and
+    samples.jsonl.gz bytes differs from the base copy's) or unchanged (equal hashes). New and changed runs get
+    every check above; unchanged ones get all but those that read the samples (their bytes are the base's,
+    validated when merged; --deep on a schedule re-checks them against this Podium).
+
+    \b
     Example:
       podium validate site_data
       podium validate site_data --format github    # in GitHub Actions
-      podium validate site_data --base ../base/site_data   # + the leaderboard diff
+      podium validate site_data --base ../base/site_data   # a pull request: deep on what it changes + diff
+      podium validate site_data --deep    # everything, deeply (the weekly job)
     """
-    if not root.is_dir():
-        raise DataError("directory not found", where=str(root), fix="pass the site_data directory")
+    for where in (root, base):
+        if where is not None and not where.is_dir():
+            raise DataError("directory not found", where=str(where), fix="pass a site_data directory")
     data = resolve_data_dir(data_dir)
-    found = validate_site(root, data_dir=data if data.is_dir() else None)
+    found = validate_site(root, data_dir=data if data.is_dir() else None, base=base, deep=deep)
     problems, counts = found.problems, found.counts
     if not data.is_dir():
         click.secho(f"note: benchmark data not found ({data}): prompts and re-graded scores not checked — "
@@ -60,8 +71,16 @@ def validate(root: Path, fmt: str, base: Path | None, data_dir: Path | None) -> 
         for line in diff_report(diff_trees(base, root)):
             click.echo(line)
     if problems:
-        click.secho(f"{len(problems)} problem(s) in {root}", fg="red", err=True)
+        click.secho(f"{len(problems)} problem(s) in {root} — {_runs(counts).replace(' valid', '')})", fg="red",
+                    err=True)
         raise SystemExit(1)
     other = f"; {len(found.notes)} note(s)" if found.notes else ""
-    click.echo(f"ok: {counts['models']} model(s), {counts['runs']} run(s) valid ({counts['files']} files checked"
-               f"{other})")
+    click.echo(f"ok: {counts['models']} model(s), {_runs(counts)}; {counts['files']} files checked{other})")
+
+
+def _runs(counts: dict[str, int]) -> str:
+    """"N run(s) valid (k deep, m unchanged by hash; a new, c changed, r removed against the base" (no ")")."""
+    text = f"{counts['runs']} run(s) valid ({counts['deep']} deep, {counts['unchanged']} unchanged by hash"
+    if "new" in counts:
+        text += f"; {counts['new']} new, {counts['changed']} changed, {counts['removed']} removed against the base"
+    return text
