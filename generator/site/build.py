@@ -25,6 +25,7 @@ from generator.site.pages import write_text
 from generator.site.registry import nav
 from generator.site.site_pages import site_pages
 from generator.site.suites import suite_infos
+from generator.site.sync import sync_tree
 
 ASSETS = Path(__file__).parent / "assets"
 VENDOR = {  # npm package → file, pinned in assets/package.json to Altair 6.3's Vega-Lite schema (v6.4.1)
@@ -46,6 +47,7 @@ class BuildResult:
     phases: dict[str, float] = field(default_factory=dict)  # seconds per build phase
     runs_read: int = 0  # runs whose samples were read (the others came from the cache)
     cache: Path | None = None
+    written: list[str] = field(default_factory=list)  # site files written (new or changed), relative to site_dir
 
 
 def node_modules() -> Path:
@@ -107,8 +109,8 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
 
     # gallery data first: every run's samples read once into the cache (worker processes; a rebuild reads only
     # new or changed runs), whose per-item vectors feed the paired tests; the gallery's files are then written
-    # into the cache's tree by a second process while this one renders the pages and runs MkDocs, and linked
-    # into the site after MkDocs (which empties the site directory)
+    # into the cache's tree by a second process while this one renders the pages and runs MkDocs (into a staging
+    # directory, synced into the site writing only changed files), and linked into the site's gallery/data/
     cache = cache if cache is not None else work.parent / "site-cache"
     hint = texts_hint or "question text not shown: build with the benchmark data directory to join it"
     phases = {"load": time.perf_counter() - t0}
@@ -122,18 +124,19 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
         pages = site_pages(data, infos, vectors, docs_src, texts is not None, None if texts is not None else hint)
         for page in pages:
             page.write(docs)
-        config = _mkdocs_config(mkdocs_yml, docs.resolve(), site_dir, nav(pages))
+        config = _mkdocs_config(mkdocs_yml, docs.resolve(), work / "site", nav(pages))
         phases["pages"] = time.perf_counter() - t0 - sum(phases.values())
         _run_mkdocs(config)
         phases["mkdocs"] = time.perf_counter() - t0 - sum(phases.values())
     finally:
         writer.wait()
     phases["gallery files (wait)"] = time.perf_counter() - t0 - sum(phases.values())
-    tree.place(site_dir / "gallery" / "data")
-    phases["place gallery"] = time.perf_counter() - t0 - sum(phases.values())
+    written = sync_tree(work / "site", site_dir, keep=("gallery/data",)).written
+    written += [f"gallery/data/{rel}" for rel in tree.place(site_dir / "gallery" / "data")]
+    phases["place site"] = time.perf_counter() - t0 - sum(phases.values())
     generated = sum(1 for p in pages if p.template is not None or p.writer is not None)
     return BuildResult(site_dir, generated, len(data.runs), data.problems, time.perf_counter() - t0, phases,
-                       runs_read, cache)
+                       runs_read, cache, written)
 
 
 def _fresh_docs(work: Path, docs_src: Path) -> Path:

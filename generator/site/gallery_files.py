@@ -124,20 +124,34 @@ class Tree:
             tmp.write_text(json.dumps({"files": self.new, "groups": self.groups}, sort_keys=True), "utf-8")
             tmp.replace(self.manifest)
 
-    def place(self, dest: Path) -> None:
-        """Put the tree's files at ``dest`` (replaced): hard links where the file system allows, else copies."""
-        if dest.exists():
-            shutil.rmtree(dest)
-        made: set[Path] = set()
+    def place(self, dest: Path) -> list[str]:
+        """Make ``dest`` hold the tree's files as hard links (copies where the file system refuses), relinking only
+        those the tree replaced since the last build and removing the rest; return those (re)placed."""
+        placed: list[str] = []
         for rel in sorted(self.new):
             src, dst = self.root / rel, dest / rel
-            if dst.parent not in made:
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                made.add(dst.parent)
             try:
-                os.link(src, dst)
+                if dst.stat().st_ino == src.stat().st_ino or (dst.stat().st_size == src.stat().st_size
+                                                              and dst.read_bytes() == src.read_bytes()):
+                    continue
+            except FileNotFoundError:
+                pass
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_name(dst.name + ".tmp")
+            tmp.unlink(missing_ok=True)
+            try:
+                os.link(src, tmp)
             except OSError:
-                shutil.copyfile(src, dst)
+                shutil.copyfile(src, tmp)
+            tmp.replace(dst)
+            placed.append(rel)
+        if dest.is_dir():
+            for path in sorted(dest.rglob("*"), reverse=True):
+                if path.is_file() and path.relative_to(dest).as_posix() not in self.new:
+                    path.unlink()
+                elif path.is_dir() and not any(path.iterdir()):
+                    path.rmdir()
+        return placed
 
 
 @dataclass
