@@ -76,9 +76,36 @@ def _mkdocs_config(base: Path, docs_dir: Path, site_dir: Path, nav: list[Any]) -
                                                       if "podium" not in j and "vendor" not in j]
     cfg["extra_css"] = ["assets/podium.css"] + [c for c in cfg.get("extra_css", []) if "podium" not in c]
     cfg["not_in_nav"] = "/gallery/\n"
+    cfg["theme"] = _theme_overrides(cfg.get("theme"), docs_dir.parent / "overrides", base.parent)
     path = docs_dir.parent / "mkdocs.yml"
     write_text(path, yaml.safe_dump(cfg, sort_keys=False))
     return path
+
+
+SEARCH_GATE = """{% extends "base.html" %}
+{% block scripts %}
+<script>GATE</script>
+{{ super() }}
+{% endblock %}
+"""
+
+
+def _theme_overrides(configured: Any, overrides: Path, base_dir: Path) -> dict[str, Any]:
+    """The theme with ``custom_dir`` set to ``overrides``: the configured one's files, and a ``main.html`` that
+    inlines ``assets/search-gate.js`` before Material's bundle (the search index is fetched on first use of the
+    search box, not on page load). A ``main.html`` of the configured ``custom_dir`` is kept as it is."""
+    theme: dict[str, Any] = ({"name": configured} if isinstance(configured, str)
+                             else dict(configured or {"name": "material"}))
+    if overrides.exists():
+        shutil.rmtree(overrides)
+    if theme.get("custom_dir"):
+        shutil.copytree(base_dir / str(theme["custom_dir"]), overrides)
+    overrides.mkdir(parents=True, exist_ok=True)
+    main = overrides / "main.html"
+    if not main.exists():
+        write_text(main, SEARCH_GATE.replace("GATE", (ASSETS / "search-gate.js").read_text(encoding="utf-8")))
+    theme["custom_dir"] = str(overrides.resolve())
+    return theme
 
 
 def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdocs.yml"),
