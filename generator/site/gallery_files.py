@@ -50,6 +50,7 @@ from generator.site.load import LoadedRun, SiteData
 SHARD_BYTES = 256_000  # an item range closes once its question text is this large ...
 SHARD_ITEMS = 250  # ... or it holds this many items (one output each: a model's file stays small) ...
 SHARD_OUTPUTS = 100  # ... or, when items show several outputs (repeated samples), this many outputs per model
+SCENARIO_ITEMS = 25  # ... or, for scenario trials (multi-turn transcripts, up to ~14 KB each on the page), this many
 CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
@@ -163,9 +164,13 @@ class SuiteVectors:
     fractional: bool
 
 
-def item_ranges(heads: list[str], per_item_outputs: int) -> list[int]:
-    """First index of each item range, from the encoded question records only (never from model outputs)."""
+def item_ranges(heads: list[str], per_item_outputs: int, transcripts: bool = False) -> list[int]:
+    """First index of each item range, from the encoded question records and the suite's kind only (never from model
+    outputs, so adding a model moves no range): ``transcripts`` (scenario trials) ranges are short, so that one
+    model's outputs for a range stay well under 500 KB."""
     limit = SHARD_ITEMS if per_item_outputs <= 1 else max(1, SHARD_OUTPUTS // per_item_outputs)
+    if transcripts:
+        limit = min(limit, SCENARIO_ITEMS)
     starts: list[int] = []
     size = count = 0
     for pos, head in enumerate(heads):
@@ -263,7 +268,7 @@ def write_suite(sid: str, name: str, runs: dict[str, LoadedRun], model_names: Ma
     encoded = [dumps({"id": iid, "group": groups.get(iid), "text": _text(texts.get(iid) if texts else None),
                       "prompt": prompts.get(iid)}) for iid in ids]
     per_item = max((min(lr.run.sampling.n, FIRST_SAMPLES + MAX_PASSING) for lr in runs.values()), default=1)
-    starts = item_ranges(encoded, per_item)
+    starts = item_ranges(encoded, per_item, transcripts=bool(scenarios))
     nbytes = 0
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(ids)
