@@ -6,6 +6,12 @@ has a skill, each item a difficulty), so models differ, agree and disagree the w
 
     python tools/synth_site_data.py OUT --models 50 --scale 1.0 --samples 100 --trials 10
 
+Output lengths (GSM8K and HumanEval texts, scenario replies, turns, explanations and grades, HumanEval verdict
+reasons) are drawn from the committed runs' measured distributions (:mod:`tools.synth_lengths`), and a scenario run
+has the committed run's shape (13 scenarios, 17 scenario/protocol pairs, greedy + ``--trials`` sampled trials each;
+``--trials 9`` gives the committed 10): per suite, the raw bytes per output are within a few percent of real runs',
+never fewer (tests/test_synth_lengths.py).
+
 ``--scale`` shrinks every suite (1.0 = full size: GSM8K 1,319, MMLU 14,042, HellaSwag 10,042, BoolQ 3,270,
 WinoGrande 1,267, HumanEval 164). Besides one full run per model and suite it writes the cases the site must get
 right: a first-N slice (``--limit 20``, not a random sample), a random subset, an unmerged shard, a run of an older
@@ -52,8 +58,10 @@ from evals.records import (
     SelectionRecord,
     ShardRecord,
     SuiteRecord,
+    ToolCallRecord,
 )
 from evals.store import write_run
+from tools.synth_lengths import Filler, Lengths
 
 HOSTILE = [
     '<script>window.__pwned = 1</script>',
@@ -64,11 +72,17 @@ HOSTILE = [
     "x" * 5000 + " a very long line",
     "{{ jinja }} {% raw %} ${template} </pre></code></div>",
 ]
-SUBJECTS = [("abstract_algebra", "stem"), ("anatomy", "stem"), ("astronomy", "stem"), ("philosophy", "humanities"),
-            ("world_religions", "humanities"), ("econometrics", "social_sciences"), ("sociology", "social_sciences"),
-            ("marketing", "other"), ("nutrition", "other"), ("virology", "other")]
+# MMLU subjects whose names are as long as the 57's on average (item ids and groups carry them)
+SUBJECTS = [("abstract_algebra", "stem"), ("college_computer_science", "stem"), ("high_school_mathematics", "stem"),
+            ("philosophy", "humanities"), ("high_school_european_history", "humanities"),
+            ("econometrics", "social_sciences"), ("high_school_government_and_politics", "social_sciences"),
+            ("professional_accounting", "other"), ("nutrition", "other"), ("clinical_knowledge", "other")]
+# the committed scenario run's shape: 13 scenarios (5 math, 4 tool use with two protocols, 2 JSON, code, writing)
 SCENARIOS = [("math-9-11-vs-9-9", "math", "original"), ("tool-factorials", "tool_use", "original"),
-             ("json-company", "json_extraction", "original"), ("writing-alps-sunrise", "writing", "ours")]
+             ("json-company", "json_extraction", "original"), ("writing-alps-sunrise", "writing", "ours"),
+             ("code-synth-game", "code", "original"), ("json-synth-entities", "json_extraction", "ours"),
+             *((f"math-synth-{i}", "math", "ours") for i in range(1, 5)),
+             *((f"tool-synth-{i}", "tool_use", "ours") for i in range(1, 4))]
 FAMILIES = ["Llama 3.1", "GPT-4o", "Qwen 2.5", "Gemma 3", "SmolLM2", "Mistral", "Phi-3", "Claude"]
 
 
@@ -99,6 +113,7 @@ SUITES = [
     SuiteSpec("humaneval", "HumanEval", 164, "generative", 0.0, 0,
               MetricRef(name="pass@k", variant="completion", k=1), intended_for="base"),
 ]
+LL = {"mmlu": -1.0, "hellaswag": -40.0, "boolq": -3.0, "winogrande": -18.0}  # summed log-likelihoods as measured
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -183,6 +198,11 @@ class Writer:
         self.hostile_model = hostile_model
         self.count = 0
         self.lean: set[tuple[str, str]] = set()  # (model, suite) runs that answer choice 0 on ~90% of items
+        self.lengths, self.filler = Lengths(), Filler()  # output lengths as measured on the committed runs
+
+    def text(self, key: str, rng: random.Random, less: int = 0) -> str:
+        """Made-up text as long as a draw of ``key`` from the measured lengths (minus ``less``)."""
+        return self.filler.text(self.lengths.draw(key, rng) - less, rng)
 
     def run_id(self, when: datetime) -> str:
         self.count += 1
@@ -230,23 +250,26 @@ class Writer:
             if spec.id == "gsm8k":
                 ok = rng.random() < p
                 ans = str(2 * j) if ok else str(2 * j + 1)
-                text = (evil + " " if evil else "") + f"Let me think step by step. The answer is {ans}."
+                end = f" The answer is {ans}."
+                text = (evil + " " if evil else "") + self.text("gsm8k.text", rng, len(end)) + end
                 if hostile and j == 1:
                     text = "z" * 1_000_000 + " a 1 MB single line"
                 sc = {"strict": float(ok), "flexible": float(ok)}
-                outs = [OutputRecord(text=text, finish="stop", tokens=40, scores=sc,
+                outs = [OutputRecord(text=text, finish="stop", tokens=1 + len(text) // 4, scores=sc,
                                      detail=NumericDetail(strict=ans, flexible=ans))]
-                yield SampleRecord(item_id=iid, prompt_sha256=sha(iid), outputs=outs, scores=sc, prompt_tokens=900)
+                yield SampleRecord(item_id=iid, prompt_sha256=sha(iid), outputs=outs, scores=sc, prompt_tokens=900,
+                                   prompt_tokens_cached=rng.randrange(600, 900))
             elif spec.id == "humaneval":
                 outs = []
                 for _ in range(self.samples):
                     ok = rng.random() < p * 0.8
-                    code = (f"    # {evil}\n" if evil else "") + f"    return solve_{j}(x)  # {'ok' if ok else 'bug'}\n"
+                    code = (f"    # {evil}\n" if evil else "") + self.text("humaneval.text", rng)
+                    error_line = self.text("humaneval.error_line", rng)
                     outs.append(OutputRecord(
-                        text=code, finish="stop", tokens=60, scores={"pass": float(ok)},
+                        text=code, finish="stop", tokens=1 + len(code) // 4, scores={"pass": float(ok)},
                         detail=CodeDetail(code=code, verdict="passed" if ok else "failed",
-                                          reason="" if ok else "AssertionError", seconds=0.01,
-                                          error_line=None if ok else "AssertionError: assert candidate(3) == 9")))
+                                          reason=self.text("humaneval.reason", rng), seconds=rng.random() / 20,
+                                          error_line=None if ok or not error_line else error_line)))
                 c = sum(o.scores["pass"] for o in outs)
                 yield SampleRecord(item_id=iid, prompt_sha256=sha(iid), outputs=outs,
                                    scores={"pass_rate": c / len(outs)}, prompt_tokens=150 * len(outs))
@@ -259,17 +282,18 @@ class Writer:
                     ok = pick == gold
                 ok_n = ok if rng.random() < 0.9 else not ok
                 pick_n = gold if ok_n else pick if pick != gold else (gold + 1) % spec.choices
-                lls = [round(-5.0 - rng.random() * 3 + (2.0 if c == pick else 0.0), 4) for c in range(spec.choices)]
+                lls = [LL[spec.id] - rng.random() * 3 + (2.0 if c == pick else 0.0) for c in range(spec.choices)]
                 sc = {"acc": float(pick == gold)}
                 if spec.id == "hellaswag":
                     sc["acc_norm"] = float(pick_n == gold)
                 group = Group(kind="subject", id=iid.split("/")[1]) if spec.id == "mmlu" else None
-                label = "ABCD"[pick] if spec.choices == 4 else ["no", "yes"][pick]
+                label = ["no", "yes"][pick] if spec.id == "boolq" else "ABCD"[pick]
                 outs = [OutputRecord(text=(evil or label), finish="stop", scores=sc, detail=ChoiceDetail(
                     loglikelihoods=lls, greedy=[c == pick for c in range(spec.choices)], picked=pick,
                     picked_norm=pick_n if spec.id == "hellaswag" else None))]
                 yield SampleRecord(item_id=iid, prompt_sha256=sha(iid), group=group, outputs=outs, scores=sc,
-                                   prompt_tokens=300)
+                                   prompt_tokens=rng.randrange(1000, 2000), prompt_tokens_cached=rng.randrange(
+                                       1000, 2000) if spec.id == "hellaswag" else rng.randrange(100, 1000))
 
     def metrics(self, spec: SuiteSpec, samples: list[SampleRecord]) -> list[MetricValue]:
         if spec.id == "humaneval":
@@ -318,20 +342,12 @@ class Writer:
             for proto in protocols:
                 for t in range(self.trials + 1):
                     ok = rng.random() < p_correct(skill, 0.5, 0.0)
-                    text = (HOSTILE[t % len(HOSTILE)] + " " if hostile else "") + ("9.9 is larger" if ok else "9.11")
-                    sc = {"pass": float(ok), "score": float(ok)}
-                    detail = ScenarioDetail(protocol=proto, trial=t, turns=1, sampling=SamplingRecord(
-                        max_tokens=256, temperature=0.0 if t == 0 else 0.7, top_p=1.0))
-                    out = OutputRecord(text=text, finish="stop", tokens=30, scores=sc, detail=detail,
-                                       explanation="synthetic grade",
-                                       transcript=[ChatTurn(role="assistant", content=text)],
-                                       grades=[GradeRecord(grader="exact", score=float(ok), passed=ok,
-                                                           explanation="expected 9.9")])
-                    prompt = [ChatTurn(role="user", content=f"Scenario {sid}: which is larger, 9.11 or 9.9?")]
+                    out = self.trial(proto, t, ok, HOSTILE[t % len(HOSTILE)] + " " if hostile else "", rng)
+                    prompt = [ChatTurn(role="user", content=f"Scenario {sid}: " + self.text("scenarios.prompt", rng))]
                     samples.append(SampleRecord(
-                        item_id=f"{sid}/{proto}/{'greedy' if t == 0 else f't{t}'}",
+                        item_id=f"{sid}/{proto}/{'greedy' if t == 0 else f't{t:02d}'}",
                         prompt_sha256=sha(sid), prompt=prompt, group=Group(kind="scenario", id=sid),
-                        outputs=[out], scores=sc, prompt_tokens=50))
+                        outputs=[out], scores=out.scores, prompt_tokens=50))
         metrics = [proportion("success_rate", "pass", [s.scores["pass"] for s in samples])]
         for sid, _, _ in SCENARIOS:
             metrics.append(proportion("success_rate", "pass", [s.scores["pass"] for s in samples
@@ -351,10 +367,30 @@ class Writer:
             sampling=SamplingRecord(max_tokens=256, temperature=0.7, top_p=1.0), podium_version="0.0.0-synth",
             git_commit=None, git_dirty=None, command=f"podium run --model {model.id} --suite scenarios",
             started_at=when - timedelta(seconds=10), finished_at=when, wall_seconds=10.0, n_items=len(samples),
-            n_errors=0, prompt_tokens=50 * len(samples), completion_tokens=30 * len(samples),
+            n_errors=0, prompt_tokens=50 * len(samples), completion_tokens=sum(s.outputs[0].tokens for s in samples),
             cost=CostRecord(usd=0.001, method="gpu_hours", detail="synthetic"), metrics=metrics)
         write_run(self.out, run, samples)
         return run
+
+
+    def trial(self, proto: str, t: int, ok: bool, evil: str, rng: random.Random) -> OutputRecord:
+        """One scenario trial: turns, transcript (assistant and tool turns), explanation and grades drawn from the
+        measured lengths."""
+        turns = max(1, self.lengths.draw("scenarios.turns", rng))
+        text = evil + ("9.9 is larger. " if ok else "9.11. ") + self.text("scenarios.text", rng)
+        transcript = []
+        for k in range(turns - 1):
+            call = ToolCallRecord(id=f"call_{k}", name="calculate", arguments=f'{{"n": {k}}}')
+            transcript += [ChatTurn(role="assistant", content=self.text("scenarios.turn", rng), tool_calls=[call]),
+                           ChatTurn(role="tool", content=str(rng.randrange(10**6)), tool_call_id=f"call_{k}")]
+        transcript.append(ChatTurn(role="assistant", content=text))
+        sc = {"pass": float(ok), "score": float(ok)}
+        detail = ScenarioDetail(protocol=proto, trial=t, turns=turns, sampling=SamplingRecord(
+            max_tokens=3072, temperature=0.0 if t == 0 else 0.7, top_p=1.0, seed=t))
+        grades = [GradeRecord(grader="exact", score=float(ok), passed=ok, explanation=self.text("scenarios.grade", rng))
+                  for _ in range(max(1, self.lengths.draw("scenarios.grades", rng)))]
+        return OutputRecord(text=text, finish="stop", tokens=1 + len(text) // 4, scores=sc, detail=detail,
+                            explanation=self.text("scenarios.explanation", rng), transcript=transcript, grades=grades)
 
 
 def bias(spec: SuiteSpec, samples: list[SampleRecord]) -> ResponseBias | None:
