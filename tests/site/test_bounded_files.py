@@ -52,3 +52,8 @@ def test_committed_data_site_has_no_json_over_500_kb(tmp_path: Path) -> None:
     scen = json.loads((gallery / "scenarios" / "index.json").read_text())
     assert len(scen["starts"]) > 1 and all(b - a <= SCENARIO_ITEMS for a, b in zip(scen["starts"], scen["starts"][1:]))
     assert len(list((gallery / "scenarios" / "o").rglob("*.json"))) > 1
+    # the search index leaves out the model pages' run tables (commands, hashes, tokens: 70% of it at 50 models)
+    docs = json.loads((site / "search" / "search_index.json").read_text())["docs"]
+    model_docs = [d for d in docs if d["location"].startswith("models/smollm2")]
+    assert any("SmolLM2" in d["title"] for d in model_docs)
+    assert not any("--suite" in d["text"] or "Run metadata" in d["text"] for d in model_docs)
