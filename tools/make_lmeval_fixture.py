@@ -6,6 +6,9 @@ HuggingFace schema lm-eval's task YAMLs expect, in a temporary directory that is
   * ``--engine llama`` (tests/fixtures/lmeval/): ``gsm8k_cot`` against ``podium serve-model`` (llama.cpp).
   * ``--engine vllm`` (tests/fixtures/lmeval_vllm/): ``humaneval`` and the multiple-choice tasks (hellaswag, boolq,
     winogrande, mmlu_<subject>, 5-shot) against vLLM's OpenAI server on CPU (.venv-vllm, the converted SmolLM2).
+  * ``--engine vllm --strata`` (tests/fixtures/lmeval_strata/): the same multiple-choice tasks and ``arc_challenge``
+    on documents chosen ACROSS each suite's strata with lm-eval's ``--samples`` (tools/lmeval_strata.py says which
+    and why), with ``strata.json`` (the documents per stratum) and ``picks.json`` (lm-eval's per-document picks).
 
 Every field that carries benchmark text is stripped — samples' ``doc``, ``arguments``, ``target``,
 ``filtered_resps`` of HumanEval (lm-eval's filter prepends the prompt); the task configs' templates, few-shot
@@ -15,6 +18,7 @@ script (``--code-eval DIR``: evaluate's metrics/code_eval) because the machine i
 
     bash tools/setup_lmeval.sh && .venv/bin/python tools/make_lmeval_fixture.py --engine vllm --limit 12 \\
         --code-eval /path/to/evaluate/metrics/code_eval
+    .venv/bin/python tools/make_lmeval_fixture.py --engine vllm --strata --seed 0
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -85,35 +89,70 @@ def _mmlu_rows(path: Path) -> list[dict[str, object]]:
         return [{"question": r[0], "choices": r[1:5], "answer": "ABCD".index(r[5].strip())} for r in csv.reader(f)]
 
 
-def vllm_tasks(lm_tasks: Path, data: Path, work: Path) -> list[str]:
-    """Task YAMLs that include lm-eval's own task and point it at local files; the task names."""
-    (work / "data").mkdir()
+def _arc_rows(path: Path) -> list[dict[str, object]]:
+    """Podium's ARC file (choices in order, 0-based gold) → allenai/ai2_arc's schema; the A–E labels stand for the
+    dataset's (not in the source), which lm-eval only uses to find the gold index."""
+    out = []
+    for r in _read_jsonl(path):
+        choices = [str(c) for c in r["choices"]]  # type: ignore[union-attr]
+        labels = list("ABCDE"[:len(choices)])
+        out.append({"id": r["id"], "question": r["question"], "choices": {"text": choices, "label": labels},
+                    "answerKey": labels[int(r["answer_index"])]})  # type: ignore[call-overload]
+    return out
+
+
+Spec = tuple[str, dict[str, Path], str]  # lm-eval YAML to include, split → local file, extra YAML
+
+
+def task_specs(data: Path, work: Path, subjects: Sequence[str], names: Sequence[str]) -> dict[str, Spec]:
+    """The local copies of lm-eval's tasks: ``names`` among humaneval, hellaswag, boolq, winogrande, arc_challenge
+    (local_<name>), and mmlu_<subject> (5-shot) for each of ``subjects``."""
     d = work / "data"
-    boolq = [{"question": r["question"], "passage": r["passage"], "label": int(bool(r["answer"]))}
-             for r in _read_jsonl(data / "boolq" / "dev.jsonl")]
-    specs: dict[str, tuple[str, dict[str, Path], str]] = {
+    d.mkdir(exist_ok=True)
+    specs: dict[str, Spec] = {}
+    if "humaneval" in names:
         # vLLM's OpenAI server takes at most 4 stop sequences (HTTP 400 "too_long" for humaneval's 5): the first
         # 4 are kept, "\nprint" is dropped (Podium re-grades the completions as they are either way)
-        "local_humaneval": ("humaneval/humaneval.yaml", {"test": data / "humaneval" / "HumanEval.jsonl.gz"},
-                            'generation_kwargs:\n  until: ["\\nclass", "\\ndef", "\\n#", "\\nif"]\n'
-                            "  max_gen_toks: 1024\n  do_sample: false\n"),
-        "local_hellaswag": ("hellaswag/hellaswag.yaml", {"validation": data / "hellaswag" / "hellaswag_val.jsonl.gz"},
-                            "training_split: null\n"),
-        "local_boolq": ("super_glue/boolq/default.yaml", {"validation": _jsonl(d / "boolq.jsonl", boolq)},
-                        "training_split: null\n"),
-        "local_winogrande": ("winogrande/default.yaml", {"validation": data / "winogrande" / "dev.jsonl"},
-                             "training_split: null\n"),
-    }
-    for subj in MMLU_SUBJECTS:
+        specs["local_humaneval"] = ("humaneval/humaneval.yaml", {"test": data / "humaneval" / "HumanEval.jsonl.gz"},
+                                    'generation_kwargs:\n  until: ["\\nclass", "\\ndef", "\\n#", "\\nif"]\n'
+                                    "  max_gen_toks: 1024\n  do_sample: false\n")
+    if "hellaswag" in names:
+        specs["local_hellaswag"] = ("hellaswag/hellaswag.yaml",
+                                    {"validation": data / "hellaswag" / "hellaswag_val.jsonl.gz"}, "training_split: null\n")
+    if "boolq" in names:
+        boolq = [{"question": r["question"], "passage": r["passage"], "label": int(bool(r["answer"]))}
+                 for r in _read_jsonl(data / "boolq" / "dev.jsonl")]
+        specs["local_boolq"] = ("super_glue/boolq/default.yaml", {"validation": _jsonl(d / "boolq.jsonl", boolq)},
+                                "training_split: null\n")
+    if "winogrande" in names:
+        specs["local_winogrande"] = ("winogrande/default.yaml", {"validation": data / "winogrande" / "dev.jsonl"},
+                                     "training_split: null\n")
+    if "arc_challenge" in names:  # 0-shot, as lm-eval's arc_challenge
+        arc = _jsonl(d / "arc_challenge.jsonl", _arc_rows(data / "arc_challenge" / "test.jsonl"))
+        specs["local_arc_challenge"] = ("arc/arc_challenge.yaml", {"test": arc},
+                                        "training_split: null\nvalidation_split: null\n")
+    for subj in subjects:
         files = {split: _jsonl(d / f"mmlu_{subj}_{split}.jsonl", _mmlu_rows(data / "mmlu" / split / f"{subj}_{split}.csv"))
                  for split in ("test", "dev")}
         specs[f"local_mmlu_{subj}"] = (f"mmlu/default/mmlu_{subj}.yaml", files, "num_fewshot: 5\n")
+    return specs
+
+
+def write_tasks(lm_tasks: Path, work: Path, specs: dict[str, Spec]) -> list[str]:
+    """Task YAMLs that include lm-eval's own task and point it at local files; the task names."""
+    (work / "tasks").mkdir(exist_ok=True)
     for name, (include, files, extra) in specs.items():
         lines = "".join(f"    {split}: {path}\n" for split, path in files.items())
         (work / "tasks" / f"{name}.yaml").write_text(
             f"include: {lm_tasks}/{include}\ntask: {name}\ndataset_path: json\ndataset_name: null\n"
             f"dataset_kwargs:\n  data_files:\n{lines}{extra}")
     return list(specs)
+
+
+def vllm_tasks(lm_tasks: Path, data: Path, work: Path) -> list[str]:
+    """The first-N recipe's tasks: HumanEval and the multiple-choice tasks."""
+    names = ("humaneval", "hellaswag", "boolq", "winogrande")
+    return write_tasks(lm_tasks, work, task_specs(data, work, MMLU_SUBJECTS, names))
 
 
 @contextmanager
@@ -160,27 +199,80 @@ def write_stripped(out_dir: Path, dest: Path) -> None:
             (dest / f.name).write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
+def _lm_eval(lm: Path, url: str, tasks: Sequence[str], select: list[str], work: Path, out: Path,
+             env: dict[str, str]) -> None:
+    """lm-eval's local-completions against vLLM's server: ``select`` is ["--limit", N] or ["--samples", JSON]."""
+    cmd = [str(lm / "lm_eval"), "--model", "local-completions", "--model_args",
+           f"model={MODEL_DIR},base_url={url}/completions,tokenizer={MODEL_DIR},num_concurrent=2,"
+           "max_retries=3,max_length=2048", "--tasks", ",".join(tasks), "--confirm_run_unsafe_code",
+           "--include_path", str(work / "tasks"), *select, "--log_samples", "--output_path", str(out)]
+    print(" ".join(cmd), flush=True)
+    subprocess.run(cmd, env=env, check=True, cwd=work)
+
+
+def strata_fixture(args: argparse.Namespace, lm: Path, lm_tasks: Path, work: Path, env: dict[str, str],
+                   out: Path) -> None:
+    """The strata recipe (tools/lmeval_strata.py): two lm_eval runs on one vLLM server — the multiple-choice
+    tasks (out/mc) and ARC-Challenge (out/arc, a results file of its own) — plus strata.json and picks.json."""
+    import lmeval_strata as ls  # tools/, the script's own directory
+
+    data = default_data_dir()
+    mc, arc, subjects = ls.choose(data, lm_tasks, args.seed)
+    runs = {"mc": (mc, task_specs(data, work, list(subjects.values()), ("hellaswag", "boolq", "winogrande"))),
+            "arc": (arc, task_specs(data, work, (), ("arc_challenge",)))}
+    for _, specs in runs.values():
+        write_tasks(lm_tasks, work, specs)
+    if not args.reuse_work:
+        with vllm_server(args.vllm_venv / "bin" / "python", MODEL_DIR, args.dtype) as url:
+            for name, (strata, specs) in runs.items():
+                _lm_eval(lm, url, list(specs), ["--samples", ls.samples_arg(strata)], work, work / "out" / name, env)
+    raw: dict[str, list[dict[str, object]]] = {}
+    for name, (strata, specs) in runs.items():
+        got = ls.raw_samples(work / "out" / name)
+        sources = {t: _read_jsonl(files["test"] if "test" in files else files["validation"])
+                   for t, (_, files, _) in specs.items()}
+        ls.check_docs(got, sources, strata)  # type: ignore[arg-type]
+        raw |= got
+        shutil.rmtree(out / name, ignore_errors=True)
+        write_stripped(work / "out" / name, out / name)
+    meta = {"seed": args.seed, "recipe": "tools/make_lmeval_fixture.py --engine vllm --strata "
+            f"--seed {args.seed} (tools/lmeval_strata.py)", "mmlu_subjects": subjects,
+            "tasks": {t: {"results": n, "strata": s} for n, (st, _) in runs.items() for t, s in st.items()}}
+    (out / "strata.json").write_text(json.dumps(meta, indent=1) + "\n")
+    (out / "picks.json").write_text(json.dumps(ls.picks(raw), indent=1) + "\n")  # type: ignore[arg-type]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--engine", choices=("llama", "vllm"), default="llama")
     ap.add_argument("--limit", type=int, default=3)
-    ap.add_argument("--out", type=Path, default=None, help="default: tests/fixtures/lmeval[_vllm]")
+    ap.add_argument("--strata", action="store_true", help="vllm: documents across strata (tools/lmeval_strata.py)")
+    ap.add_argument("--seed", type=int, default=0, help="--strata: the seed of the documents drawn")
+    ap.add_argument("--reuse-work", type=Path, default=None,
+                    help="--strata: strip the lm_eval outputs of an earlier run's work dir again (no new run)")
+    ap.add_argument("--out", type=Path, default=None, help="default: tests/fixtures/lmeval[_vllm|_strata]")
     ap.add_argument("--lmeval-venv", type=Path, default=REPO / ".venv-lmeval")
     ap.add_argument("--vllm-venv", type=Path, default=REPO / ".venv-vllm")
     ap.add_argument("--dtype", default="float32", help="vLLM dtype (float32: exact and reproducible on any CPU)")
     ap.add_argument("--code-eval", type=Path, default=None, help="directory with evaluate's code_eval.py (vllm)")
     args = ap.parse_args()
-    out = args.out or REPO / "tests" / "fixtures" / ("lmeval" if args.engine == "llama" else "lmeval_vllm")
+    if args.strata and args.engine != "vllm":
+        sys.exit("--strata: only with --engine vllm")
+    name = "lmeval" if args.engine == "llama" else "lmeval_strata" if args.strata else "lmeval_vllm"
+    out = args.out or REPO / "tests" / "fixtures" / name
     lm = args.lmeval_venv / "bin"
     lm_tasks = Path(subprocess.run([str(lm / "python"), "-c", "import lm_eval, os; print(os.path.dirname(lm_eval.__file__))"],
                                    capture_output=True, text=True, check=True).stdout.strip()) / "tasks"
-    work = Path(tempfile.mkdtemp(prefix="podium-lmeval-fixture-"))
-    (work / "tasks").mkdir()
+    work = args.reuse_work or Path(tempfile.mkdtemp(prefix="podium-lmeval-fixture-"))
+    (work / "tasks").mkdir(exist_ok=True)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(work / "hf"),
            "HF_ALLOW_CODE_EVAL": "1"}
-    common = ["--include_path", str(work / "tasks"), "--limit", str(args.limit), "--log_samples",
-              "--output_path", str(work / "out")]
+    limit = ["--limit", str(args.limit)]
     t0 = time.time()
+    if args.strata:
+        strata_fixture(args, lm, lm_tasks, work, env, out)
+        print(f"done in {time.time() - t0:.1f} s; fixture written to {out} (work dir {work})")
+        return
     if args.engine == "llama":
         (work / "tasks" / "gsm8k_cot_local.yaml").write_text(
             f"include: {lm_tasks}/gsm8k/gsm8k-cot.yaml\ntask: gsm8k_cot_local\ndataset_path: json\n"
@@ -188,7 +280,8 @@ def main() -> None:
         with llama_server(parallel=1) as (url, _):
             cmd = [str(lm / "lm_eval"), "--model", "local-completions", "--model_args",
                    f"model=smollm2,base_url={url}/completions,num_concurrent=1,max_retries=3,tokenized_requests=False,"
-                   "tokenizer_backend=None", "--tasks", "gsm8k_cot_local", *common]
+                   "tokenizer_backend=None", "--tasks", "gsm8k_cot_local", "--include_path", str(work / "tasks"),
+                   *limit, "--log_samples", "--output_path", str(work / "out")]
             print(" ".join(cmd), flush=True)
             subprocess.run(cmd, env=env, check=True)
     else:
@@ -197,11 +290,7 @@ def main() -> None:
         shutil.copytree(args.code_eval, work / "code_eval")  # evaluate.load("code_eval") finds ./code_eval first
         tasks = vllm_tasks(lm_tasks, default_data_dir(), work)
         with vllm_server(args.vllm_venv / "bin" / "python", MODEL_DIR, args.dtype) as url:
-            cmd = [str(lm / "lm_eval"), "--model", "local-completions", "--model_args",
-                   f"model={MODEL_DIR},base_url={url}/completions,tokenizer={MODEL_DIR},num_concurrent=2,"
-                   "max_retries=3,max_length=2048", "--tasks", ",".join(tasks), "--confirm_run_unsafe_code", *common]
-            print(" ".join(cmd), flush=True)
-            subprocess.run(cmd, env=env, check=True, cwd=work)
+            _lm_eval(lm, url, tasks, limit, work, work / "out", env)
     print(f"lm_eval finished in {time.time() - t0:.1f} s", flush=True)
     write_stripped(work / "out", out)
     print(f"fixture written to {out} (work dir {work})")
