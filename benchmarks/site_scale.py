@@ -1,20 +1,34 @@
-"""How the site scales: synthetic schema-v3 ``site_data`` (N models × every suite) through ``build_site``.
+"""How the site scales, this checkout against an earlier commit, side by side on the same realistic data.
 
-    python benchmarks/site_scale.py --models 50 --scale 1.0 --samples 100 --trials 10 --out /tmp/podium-scale
+    python benchmarks/site_scale.py                      # 50 models, full size, against HEAD~1
+    python benchmarks/site_scale.py --models 5 --scale 0.05 --base-rev 357f592   # a quick look
 
-Prints: data generation time and size; build wall time and peak memory (the build runs in a child process);
-site size and file count; home page weight (gzip, everything a first view loads: page, scripts, styles, search
-index — Vega only where a chart is); the largest JSON file; the search index size; the rebuild time after adding one model. Goals at 50
-models (issues 13, 23): build < 60 s, site < 500 MB, home first view < 400 KB gzip, no JSON > 1 MB, search index
-< 2 MB.
-``--scale`` < 1 shrinks every suite (state the size you measured at when quoting the figures).
+Generates once: N synthetic models × every suite at ``--scale`` of full size (HumanEval × ``--samples``, scenarios
+with greedy + ``--trials`` sampled trials; output lengths drawn from the committed runs, tools/synth_lengths.py).
+Then, for the earlier commit (``git archive`` of ``--base-rev`` into the output folder, the vendored JS linked in)
+and for this checkout, back to back on the same data, measures:
+
+- full build: wall and CPU seconds (build_site in a child process, cold work and cache folders);
+- rebuild after adding one model, in the same data folder (warm work and cache folders);
+- rebuild after adding one model to a *copied* data folder (another path, as a CI checkout is) with the work and
+  cache folders as the full build left them (as CI restores them);
+- home page, first view, gzip: index.html and what it fetches on load (scripts, stylesheets, preloads, images, the
+  chart specs of ``data-src``), parsed from the built HTML; Vega excluded (loaded only for a chart); Material's search
+  worker and index counted unless the page holds them until the search box is used (the search gate);
+- largest JSON file the browser may fetch (under the built site);
+- one-model pull request validation: ``podium validate PR --base BASE`` where BASE is the N-model data and PR adds
+  one real model (every committed run of ``--pr-model``, copied from site_data/), checked with the benchmark data
+  (``--data-dir``); stopped after ``--validate-timeout`` seconds;
+- the machine's load average (``os.getloadavg``) when each step starts.
+
+Goals (issue 26, 50 models, full size, this 2-core machine): build < 60 s, rebuild after adding one model < 15 s
+(same and copied folder), first view < 200 KB gzip, no browser JSON over 500 KB, one-model PR validated < 120 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -29,172 +43,222 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tools.synth_site_data import add_model, generate  # noqa: E402
+from tools.synth_site_data import add_model, all_texts, generate  # noqa: E402
 
 BUILD = """
-import cProfile, json, sys, time
-sys.path.insert(0, {repo!r})
+import json, sys, time
+sys.path.insert(0, {code!r})
 from pathlib import Path
-from tools.synth_site_data import all_texts
+from evals.records import ItemText
 from generator.site.build import build_site
-texts = all_texts({scale!r})
+texts = {{k: ItemText(**v) for k, v in json.loads(Path({texts!r}).read_text()).items()}}
 t = time.perf_counter()
-prof = cProfile.Profile() if {profile!r} else None
-if prof: prof.enable()
-r = build_site(Path({data!r}), Path({site!r}), mkdocs_yml=Path({repo!r}) / "mkdocs.yml", work=Path({work!r}), texts=texts)
-if prof: prof.disable(); prof.dump_stats({profile!r})
-print(json.dumps(r.phases))
+build_site(Path({data!r}), Path({site!r}), mkdocs_yml=Path({code!r}) / "mkdocs.yml", work=Path({work!r}), texts=texts)
 print(time.perf_counter() - t)
 """
-
-
-def tree(root: Path) -> tuple[int, int]:
-    files = [p for p in root.rglob("*") if p.is_file()]
-    return sum(p.stat().st_size for p in files), len(files)
+GOALS = {"full build": "< 60 s", "rebuild +1 model, same dir": "< 15 s", "rebuild +1 model, copied dir": "< 15 s",
+         "home first view (gzip)": "< 200 KB", "largest browser JSON": "< 500 KB", "one-model PR validate": "< 120 s"}
 
 
 @dataclass
-class Built:
-    wall: float  # seconds of the whole child (imports, texts, build)
-    inner: float  # seconds inside build_site
-    cpu: float  # CPU seconds of the child and its workers
-    peak_mb: float  # peak RSS of the largest process so far
-    load: float  # load average (1 min) when it started
+class Timed:
+    wall: float
+    cpu: float
+    load: float
+    note: str = ""
+
+    def text(self) -> str:
+        return f"{self.wall:.1f} s ({self.cpu:.0f} CPU-s, load {self.load:.1f}){self.note}"
+
+    def short(self) -> str:
+        flag = " (failed)" if self.note.startswith(" — exit") else " (stopped)" if "stopped" in self.note else ""
+        return f"{self.wall:.1f} s, {self.cpu:.0f} CPU-s, load {self.load:.1f}{flag}"
 
 
-def build(data: Path, site: Path, work: Path, scale: float, repo: Path = REPO, profile: str = "") -> Built:
-    """Build in a child process (``repo``: the checkout whose code builds, for before/after figures).
-
-    Also prints the CPU seconds of the build and its workers: on a shared machine wall time grows with the
-    load, CPU time much less (load average when it started is printed too)."""
-    code = BUILD.format(repo=str(repo), scale=scale, data=str(data), site=str(site), work=str(work), profile=profile)
-    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before = ru0.ru_maxrss
-    load = os.getloadavg()[0]
-    t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(f"build failed:\n{out.stderr[-3000:]}")
-    wall = time.perf_counter() - t
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float | None = None) -> Timed:
+    """Run ``cmd``; wall and CPU seconds (the child and what it waited for) and the load average at the start."""
+    ru0, load, t = resource.getrusage(resource.RUSAGE_CHILDREN), os.getloadavg()[0], time.perf_counter()
+    note = ""
+    try:
+        r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+        if r.returncode:
+            errors = sum(1 for ln in r.stderr.splitlines() if ln.startswith(("error:", "::error")))
+            note = f" — exit {r.returncode}, {errors} error line(s): {r.stderr.strip().splitlines()[-1][:160]}" \
+                if r.stderr.strip() else f" — exit {r.returncode}"
+        else:
+            last = [ln for ln in r.stdout.splitlines() if ln.startswith("ok:")]
+            note = f" — {last[-1][:140]}" if last else ""
+    except subprocess.TimeoutExpired:
+        note = f" — stopped after {timeout:.0f} s"
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak = ru1.ru_maxrss
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-    lines = out.stdout.strip().splitlines()
-    inner = float(lines[-1])
-    phases = ", ".join(f"{k} {v:.1f} s" for k, v in json.loads(lines[-2]).items())
-    print(f"  build phases: {phases}; CPU {cpu:.1f} s (build + workers) on {os.cpu_count()} cores, "
-          f"load average {load:.1f} at start")
+    return Timed(time.perf_counter() - t, cpu, load, note)
 
-    return Built(wall, inner, cpu, max(peak, before) / 1024, load)
+
+def build(code: Path, data: Path, site: Path, work: Path, texts: Path) -> Timed:
+    script = BUILD.format(code=str(code), data=str(data), site=str(site), work=str(work), texts=str(texts))
+    result = timed([sys.executable, "-c", script], cwd=code, env={**os.environ, "PYTHONPATH": str(code)})
+    if result.note.startswith(" — exit"):
+        raise SystemExit(f"build with {code} failed{result.note}")
+    return result
 
 
 def gz(data: bytes) -> int:
     return len(gzip.compress(data, 6, mtime=0))
 
 
-def home_weight(site: Path) -> tuple[int, list[tuple[str, int]]]:
-    """gzip bytes of a first view of index.html: the page, every local script, stylesheet and chart it loads, and the
-    search worker and index Material fetches at once (Vega is loaded only by pages with a chart; counted if linked)."""
+def first_view(site: Path) -> tuple[int, list[tuple[str, int]]]:
+    """gzip bytes of index.html and of everything it fetches on load (see the module docstring), by file."""
     html = (site / "index.html").read_text(encoding="utf-8")
-    refs = re.findall(r'<script[^>]+src="([^"]+)"', html) + re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', html)
-    refs += re.findall(r'<link[^>]+href="([^"]+)"[^>]+rel="stylesheet"', html)
-    refs += re.findall(r'data-src="([^"]+)"', html)
+    refs = re.findall(r'<script[^>]*\ssrc="([^"]+)"', html)
+    for tag in re.findall(r"<link\b[^>]*>", html):
+        rel, href = re.search(r'rel="([^"]+)"', tag), re.search(r'href="([^"]+)"', tag)
+        if rel and href and rel[1] in ("stylesheet", "preload", "modulepreload"):
+            refs.append(href[1])
+    refs += re.findall(r'<img[^>]*\ssrc="([^"]+)"', html) + re.findall(r'data-src="([^"]+)"', html)
+    gated = "__podiumSearchReleased" in html
+    config = re.search(r'<script id="__config"[^>]*>(.*?)</script>', html, re.S)
+    if config and not gated and '"search"' in config[1]:
+        refs += [p.relative_to(site).as_posix() for p in site.glob("assets/javascripts/workers/search.*.min.js")]
+        refs.append("search/search_index.json")
     parts = [("index.html", gz(html.encode()))]
-    refs += [p.relative_to(site).as_posix() for p in site.glob("assets/javascripts/workers/search.*.min.js")]
-    refs += ["search/search_index.json"]
     for ref in sorted(set(refs)):
-        if ref.startswith(("http:", "https:", "//")):
+        path = site / ref.split("?")[0].split("#")[0].lstrip("./")
+        if ref.startswith(("http:", "https:", "//", "data:")) or "vega" in path.name or not path.is_file():
             continue
-        path = site / ref.split("?")[0].lstrip("./")
-        if path.is_file():
-            parts.append((ref, gz(path.read_bytes())))
-    return sum(n for _, n in parts), parts
+        parts.append((ref, gz(path.read_bytes())))
+    return sum(n for _, n in parts), sorted(parts, key=lambda x: -x[1])
 
 
-def compare_weight(site: Path) -> int:
-    """gzip bytes the compare page fetches for one pair: the site index, each suite's index, two status files."""
-    gal = site / "gallery" / "data"
-    total = gz((gal / "index.json").read_bytes())
-    for sdir in sorted(p for p in gal.iterdir() if p.is_dir()):
-        total += gz((sdir / "index.json").read_bytes())
-        total += sum(gz(p.read_bytes()) for p in sorted((sdir / "m").glob("*.json"))[:2])
-    return total
+def largest_json(site: Path) -> tuple[int, str]:
+    return max(((p.stat().st_size, p.relative_to(site).as_posix()) for p in site.rglob("*.json")), default=(0, "-"))
 
 
-def digest_tree(site: Path) -> dict[str, str]:
-    return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(site.rglob("*")) if p.is_file() and p.name != "sitemap.xml.gz"}
+def code_of(rev: str, dest: Path) -> Path:
+    """The code of ``rev`` (git archive), with this checkout's vendored JS linked in (not in git)."""
+    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=REPO, capture_output=True, text=True, check=True)
+    code = dest / f"code-{sha.stdout.strip()}"
+    if not code.exists():
+        code.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", rev], cwd=REPO, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
+    modules = Path("generator/site/assets/node_modules")
+    if (REPO / modules).is_dir() and not (code / modules).exists():
+        (code / modules).symlink_to(REPO / modules)
+    return code
 
 
-def report(site: Path, b: Built) -> None:
-    size, files = tree(site)
-    home, parts = home_weight(site)
-    jsons = sorted(((p.stat().st_size, p) for p in site.rglob("*.json")), reverse=True)
-    search = site / "search" / "search_index.json"
-    print(f"build: {b.wall:.1f} s wall ({b.inner:.1f} s in build_site), {b.cpu:.1f} s CPU, "
-          f"peak memory {b.peak_mb:.0f} MB, load average {b.load:.1f} at start")
-    print(f"site: {size / 1e6:.1f} MB in {files} files (gallery data {tree(site / 'gallery' / 'data')[0] / 1e6:.1f} MB)")
-    print(f"home page: {home / 1e3:.1f} KB gzip, first view (page, scripts, styles, search index): "
-          + ", ".join(f"{n} {b / 1e3:.1f}" for n, b in sorted(parts, key=lambda x: -x[1])[:5]))
-    if jsons:
-        print(f"largest JSON: {jsons[0][0] / 1e3:.1f} KB ({jsons[0][1].relative_to(site)})")
-    print(f"search index: {search.stat().st_size / 1e6:.2f} MB" if search.exists() else "search index: none")
-    print(f"compare page data for one pair: {compare_weight(site) / 1e3:.1f} KB gzip")
+def pr_tree(base: Path, dest: Path, model: str) -> Path:
+    """``base`` plus one real model: its entry and every committed run of it."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(base, dest)
+    shutil.copy2(REPO / "site_data" / "models" / f"{model}.yaml", dest / "models" / f"{model}.yaml")
+    shutil.copytree(REPO / "site_data" / "runs" / model, dest / "runs" / model)
+    return dest
+
+
+def new_model_files(base: Path, plus: Path) -> list[Path]:
+    """What ``plus`` has that ``base`` has not (the added model's entry and run folders), relative."""
+    mine = {p.relative_to(plus) for p in plus.rglob("*") if p.is_file()}
+    return sorted(p for p in mine if not (base / p).exists())
+
+
+Row = dict[str, tuple[str, str]]  # figure → (table cell, detail)
+
+
+def measure(label: str, code: Path, a: argparse.Namespace, data: Path, plus: Path, texts: Path) -> Row:
+    out, row = a.out / label, {}
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(data, out / "a" / "site_data")
+    state, site = out / "state", out / "site"
+    full = build(code, out / "a" / "site_data", site, state / "work", texts)
+    row["full build"] = (full.short(), full.text())
+    home, parts = first_view(site)
+    row["home first view (gzip)"] = (f"{home / 1e3:.1f} KB", ", ".join(f"{n} {b / 1e3:.1f}" for n, b in parts[:5]))
+    size, name = largest_json(site)
+    row["largest browser JSON"] = (f"{size / 1e3:.1f} KB", name)
+    shutil.copytree(state, out / "state-ci")  # what a CI cache restores: the work and cache folders after the build
+    for rel in new_model_files(data, plus):
+        (out / "a" / "site_data" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(plus / rel, out / "a" / "site_data" / rel)
+    same = build(code, out / "a" / "site_data", site, state / "work", texts)
+    row["rebuild +1 model, same dir"] = (same.short(), same.text())
+    shutil.copytree(plus, out / "b" / "site_data")
+    moved = build(code, out / "b" / "site_data", out / "site-b", out / "state-ci" / "work", texts)
+    row["rebuild +1 model, copied dir"] = (moved.short(), moved.text())
+    cmd = [sys.executable, "-m", "generator", "validate", str(a.out / "pr" / "site_data"), "--base", str(data),
+           "--data-dir", str(a.data_dir)]
+    val = timed(cmd, code, {**os.environ, "PYTHONPATH": str(code)}, a.validate_timeout)
+    row["one-model PR validate"] = (val.short(), val.text())
+    if not a.keep:
+        shutil.rmtree(out)
+    return row
+
+
+def seconds(text: str) -> float | None:
+    m = re.match(r"([\d.]+) (s|KB)", text)
+    return float(m[1]) if m else None
+
+
+def table(rows: dict[str, Row]) -> None:
+    labels = list(rows)
+    print("\n| figure | goal | " + " | ".join(labels) + (" | ratio |" if len(labels) == 2 else " |"))
+    print("|---" * (2 + len(labels) + (len(labels) == 2)) + "|")
+    for fig, goal in GOALS.items():
+        cells = [rows[lb][fig][0] if fig in rows[lb] else "-" for lb in labels]
+        ratio = ""
+        if len(labels) == 2:
+            x, y = (seconds(c) for c in cells)
+            ratio = f" | {y / x:.2f}×" if x and y is not None else " | -"
+        print(f"| {fig} | {goal} | " + " | ".join(cells) + ratio + " |")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", type=int, default=50)
-    ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--samples", type=int, default=100)
-    ap.add_argument("--trials", type=int, default=10)
+    ap.add_argument("--scale", type=float, default=1.0, help="fraction of each suite's full size")
+    ap.add_argument("--samples", type=int, default=100, help="HumanEval samples per problem")
+    ap.add_argument("--trials", type=int, default=9, help="sampled trials per scenario and protocol (+ greedy)")
+    ap.add_argument("--base-rev", default="HEAD~1", help="the earlier commit to compare with ('' for none)")
+    ap.add_argument("--pr-model", default="smollm2-135m-instruct", help="the committed model the PR adds")
+    ap.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "benchmarks")
+    ap.add_argument("--validate-timeout", type=float, default=600.0)
     ap.add_argument("--out", type=Path, default=Path("/tmp/podium-scale"))
-    ap.add_argument("--data", type=Path, help="reuse this generated site_data (copied; must match the size options)")
-    ap.add_argument("--compare-with", type=Path, metavar="CHECKOUT",
-                    help="also build with this checkout's code (e.g. `git archive main`), side by side, same data")
-    ap.add_argument("--profile", type=Path, metavar="DIR", help="write cProfile stats of each build here")
-    ap.add_argument("--keep", action="store_true", help="keep the generated data and site")
+    ap.add_argument("--data", type=Path, help="reuse N-model site_data generated before (same size options)")
+    ap.add_argument("--keep", action="store_true", help="keep the sites and work folders")
     a = ap.parse_args()
-    codes = {"this": REPO} | ({"other": a.compare_with.resolve()} if a.compare_with else {})
-    first = a.out / "this" / "site_data"
+    a.out.mkdir(parents=True, exist_ok=True)
+    data, plus = a.out / "data" / "site_data", a.out / "data-plus" / "site_data"
     t = time.perf_counter()
     if a.data:
-        shutil.copytree(a.data, first, dirs_exist_ok=True)
+        data = a.data
     else:
-        generate(first, models=a.models, scale=a.scale, samples=a.samples, trials=a.trials, extras=False)
-    gen = time.perf_counter() - t
-    for label in codes:
-        if label != "this":
-            shutil.copytree(first, a.out / label / "site_data", dirs_exist_ok=True)
-    dsize, dfiles = tree(first)
-    runs = len(list(first.glob("runs/*/*/*/run.json")))
-    print(f"size: {a.models} models, scale {a.scale} of every suite, HumanEval × {a.samples} samples, "
-          f"scenarios × {a.trials} trials: {runs} runs, site_data {dsize / 1e6:.1f} MB in {dfiles} files "
-          f"(generated or copied in {gen:.0f} s)")
-
-    def run(label: str, step: str) -> Built:
-        d = a.out / label
-        prof = str(a.profile / f"{label}-{step}.prof") if a.profile else ""
-        if a.profile:
-            a.profile.mkdir(parents=True, exist_ok=True)
-        return build(d / "site_data", d / "site", d / "work", a.scale, codes[label], prof)
-
-    for label in codes:
-        print(f"[{label}: {codes[label]}] full build")
-        report(a.out / label / "site", run(label, "full"))
-    before = digest_tree(a.out / "this" / "site")
-    print("[this] rebuild, nothing changed")
-    same = run("this", "same")
-    diff = [k for k, v in digest_tree(a.out / "this" / "site").items() if before.get(k) != v]
-    print(f"  {same.wall:.1f} s wall, {same.cpu:.1f} s CPU; byte-identical: {not diff} {diff[:5]}")
-    for label in codes:
-        add_model(a.out / label / "site_data", a.models, scale=a.scale, samples=a.samples, trials=a.trials)
-    for label in codes:
-        b = run(label, "add-one")
-        print(f"[{label}] rebuild after adding one model: {b.wall:.1f} s wall ({b.inner:.1f} s in build_site), "
-              f"{b.cpu:.1f} s CPU, load average {b.load:.1f} at start")
-    if not a.keep:
-        shutil.rmtree(a.out)
+        generate(data, models=a.models, scale=a.scale, samples=a.samples, trials=a.trials, extras=False)
+    if plus.exists():
+        shutil.rmtree(plus)
+    shutil.copytree(data, plus)
+    add_model(plus, a.models, scale=a.scale, samples=a.samples, trials=a.trials)
+    texts = a.out / "texts.json"
+    texts.write_text(json.dumps({k: v.model_dump(mode="json") for k, v in all_texts(a.scale).items()}))
+    pr_tree(data, a.out / "pr" / "site_data", a.pr_model)
+    size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
+    runs = len(list(data.glob("runs/*/*/*/run.json")))
+    print(f"data: {a.models} models, scale {a.scale}, HumanEval × {a.samples}, scenarios greedy + {a.trials} trials: "
+          f"{runs} runs, {size / 1e6:.1f} MB of site_data ({time.perf_counter() - t:.0f} s to prepare); "
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    codes = {}
+    if a.base_rev:
+        codes[f"{a.base_rev} ({code_of(a.base_rev, a.out).name[5:]})"] = code_of(a.base_rev, a.out)
+    codes["this checkout"] = REPO
+    rows = {}
+    for label, code in codes.items():
+        print(f"[{label}] …", flush=True)
+        rows[label] = measure(re.sub(r"\W+", "-", label), code, a, data, plus, texts)
+        for fig, (_, detail) in rows[label].items():
+            print(f"  {fig}: {detail}", flush=True)
+    table(rows)
     return 0
 
 

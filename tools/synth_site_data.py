@@ -61,7 +61,11 @@ from evals.records import (
     ToolCallRecord,
 )
 from evals.store import write_run
-from tools.synth_lengths import Filler, Lengths
+
+try:
+    from tools.synth_lengths import Filler, Lengths
+except ModuleNotFoundError:  # run as a script (python tools/synth_site_data.py): tools/ is on the path
+    from synth_lengths import Filler, Lengths  # type: ignore[no-redef]
 
 HOSTILE = [
     '<script>window.__pwned = 1</script>',
