@@ -3,6 +3,7 @@ like the other suites; every file the gallery's index points at exists."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def test_committed_data_site_has_no_json_over_500_kb(tmp_path: Path) -> None:
     files = referenced(gallery)
     assert [f for f in files if not f.is_file()] == []
     scen = json.loads((gallery / "scenarios" / "index.json").read_text())
-    assert len(scen["starts"]) > 1 and all(b - a <= SCENARIO_ITEMS for a, b in zip(scen["starts"], scen["starts"][1:]))
+    assert len(scen["starts"]) > 1 and all(b - a <= SCENARIO_ITEMS for a, b in itertools.pairwise(scen["starts"]))
     assert len(list((gallery / "scenarios" / "o").rglob("*.json"))) > 1
     # the search index leaves out the model pages' run tables (commands, hashes, tokens: 70% of it at 50 models)
     docs = json.loads((site / "search" / "search_index.json").read_text())["docs"]
