@@ -1,21 +1,21 @@
-"""Run a suite against a backend: plan → batch → grade → journal → run record. Never drops an item."""
+"""Run a suite against a backend: plan → batch → dispatch (:mod:`evals.dispatch`) → journal → run record. Never
+drops an item."""
 
 from __future__ import annotations
 
 import os
-import queue
 import secrets
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from evals import __version__
-from evals.backends.base import Backend, BackendInfo, Completion, GenerateRequest, Sampling
+from evals.backends.base import Backend, BackendInfo, Sampling
 from evals.data import sha256_file
+from evals.dispatch import grade_items
 from evals.errors import ConfigError, PodiumError
 from evals.hashing import sha256_json
 from evals.journal import Journal, failed
@@ -132,52 +132,6 @@ def compute_cost(model: ModelEntry, prompt_tokens: int, completion_tokens: int, 
     return CostRecord(usd=None, method="unknown", detail="the model entry has no price")
 
 
-def generate_and_grade(items: Sequence[Item], requests: Mapping[str, Sequence[GenerateRequest]], backend: Backend,
-                       grade: Callable[[Item, list[Completion]], None]) -> None:
-    """Send every item's requests in one batch and grade each item on a grader thread as soon as all of its
-    completions are in — grading (e.g. in the sandbox) overlaps generation, and each graded item can be
-    journaled at once, so a killed run loses at most the items in flight. ``grade`` gets the completions in
-    request order; an exception in it stops the run and is re-raised here."""
-    owner = {r.key: it for it in items for r in requests[it.id]}
-    got: dict[str, dict[str, Completion]] = {it.id: {} for it in items}
-    lock = threading.Lock()
-    ready: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
-    failure: list[BaseException] = []
-
-    def on_result(comp: Completion) -> None:
-        it = owner.get(comp.key)
-        if it is None:
-            return
-        with lock:
-            mine = got[it.id]
-            if comp.key in mine:
-                return
-            mine[comp.key] = comp
-            complete = len(mine) == len(requests[it.id])
-        if complete:
-            ready.put(it)
-
-    def grade_loop() -> None:
-        try:
-            while (it := ready.get()) is not None:
-                grade(it, [got[it.id][r.key] for r in requests[it.id]])
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
-            failure.append(exc)
-            while ready.get() is not None:  # keep draining so the producer never blocks
-                pass
-
-    grader = threading.Thread(target=grade_loop, name="podium-grader", daemon=True)
-    grader.start()
-    try:
-        for comp in backend.generate([r for it in items for r in requests[it.id]], on_result=on_result):
-            on_result(comp)  # backends that report only at the end; duplicates are ignored
-    finally:
-        ready.put(None)
-        grader.join()
-    if failure:
-        raise failure[0]
-
-
 def journal_fingerprint(model_id: str, suite_rec: SuiteRecord, info: BackendInfo, sampling: Sampling,
                         item_ids: list[str]) -> str:
     """What a resumed run must share with the journal it continues.  Engine settings that change outputs (the
@@ -237,7 +191,7 @@ def _execute(suite: Suite, backend: Backend, model: ModelEntry, opts: RunOptions
             progress(done, len(items))
 
     for start in range(0, len(todo), opts.batch_size):
-        suite.execute(todo[start:start + opts.batch_size], backend, sampling, on_sample)
+        grade_items(suite, todo[start:start + opts.batch_size], backend, sampling, on_sample)
     wall = journal.prior_seconds + time.perf_counter() - t0  # earlier, killed invocations included
     samples = [journal.done[it.id] for it in items]
     allowed = errors_allowed(opts.max_errors, len(items))

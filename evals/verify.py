@@ -5,7 +5,10 @@
 - with the benchmark data directory: every item id exists in the suite's split, every sample's prompt sha256 equals
   the hash of the prompt the suite rebuilds for that item, and every score equals the one re-graded from the stored
   outputs where the grader is deterministic (multiple choice from the log-likelihoods or the reply, GSM8K from the
-  text, HumanEval from the verdicts, scenarios from the grades).
+  text, HumanEval from the verdicts, scenarios from the grades);
+- with the data directory, what the run derives from its suite and selection: the suite's chance and majority
+  baselines over the split, the response bias of its picks, and its item ids — exactly the items its selection
+  (all, first N, the seeded random subset) and shard pick out of the split, none missing, none extra.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evals.records import MetricValue, RunRecord, SampleRecord
-from evals.suites import Suite
+from evals.suites import Item, Suite
+from evals.suites.base import SelectionSpec
 from evals.suites.lookup import SuiteItems, load_suite_items
+from evals.suites.requests import replay
 
 TOLERANCE = 1e-9
 
@@ -57,6 +62,16 @@ def check_metrics(run: RunRecord, samples: Sequence[SampleRecord], suite: Suite,
     return out
 
 
+def regrade(suite: Suite, item: Item, sample: SampleRecord) -> SampleRecord | None:
+    """``sample`` scored again by the suite's own ``score`` from its stored outputs (log-likelihoods, texts, sandbox
+    and grader verdicts: what the run measured), or None when they cannot be rebuilt."""
+    sampling = suite.sampling(samples=max(1, len(sample.outputs)))
+    outputs = replay(suite.requests(item, sampling), sample)
+    if outputs is None:
+        return None
+    return suite.score(item, outputs).model_copy(update={"prompt_sha256": sample.prompt_sha256})
+
+
 def _scores_differ(a: dict[str, float], b: dict[str, float]) -> bool:
     return set(a) != set(b) or any(not _close(a[k], b[k]) for k in a)
 
@@ -76,7 +91,7 @@ def check_samples(run: RunRecord, samples: Sequence[SampleRecord], loaded: Suite
         if not imported and not suite.stores_prompt and s.prompt_sha256 != suite.prompt_sha256(item):
             out.append(Finding(at, f"prompt sha256 of {s.item_id} does not match the prompt the suite builds",
                                "the run used another prompt: re-run it with this Podium version"))
-        again = suite.rescore(item, s)
+        again = regrade(suite, item, s)
         if again is None:
             continue
         if _scores_differ(again.scores, s.scores) or any(
@@ -95,6 +110,7 @@ def verify_run(run: RunRecord, samples: Sequence[SampleRecord], run_dir: Path,
     findings: list[Finding] = []
     if loaded is not None and regrade:
         findings += check_samples(run, samples, loaded, samples_path)
+        findings += check_derived(run, samples, loaded, str(run_dir / "run.json"))
         suite = loaded.suite
     else:
         from evals.suites import get_suite
@@ -104,3 +120,47 @@ def verify_run(run: RunRecord, samples: Sequence[SampleRecord], run_dir: Path,
         return findings  # MMLU's category roll-ups need the category map from the data directory
     findings += check_metrics(run, samples, suite, str(run_dir / "run.json"))
     return findings
+
+
+def check_derived(run: RunRecord, samples: Sequence[SampleRecord], loaded: SuiteItems, where: str) -> list[Finding]:
+    """Baselines, response bias and the selected item ids, derived again from the split and the samples."""
+    suite, sel = loaded.suite, run.suite.selection
+    fix = "restore run.json as `podium run` wrote it (these fields are derived from the split and the samples)"
+    out: list[Finding] = []
+    split = list(loaded.items.values())
+    if not sel.subjects:  # a --subjects run records the baselines of its subjects
+        base = suite.baselines(split)
+        for name, stored, again in (("chance", run.suite.chance, base.chance),
+                                    ("majority", run.suite.majority, base.majority)):
+            if (stored is None) != (again is None) or (stored is not None and again is not None
+                                                       and not _close(stored, again)):
+                out.append(Finding(where, f"suite.{name} is {stored!r}; the split gives {again!r}", fix))
+        if run.suite.majority_label != base.majority_label:
+            out.append(Finding(where, f"suite.majority_label is {run.suite.majority_label!r}; the split's most "
+                                      f"common answer is {base.majority_label!r}", fix))
+    bias = suite.response_bias(samples)
+    if bias != run.response_bias and not (bias is not None and run.response_bias is not None
+                                          and bias.label == run.response_bias.label and bias.n == run.response_bias.n
+                                          and _close(bias.share, run.response_bias.share)
+                                          and _close(bias.yes_share or 0.0, run.response_bias.yes_share or 0.0)):
+        out.append(Finding(where, f"response_bias is {run.response_bias!r}; the samples give {bias!r}", fix))
+    if run.imported is None and not sel.subjects:
+        out += _selection_findings(run, samples, suite, split, where)
+    return out
+
+
+def _selection_findings(run: RunRecord, samples: Sequence[SampleRecord], suite: Suite, split: list[Item],
+                        where: str) -> list[Finding]:
+    """The run's items are exactly what its selection (and shard) picks: a subset's seed, a first N's N."""
+    chosen = suite.select(split, SelectionSpec.of(run.suite.selection))
+    if run.shard is not None:
+        chosen = [it for k, it in enumerate(chosen) if k % run.shard.count == run.shard.index - 1]
+    want, got = [it.id for it in chosen], {s.item_id for s in samples}
+    missing, extra = [i for i in want if i not in got], sorted(got - set(want))
+    if not missing and not extra:
+        return []
+    parts = [f"{len(missing)} of its {len(want)} items missing (first: {missing[0]})" if missing else "",
+             f"{len(extra)} item(s) it does not pick (first: {extra[0]})" if extra else ""]
+    return [Finding(where, f"the samples are not the items of its selection ({run.suite.selection.text}"
+                           f"{f', shard {run.shard}' if run.shard else ''}): " + "; ".join(p for p in parts if p),
+                    "a run's items follow from its selection: restore the samples or re-run it")]

@@ -35,8 +35,7 @@ from pydantic import Field, SerializerFunctionWrapHandler, field_validator, mode
 
 from evals.grading.base import GraderBase, GradeResult
 from evals.grading.extract import code_blocks
-from evals.sandbox import ExecResult, Limits, run_many
-from evals.sandbox.judge import JudgedProgram, TrustedTests
+from evals.sandbox import ExecResult, JudgedProgram, Limits, TrustedTests, run_many
 
 DISPLAY_MODULES = (
     "pygame", "pygame.locals", "pygame.display", "pygame.draw", "pygame.event", "pygame.font", "pygame.time",

@@ -28,16 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from evals import __version__
+from evals.backends.base import Completion, Loglikelihood
 from evals.data import sha256_file
 from evals.errors import ConfigError, DataError
 from evals.hashing import sha256_json, sha256_text
 from evals.imports.lmeval_files import LmEvalResults, LmEvalRow, LmEvalTask
 from evals.records import (
     BackendRecord,
-    ChoiceDetail,
     CostRecord,
     ImportRecord,
-    OutputRecord,
     RunRecord,
     SampleRecord,
     SamplingRecord,
@@ -46,12 +45,13 @@ from evals.records import (
 from evals.suites import Item, Suite, get_suite
 from evals.suites.base import imported_selection
 from evals.suites.multiple_choice import MCItem
+from evals.suites.requests import Generate, JudgedCode, LogLikelihood, Output
 
 HARNESS = "lm-evaluation-harness"
 # lm-eval task name (as a pattern; local copies are often renamed: gsm8k_cot_local, parity_hellaswag) → suite
 TASK_SUITES: tuple[tuple[str, str], ...] = (
     (r"gsm8k_cot", "gsm8k"), (r"mmlu_", "mmlu"), (r"hellaswag", "hellaswag"), (r"boolq", "boolq"),
-    (r"winogrande", "winogrande"), (r"humaneval", "humaneval"),
+    (r"winogrande", "winogrande"), (r"humaneval", "humaneval"), (r"arc_challenge", "arc_challenge"),
 )
 # tasks whose name matches a suite's but whose outputs are not what that suite grades: (pattern, why, what to do)
 UNSUPPORTED: tuple[tuple[str, str, str], ...] = (
@@ -62,7 +62,7 @@ UNSUPPORTED: tuple[tuple[str, str, str], ...] = (
     (r"mmlu_.*(generative|flan|cot)|mmlu_continuation", "its prompt or scoring is not MMLU's 5-shot letter protocol",
      "import the mmlu_<subject> multiple-choice tasks"),
 )
-SUPPORTED = "gsm8k_cot, humaneval, mmlu_<subject>, hellaswag, boolq, winogrande"
+SUPPORTED = "gsm8k_cot, humaneval, mmlu_<subject>, hellaswag, boolq, winogrande, arc_challenge"
 OUTPUT_TYPES = {"gsm8k": "generate_until", "humaneval": "generate_until"}  # the others: multiple_choice
 CONFIG_KEYS = ("task", "dataset_path", "dataset_name", "test_split", "validation_split", "fewshot_split",
                "output_type", "num_fewshot", "repeats", "should_decontaminate")
@@ -108,20 +108,17 @@ def item_id(suite: str, task: str, doc_id: int) -> str:
         return f"hellaswag/val/{doc_id:05d}"
     if suite == "humaneval":
         return f"HumanEval-{doc_id}"
+    if suite == "arc_challenge":
+        return f"arc_challenge/test/{doc_id:04d}"
     return f"{suite}/dev/{doc_id:04d}"
 
 
 def _suite_prompt_context(suite: Suite, item: Item) -> str | None:
     """The first request's context as the Podium suite builds it (what lm-eval's prompt_hash covers)."""
-    if isinstance(item, MCItem):
-        return item.contexts[0] if item.contexts else None
-    request, requests = getattr(suite, "request", None), getattr(suite, "requests", None)
-    if request is not None:
-        prompt = request(item, suite.default_sampling()).prompt
-    elif requests is not None:  # HumanEval: one request per chunk of samples, all with the same prompt
-        prompt = requests(item, suite.default_sampling())[0].prompt
-    else:
-        return None
+    first = suite.requests(item, suite.default_sampling())[0]
+    if isinstance(first, LogLikelihood):
+        return first.request.context
+    prompt = first.request.prompt if isinstance(first, Generate | JudgedCode) else None
     return prompt if isinstance(prompt, str) else None
 
 
@@ -144,18 +141,20 @@ def _loglikelihoods(row: LmEvalRow, task: str, item: MCItem) -> tuple[list[float
 
 
 def _sample(suite: Suite, item: Item, rows: Sequence[LmEvalRow], prompt_sha: str, task: str) -> SampleRecord:
+    """lm-eval's responses as the outputs of the suite's requests, scored by the suite's own ``score``."""
     row = rows[0]
-    if isinstance(item, MCItem):
+    reqs = suite.requests(item, suite.default_sampling())
+    outputs: list[Output]
+    if isinstance(item, MCItem) and all(isinstance(r, LogLikelihood) for r in reqs):
         lls, greedy = _loglikelihoods(row, task, item)
-        output = OutputRecord(text="", finish="stop", detail=ChoiceDetail(loglikelihoods=lls, greedy=greedy, picked=0))
+        outputs = [Loglikelihood(r.request.key, ll, g, 0) for r, ll, g in zip(reqs, lls, greedy, strict=True)
+                   if isinstance(r, LogLikelihood)]
+    elif len(reqs) == 1 and isinstance(reqs[0], Generate):
+        outputs = [Completion(reqs[0].request.key, (str(row.resps[0][0]),), ("stop",))]
     else:
-        output = OutputRecord(text=str(row.resps[0][0]), finish="stop")
-    draft = SampleRecord(item_id=item.id, prompt_sha256=prompt_sha, group=item.group, outputs=[output], scores={})
-    graded = suite.rescore(item, draft)
-    if graded is None:
         raise DataError(f"suite {suite.info.id} cannot grade imported item {item.id}", where=item.id,
                         fix="this suite cannot be imported from lm-eval")
-    return graded
+    return suite.score(item, outputs).model_copy(update={"prompt_sha256": prompt_sha})
 
 
 def _lmeval_scores(suite_id: str, rows: Sequence[LmEvalRow]) -> dict[str, float]:
@@ -239,18 +238,17 @@ def _completions(task: LmEvalTask, row: LmEvalRow) -> list[str]:
 
 
 def _replayed(suite: Suite, docs: Sequence[Doc]) -> dict[str, SampleRecord]:
-    """Code suites: the completions run through the suite's own execute (sandbox, pass@k), as `podium import
+    """Code suites: the completions dispatched as a run's are (sandbox) and scored by the suite, as `podium import
     samples` does — a replay backend hands back lm-eval's texts instead of asking a model."""
     from evals.backends.base import Sampling
+    from evals.dispatch import grade_items
     from evals.imports.samples import ReplayBackend
 
     texts = {item.id: _completions(task, rows[0]) for task, item, rows in docs}
     n = max(len(t) for t in texts.values())
-    got: dict[str, SampleRecord] = {}
-    suite.execute([item for _, item, _ in docs], ReplayBackend(texts),
-                  Sampling(max_tokens=0, temperature=0.0, top_p=1.0, n=n, stop=(), seed=None),
-                  lambda s: got.__setitem__(s.item_id, s))
-    return got
+    samples = grade_items(suite, [item for _, item, _ in docs], ReplayBackend(texts),
+                          Sampling(max_tokens=0, temperature=0.0, top_p=1.0, n=n, stop=(), seed=None))
+    return {s.item_id: s for s in samples}
 
 
 def _convert(suite: Suite, suite_id: str, tasks: Sequence[LmEvalTask],
@@ -320,4 +318,4 @@ def _run_record(results: LmEvalResults, record: ImportRecord, suite: Suite, suit
         started_at=started, finished_at=started + timedelta(seconds=results.wall_seconds),
         wall_seconds=results.wall_seconds, n_items=len(samples), n_errors=0, prompt_tokens=0, completion_tokens=0,
         cost=CostRecord(usd=None, method="unknown", detail="imported from lm-eval: tokens and cost not recorded"),
-        imported=record, metrics=suite.metrics(samples))
+        imported=record, metrics=suite.metrics(samples), response_bias=suite.response_bias(samples))

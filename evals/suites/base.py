@@ -1,4 +1,6 @@
-"""A suite = data loader + prompt builder + grader + metrics, and the metadata that versions it."""
+"""A suite = data + pure functions: ``load`` (the items), ``requests(item, sampling)`` (typed, see
+:mod:`evals.suites.requests`), ``score(item, outputs)`` (one sample record) and ``metrics(samples)``, and the
+metadata that versions it. The runner executes the requests; a suite never calls a backend."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals.backends.base import Backend, Completion, GenerateRequest, Sampling
+from evals.backends.base import Backend, Sampling
 from evals.hashing import suite_version
 from evals.records import (
+    ChatTurn,
     Group,
     IntendedFor,
     ItemText,
@@ -21,6 +24,7 @@ from evals.records import (
     SelectionRecord,
     SuiteRecord,
 )
+from evals.suites.requests import Converse, Generate, JudgedCode, LogLikelihood, Output, Request
 
 
 @dataclass(frozen=True)
@@ -109,25 +113,33 @@ class Suite(abc.ABC):
             seed=seed if seed is not None else base.seed)
 
     @abc.abstractmethod
-    def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
-        """Evaluate ``items`` on ``backend``; call ``on_sample`` once per item as soon as it is graded."""
+    def requests(self, item: Item, sampling: Sampling) -> list[Request]:
+        """What ``item`` needs answered, in order — a pure function of the item and the sampling."""
+
+    @abc.abstractmethod
+    def score(self, item: Item, outputs: Sequence[Output]) -> SampleRecord:
+        """The sample record of ``item`` from its requests' outputs (in request order). The same function grades a
+        live run, ``podium validate``'s re-grade of stored outputs and an import."""
 
     @abc.abstractmethod
     def metrics(self, samples: Sequence[SampleRecord]) -> list[MetricValue]: ...
 
-    @abc.abstractmethod
     def prompt_sha256(self, item: Item) -> str:
         """sha256 of the exact prompt this suite sends for ``item`` (stored in samples; validate rebuilds it)."""
+        reqs = self.requests(item, self.default_sampling())
+        first = reqs[0]
+        if isinstance(first, LogLikelihood):
+            return prompt_sha256([[r.request.context, r.request.continuation] for r in reqs
+                                  if isinstance(r, LogLikelihood)])
+        if isinstance(first, Converse):  # the turns as stored in the sample
+            return prompt_sha256([ChatTurn(role=m.role, content=m.content).model_dump() for m in first.messages])
+        assert isinstance(first, Generate | JudgedCode)
+        return prompt_sha256(first.request.prompt)
 
     def item_text(self, item: Item) -> ItemText:
         """The item's benchmark text for the gallery (joined at build time, never stored in site_data)."""
         return ItemText(item_id=item.id, question=item.fields.get("question", ""), choices=list(item.choices),
                         reference=item.reference)
-
-    def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
-        """``sample`` with every score recomputed from its stored outputs (the grader is deterministic), or None
-        when this suite cannot regrade without running something again. ``podium validate`` compares the two."""
-        return None
 
     #: True when samples must carry the prompt itself (the suite cannot rebuild it from the data directory).
     stores_prompt: bool = False
@@ -248,23 +260,3 @@ def prompt_sha256(prompt: object) -> str:
         prompt = [dataclasses.asdict(m) if dataclasses.is_dataclass(m) and not isinstance(m, type) else m
                   for m in prompt]
     return sha256_json(prompt)
-
-
-class GenerativeSuite(Suite):
-    """One generation request per item, graded as each completes."""
-
-    @abc.abstractmethod
-    def request(self, item: Item, sampling: Sampling) -> GenerateRequest: ...
-
-    @abc.abstractmethod
-    def grade(self, item: Item, request: GenerateRequest, completion: Completion) -> SampleRecord: ...
-
-    def prompt_sha256(self, item: Item) -> str:
-        return prompt_sha256(self.request(item, self.default_sampling()).prompt)
-
-    def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
-        from evals.runner import generate_and_grade  # the runner owns execution; the suite grades one item
-
-        reqs = {it.id: self.request(it, sampling) for it in items}
-        generate_and_grade(items, {iid: [r] for iid, r in reqs.items()}, backend,
-                           lambda it, comps: on_sample(self.grade(it, reqs[it.id], comps[0])))

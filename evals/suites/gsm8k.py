@@ -17,7 +17,8 @@ from evals.backends.base import Completion, GenerateRequest, Sampling
 from evals.data import require_file
 from evals.grading.stats import proportion
 from evals.records import ItemText, MetricRef, MetricValue, NumericDetail, OutputRecord, SampleRecord
-from evals.suites.base import GenerativeSuite, Item, SuiteInfo, prompt_sha256
+from evals.suites.base import Item, Suite, SuiteInfo
+from evals.suites.requests import Generate, Output, Request
 
 FEWSHOT: tuple[tuple[str, str], ...] = (
     ("There are 15 trees in the grove. Grove workers will plant trees in the grove today. After they are done, "
@@ -95,7 +96,7 @@ def is_correct(extracted: str, reference: str) -> bool:
     return normalize(extracted) == normalize(reference)
 
 
-class GSM8K(GenerativeSuite):
+class GSM8K(Suite):
     info = SuiteInfo(
         id="gsm8k", display_name="GSM8K",
         description="Grade-school math word problems, 8-shot chain of thought (lm-eval gsm8k_cot v3.0).",
@@ -122,30 +123,24 @@ class GSM8K(GenerativeSuite):
         return GenerateRequest(key=item.id, prompt=build_prompt(item.fields["question"]), sampling=sampling,
                                prefix=fewshot_prefix())
 
-    def grade(self, item: Item, request: GenerateRequest, completion: Completion) -> SampleRecord:
-        outputs = []
+    def requests(self, item: Item, sampling: Sampling) -> list[Request]:
+        return [Generate(self.request(item, sampling))]
+
+    def score(self, item: Item, outputs: Sequence[Output]) -> SampleRecord:
+        completion = outputs[0]
+        assert isinstance(completion, Completion)
+        outs = []
         for text, finish in zip(completion.texts, completion.finish, strict=True):
             strict, flexible = extract_strict(text), extract_flexible(text)
             scores = {"strict": float(is_correct(strict, item.reference)),
                       "flexible": float(is_correct(flexible, item.reference))}
-            outputs.append(OutputRecord(
+            outs.append(OutputRecord(
                 text=text, finish=finish, tokens=completion.completion_tokens // max(1, len(completion.texts)),
                 scores=scores, error=completion.error, detail=NumericDetail(strict=strict, flexible=flexible)))
-        item_scores = {k: sum(o.scores[k] for o in outputs) / len(outputs) for k in ("strict", "flexible")}
-        return SampleRecord(item_id=item.id, prompt_sha256=prompt_sha256(request.prompt), outputs=outputs,
+        item_scores = {k: sum(o.scores[k] for o in outs) / len(outs) for k in ("strict", "flexible")} if outs else {}
+        return SampleRecord(item_id=item.id, prompt_sha256=self.prompt_sha256(item), outputs=outs,
                             scores=item_scores, prompt_tokens=completion.prompt_tokens,
                             prompt_tokens_cached=completion.cached_tokens)
-
-    def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
-        outs = []
-        for o in sample.outputs:
-            strict, flexible = extract_strict(o.text), extract_flexible(o.text)
-            outs.append(o.model_copy(update={
-                "detail": NumericDetail(strict=strict, flexible=flexible),
-                "scores": {"strict": float(is_correct(strict, item.reference)),
-                           "flexible": float(is_correct(flexible, item.reference))}}))
-        scores = {k: sum(o.scores[k] for o in outs) / len(outs) for k in ("strict", "flexible")} if outs else {}
-        return sample.model_copy(update={"outputs": outs, "scores": scores})
 
     def item_text(self, item: Item) -> ItemText:
         return ItemText(item_id=item.id, question=item.fields["question"], reference=item.reference)

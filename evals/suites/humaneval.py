@@ -17,21 +17,28 @@ the limits are part of the grader configuration (and so of the suite version). p
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from evals.backends.base import Backend, ChatMessage, Completion, GenerateRequest, Sampling
+from evals.backends.base import ChatMessage, Completion, GenerateRequest, Sampling
 from evals.data import require_file
 from evals.grading.extract import code_blocks
 from evals.grading.passk import bootstrap_ci, ks_for, pass_at_k
 from evals.records import CodeDetail, ItemText, MetricRef, MetricValue, OutputRecord, SampleRecord
-from evals.sandbox import DEFAULT_LIMITS, ExecResult, Limits, SandboxPool
-from evals.sandbox.humaneval import humaneval_judged
-from evals.sandbox.judge import JudgedProgram, TrustedTests
-from evals.sandbox.model import GUARD_VERSION
-from evals.suites.base import Item, OnSample, Suite, SuiteInfo, prompt_sha256
+from evals.sandbox import (
+    DEFAULT_LIMITS,
+    GUARD_VERSION,
+    ExecResult,
+    JudgedProgram,
+    Limits,
+    TrustedTests,
+    humaneval_judged,
+)
+from evals.suites.base import Item, Suite, SuiteInfo
+from evals.suites.requests import Judged, JudgedCode, Output, Request
 
 STOP = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Chen et al. (2021)
 CHUNK = 25
@@ -79,16 +86,20 @@ class HumanEval(Suite):
         return Sampling(max_tokens=512, temperature=0.0, top_p=1.0, n=1,
                         stop=STOP if self.style == "completion" else (), seed=0)
 
-    def requests(self, item: Item, sampling: Sampling) -> list[GenerateRequest]:
+    def requests(self, item: Item, sampling: Sampling) -> list[Request]:
         prompt: str | tuple[ChatMessage, ...] = item.fields["prompt"]
         if self.style == "chat":
             prompt = (ChatMessage("user", CHAT_TEMPLATE.format(prompt=item.fields["prompt"])),)
-        out = []
+        out: list[Request] = []
         for start in range(0, sampling.n, CHUNK):
             size = min(CHUNK, sampling.n - start)
             seed = None if sampling.seed is None else sampling.seed + start
-            out.append(GenerateRequest(f"{item.id}#{start}", prompt, dataclasses.replace(sampling, n=size, seed=seed)))
+            req = GenerateRequest(f"{item.id}#{start}", prompt, dataclasses.replace(sampling, n=size, seed=seed))
+            out.append(JudgedCode(req, functools.partial(self._judged, item), self.limits))
         return out
+
+    def _judged(self, item: Item, text: str) -> JudgedProgram:
+        return self.program(item, text)[1]
 
     def program(self, item: Item, text: str) -> tuple[str, JudgedProgram]:
         """(code shown as the model's solution, what runs: the candidate in the sandbox, the tests in the judge).
@@ -101,42 +112,16 @@ class HumanEval(Suite):
             return code, JudgedProgram(code, TrustedTests(f["prompt"], f["test"], f["entry_point"]))
         return text, humaneval_judged(f["prompt"], text, f["test"], f["entry_point"])
 
-    def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
-        """Generate, and grade each problem in the sandbox as soon as all its samples are in (a grader thread
-        overlaps grading with generation; each finished problem is journaled at once, so progress is per
-        problem and a killed run loses at most the problems in flight)."""
-        from evals.runner import generate_and_grade
-
-        with SandboxPool() as pool:
-            generate_and_grade(items, {it.id: self.requests(it, sampling) for it in items}, backend,
-                               lambda it, comps: on_sample(self._grade(it, comps, pool)))
-
-    def _grade(self, it: Item, comps: list[Completion], pool: SandboxPool) -> SampleRecord:
-        index: list[tuple[Completion, int, str]] = []
-        programs: list[JudgedProgram] = []
-        for comp in comps:
-            for j, text in enumerate(comp.texts):
-                code, program = self.program(it, text)
-                programs.append(program)
-                index.append((comp, j, code))
-        verdicts = pool.run_many(programs, self.limits)
-        outs = [self._output(comp, j, code, res) for (comp, j, code), res in zip(index, verdicts, strict=True)]
+    def score(self, item: Item, outputs: Sequence[Output]) -> SampleRecord:
+        """Each sample's verdict (run in the sandbox by the runner) → pass; pass rate over the samples."""
+        judged = [o for o in outputs if isinstance(o, Judged)]
+        outs = [self._output(j.completion, k, self.program(item, text)[0], res) for j in judged
+                for k, (text, res) in enumerate(zip(j.completion.texts, j.verdicts, strict=True))]
         c = sum(o.scores["pass"] for o in outs)
         return SampleRecord(
-            item_id=it.id, prompt_sha256=self.prompt_sha256(it), outputs=outs,
-            prompt_tokens=sum(comp.prompt_tokens for comp in comps),
+            item_id=item.id, prompt_sha256=self.prompt_sha256(item), outputs=outs,
+            prompt_tokens=sum(j.completion.prompt_tokens for j in judged),
             scores={"pass_rate": c / len(outs) if outs else 0.0})
-
-    def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
-        """Scores from the stored verdicts (re-running the programs is `podium import samples`' job)."""
-        outs = [o.model_copy(update={"scores": {"pass": float(isinstance(o.detail, CodeDetail)
-                                                              and o.detail.verdict == "passed")}})
-                for o in sample.outputs]
-        rate = sum(o.scores["pass"] for o in outs) / len(outs) if outs else 0.0
-        return sample.model_copy(update={"outputs": outs, "scores": {"pass_rate": rate}})
-
-    def prompt_sha256(self, item: Item) -> str:
-        return prompt_sha256(self.requests(item, self.default_sampling())[0].prompt)
 
     def item_text(self, item: Item) -> ItemText:
         return ItemText(item_id=item.id, question=item.fields["prompt"], reference=item.reference)

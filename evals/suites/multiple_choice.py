@@ -21,6 +21,7 @@ from evals.backends.base import (
     ChatMessage,
     Completion,
     GenerateRequest,
+    Loglikelihood,
     LoglikelihoodRequest,
     Sampling,
 )
@@ -37,7 +38,8 @@ from evals.records import (
     ResponseBias,
     SampleRecord,
 )
-from evals.suites.base import Baselines, Item, OnSample, Suite, SuiteInfo, prompt_sha256
+from evals.suites.base import Baselines, Item, Suite, SuiteInfo, prompt_sha256
+from evals.suites.requests import Generate, LogLikelihood, Output, Request
 
 LETTERS = "ABCDEFGHIJ"
 MCProtocol = Literal["loglikelihood", "generative"]
@@ -99,19 +101,25 @@ class MultipleChoiceSuite(Suite):
                 f"{self.info.id} cannot be scored by loglikelihood",
                 where="--backend", fix=f"use --suite {self.info.id}:generative (asks for the letter and parses it)")
 
-    # ---------------------------------------------------------------- loglikelihood
-    def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
-        mc = [it for it in items if isinstance(it, MCItem)]
+    # ---------------------------------------------------------------- requests and scores
+    def requests(self, item: Item, sampling: Sampling) -> list[Request]:
+        assert isinstance(item, MCItem)
         if self.protocol == "generative":
-            return self._execute_generative(mc, backend, sampling, on_sample)
-        results = iter(backend.loglikelihood([r for it in mc for r in it.requests()]))
-        for it in mc:
-            lls = [next(results) for _ in it.continuations]
-            rec = self._grade_ll(it, [r.logprob for r in lls], [r.is_greedy for r in lls],
-                                 [r.error for r in lls if r.error])
-            on_sample(rec.model_copy(update={"prompt_tokens": sum(r.prompt_tokens for r in lls),
-                                             "prompt_tokens_cached": sum(r.cached_tokens for r in lls)}))
-        return None
+            return [Generate(GenerateRequest(item.id, (ChatMessage("user", self.generative_prompt(item)),),
+                                             sampling))]
+        return [LogLikelihood(r) for r in item.requests()]
+
+    def score(self, item: Item, outputs: Sequence[Output]) -> SampleRecord:
+        assert isinstance(item, MCItem)
+        lls = [o for o in outputs if isinstance(o, Loglikelihood)]
+        if not lls:
+            comp = outputs[0]
+            assert isinstance(comp, Completion)
+            return self._grade_reply(item, comp)
+        rec = self._grade_ll(item, [r.logprob for r in lls], [r.is_greedy for r in lls],
+                             [r.error for r in lls if r.error])
+        return rec.model_copy(update={"prompt_tokens": sum(r.prompt_tokens for r in lls),
+                                      "prompt_tokens_cached": sum(r.cached_tokens for r in lls)})
 
     def _grade_ll(self, it: MCItem, raw: Sequence[float | None], greedy: list[bool],
                   errors: list[str | None]) -> SampleRecord:
@@ -138,28 +146,11 @@ class MultipleChoiceSuite(Suite):
         return SampleRecord(item_id=it.id, prompt_sha256=self.prompt_sha256(it), group=it.group, outputs=[out],
                             scores=scores)
 
-    def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
-        if not isinstance(item, MCItem) or len(sample.outputs) != 1:
-            return None
-        out = sample.outputs[0]
-        d = out.detail
-        if isinstance(d, ChoiceDetail) and len(d.loglikelihoods) == len(item.continuations):
-            again = self._grade_ll(item, d.loglikelihoods, d.greedy, [out.error])
-            return sample.model_copy(update={"scores": again.scores, "outputs": [again.outputs[0].model_copy(
-                update={"finish": out.finish, "error": out.error})]})
-        if isinstance(d, ParsedChoiceDetail):
-            picked = self.parse_choice(out.text, item) if not out.error else None
-            score = {"acc": float(picked == item.gold)}
-            return sample.model_copy(update={"scores": score, "outputs": [out.model_copy(update={
-                "scores": score, "detail": ParsedChoiceDetail(parsed=self.label(picked) if picked is not None
-                                                              else None, picked=picked)})]})
-        return None
-
     def prompt_sha256(self, item: Item) -> str:
-        if self.protocol == "generative" and isinstance(item, MCItem):
+        if self.protocol == "generative":  # the question's text (what the one user message says)
+            assert isinstance(item, MCItem)
             return prompt_sha256(self.generative_prompt(item))
-        assert isinstance(item, MCItem)
-        return prompt_sha256([[c, x] for c, x in zip(item.contexts, item.continuations, strict=True)])
+        return super().prompt_sha256(item)
 
     def item_text(self, item: Item) -> ItemText:
         assert isinstance(item, MCItem)
@@ -194,25 +185,14 @@ class MultipleChoiceSuite(Suite):
         letters = ", ".join(LETTERS[: len(it.choices)])
         return (f"{it.question}\n{opts}\n\nAnswer with the letter of the correct option ({letters}) only.")
 
-    def _execute_generative(self, items: Sequence[MCItem], backend: Backend, sampling: Sampling,
-                            on_sample: OnSample) -> None:
-        by_key = {it.id: it for it in items}
-        reqs = {it.id: GenerateRequest(it.id, (ChatMessage("user", self.generative_prompt(it)),), sampling)
-                for it in items}
-
-        def grade(c: Completion) -> None:
-            it = by_key[c.key]
-            picked = self.parse_choice(c.texts[0], it) if not c.error else None
-            score = float(picked == it.gold)
-            parsed = self.label(picked) if picked is not None else None
-            out = OutputRecord(text=c.texts[0], finish=c.finish[0], tokens=c.completion_tokens,
-                               scores={"acc": score}, error=c.error,
-                               detail=ParsedChoiceDetail(parsed=parsed, picked=picked))
-            on_sample(SampleRecord(item_id=it.id, prompt_sha256=self.prompt_sha256(it), group=it.group,
-                                   outputs=[out], scores={"acc": score}, prompt_tokens=c.prompt_tokens,
-                                   prompt_tokens_cached=c.cached_tokens))
-
-        backend.generate(list(reqs.values()), on_result=grade)
+    def _grade_reply(self, it: MCItem, c: Completion) -> SampleRecord:
+        picked = self.parse_choice(c.texts[0], it) if not c.error else None
+        score = float(picked == it.gold)
+        parsed = self.label(picked) if picked is not None else None
+        out = OutputRecord(text=c.texts[0], finish=c.finish[0], tokens=c.completion_tokens, scores={"acc": score},
+                           error=c.error, detail=ParsedChoiceDetail(parsed=parsed, picked=picked))
+        return SampleRecord(item_id=it.id, prompt_sha256=self.prompt_sha256(it), group=it.group, outputs=[out],
+                            scores={"acc": score}, prompt_tokens=c.prompt_tokens, prompt_tokens_cached=c.cached_tokens)
 
     def parse_choice(self, text: str, it: MCItem) -> int | None:
         """Index of the choice a generative reply names, or None (letters A–J; BoolQ overrides: yes/no)."""

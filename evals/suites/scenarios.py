@@ -25,7 +25,6 @@ from evals.grading.stats import mean_ci, proportion
 from evals.grading.tools import openai_tools
 from evals.records import (
     ChatTurn,
-    GradeRecord,
     Group,
     ItemText,
     MetricRef,
@@ -38,18 +37,11 @@ from evals.records import (
     SelectionRecord,
     SuiteRecord,
 )
-from evals.suites.base import Item, OnSample, SelectionSpec, Suite, SuiteInfo, prompt_sha256
-from evals.suites.scenario_grading import (
-    JUDGE_SAMPLING,
-    GradeJob,
-    explain,
-    grade_batch,
-    item_scores,
-    judge_name,
-    writing_stats,
-)
+from evals.suites.base import Item, SelectionSpec, Suite, SuiteInfo
+from evals.suites.requests import Converse, Conversed, Output, Request
+from evals.suites.scenario_grading import JUDGE_SAMPLING, explain, item_scores, judge_name, writing_stats
 from evals.suites.scenario_spec import LoadedScenario, ScenarioSpec, load_scenarios
-from evals.suites.tool_loop import Conversation, LoopConfig, Protocol, run_conversations
+from evals.suites.tool_loop import LoopConfig, Protocol
 
 DEFAULT_SAMPLING = Sampling(max_tokens=768, temperature=0.7, top_p=1.0, n=1, seed=0)
 MAIN = MetricRef(name="success_rate", variant="pass")
@@ -169,7 +161,8 @@ class ScenarioSuite(Suite):
             msgs[i] = ChatMessage("user", f"{spec.tools.instructions().rstrip()}\n\n{msgs[i].content}")
         return msgs
 
-    def conversation(self, item: Item, sampling: Sampling) -> Conversation:
+    def requests(self, item: Item, sampling: Sampling) -> list[Request]:
+        """One conversation, driven by the tool loop and graded by the scenario's graders."""
         spec = self.spec(item)
         protocol: Protocol = item.fields["protocol"]  # type: ignore[assignment]
         tools = spec.tools
@@ -177,37 +170,21 @@ class ScenarioSuite(Suite):
             protocol=protocol, tools=tuple(tools.specs), tools_json=tuple(openai_tools(tools.specs)),
             max_turns=tools.max_turns, action_feedback=tools.action_feedback, max_result_chars=tools.max_result_chars,
             followups=tuple(spec.followups))
-        return Conversation(key=item.id, messages=self.prompt(spec, protocol),
-                            sampling=self.trial_sampling(spec, item.fields["trial"], sampling), config=config)
-
-    def execute(self, items: Sequence[Item], backend: Backend, sampling: Sampling, on_sample: OnSample) -> None:
-        by_key = {it.id: it for it in items}
-        prompts = {}
-        convs = []
-        for it in items:
-            conv = self.conversation(it, sampling)
-            prompts[it.id] = [ChatTurn(role=m.role, content=m.content) for m in conv.messages]
-            convs.append(conv)
-
-        def done(finished: list[Conversation]) -> None:
-            specs = [self.spec(by_key[c.key]) for c in finished]
-            jobs = [GradeJob(c, spec.graders, self._task(spec)) for c, spec in zip(finished, specs, strict=True)]
-            graded = grade_batch(jobs, self.judge, self.workers, self.judge_sampling)
-            for job, grades in zip(jobs, graded, strict=True):
-                on_sample(self._sample(by_key[job.conv.key], prompts[job.conv.key], job, grades))
-
-        def cheap(conv: Conversation) -> bool:  # grade as soon as it ends: no sandbox, no judge
-            spec = self.spec(by_key[conv.key])
-            return conv.error is not None or not (spec.runs_code() or (spec.needs_judge() and self.judge))
-
-        run_conversations(convs, backend, done, immediate=cheap)
+        cheap = not (spec.runs_code() or (spec.needs_judge() and self.judge))  # graded at once: no sandbox, judge
+        return [Converse(key=item.id, messages=tuple(self.prompt(spec, protocol)),
+                         sampling=self.trial_sampling(spec, item.fields["trial"], sampling), config=config,
+                         graders=tuple(spec.graders), task=self._task(spec), judge=self.judge,
+                         judge_sampling=self.judge_sampling, workers=self.workers, cheap=cheap)]
 
     @staticmethod
     def _task(spec: ScenarioSpec) -> str:
         return "\n\n".join([m.content for m in spec.messages if m.role == "user"] + spec.followups)
 
-    def _sample(self, item: Item, prompt: list[ChatTurn], job: GradeJob, grades: list[GradeRecord]) -> SampleRecord:
-        conv, spec = job.conv, self.spec(item)
+    def score(self, item: Item, outputs: Sequence[Output]) -> SampleRecord:
+        done = outputs[0]
+        assert isinstance(done, Conversed)
+        conv, grades, spec = done.conversation, list(done.grades), self.spec(item)
+        prompt = [ChatTurn(role=m.role, content=m.content) for m in self.prompt(spec, item.fields["protocol"])]
         scores = item_scores(grades, failed=conv.error is not None)
         s = conv.sampling
         trial = item.fields["trial"]
@@ -224,21 +201,8 @@ class ScenarioSuite(Suite):
         out = OutputRecord(text=conv.final, finish=conv.finish, tokens=conv.completion_tokens, scores=scores,
                            detail=detail, explanation=explanation, error=conv.error, transcript=conv.transcript,
                            grades=grades)
-        return SampleRecord(item_id=item.id, prompt_sha256=prompt_sha256([t.model_dump() for t in prompt]),
-                            prompt=prompt, group=item.group, outputs=[out], scores=scores,
-                            prompt_tokens=conv.prompt_tokens)
-
-    def rescore(self, item: Item, sample: SampleRecord) -> SampleRecord | None:
-        """Item scores from the stored grades (the graders' verdicts themselves are not re-run here)."""
-        if len(sample.outputs) != 1:
-            return None
-        out = sample.outputs[0]
-        scores = item_scores(out.grades, failed=out.error is not None)
-        return sample.model_copy(update={"scores": scores, "outputs": [out.model_copy(update={"scores": scores})]})
-
-    def prompt_sha256(self, item: Item) -> str:
-        conv = self.conversation(item, self.default_sampling())
-        return prompt_sha256([ChatTurn(role=m.role, content=m.content).model_dump() for m in conv.messages])
+        return SampleRecord(item_id=item.id, prompt_sha256=self.prompt_sha256(item), prompt=prompt, group=item.group,
+                            outputs=[out], scores=scores, prompt_tokens=conv.prompt_tokens)
 
     def item_text(self, item: Item) -> ItemText:
         spec = self.spec(item)

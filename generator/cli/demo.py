@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from evals.suites import DEFAULT_SUITE
 from generator.cli.build import build
 from generator.cli.options import data_dir_option
 from generator.cli.run import run
@@ -35,5 +36,5 @@ def demo(ctx: click.Context, subset: int, data_dir: Path | None, committed: Path
     if site_data.exists():
         shutil.rmtree(site_data)
     shutil.copytree(committed, site_data)
-    ctx.invoke(run, suite_ids=("gsm8k",), selection_subset=subset, data_dir=data_dir, site_data=site_data)
+    ctx.invoke(run, suite_ids=(DEFAULT_SUITE,), selection_subset=subset, data_dir=data_dir, site_data=site_data)
     ctx.invoke(build, data_root=site_data, site_dir=site_dir, mkdocs_yml=Path("mkdocs.yml"), data_dir=data_dir)

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from evals.imports.samples import import_samples
+from evals.imports.samples import SUITES, import_samples
 from evals.store import load_model, write_run
 from generator.cli.options import data_dir_option, resolve_data_dir, site_data_option
 
 
 @click.command("samples")
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--suite", "suite_id", type=click.Choice(["humaneval"]), default="humaneval", show_default=True,
+@click.option("--suite", "suite_id", type=click.Choice(SUITES), default=SUITES[0], show_default=True,
               help="The suite whose grader runs the samples.")
 @click.option("--model", "model_id", required=True, help="Podium model id (site_data/models/<id>.yaml).")
 @site_data_option()

@@ -35,7 +35,7 @@ from evals.errors import ConfigError, PodiumError
 from evals.records import ModelEntry
 from evals.runner import RunOptions, RunResult, Shard, default_cache_dir, run_suite
 from evals.store import load_model
-from evals.suites import Suite, get_suite
+from evals.suites import DEFAULT_SUITE, Suite, for_model, get_suite
 from evals.suites.base import SelectionSpec
 from generator.cli.backends import FLAG_OF, BackendChoice, backend_options, make_backend
 from generator.cli.options import data_dir_option, resolve_data_dir, site_data_option
@@ -161,7 +161,7 @@ judge_options = grouped(JudgeOptions, [
 @click.option("--model", "model_ids", default=(EMBEDDED_MODEL_ID,), show_default=True,
               help="Model id(s): files site_data/models/<id>.yaml; several as a,b (or the option repeated).",
               multiple=True)
-@click.option("--suite", "suite_ids", default=("gsm8k",), show_default=True, multiple=True,
+@click.option("--suite", "suite_ids", default=(DEFAULT_SUITE,), show_default=True, multiple=True,
               help="Suite(s), as gsm8k,boolq (or the option repeated): gsm8k | mmlu | hellaswag | boolq | winogrande "
                    "| arc_challenge | humaneval (chat protocol on a chat model, completion on a base model; "
                    "humaneval:completion / humaneval:chat to choose) | scenarios | scenario:<id>; multiple-choice "
@@ -207,7 +207,7 @@ def run(model_ids: tuple[str, ...], suite_ids: tuple[str, ...], selection: Selec
     suites = split_list(suite_ids, "--suite")
     spec = selection.spec()
     for sid in suites:  # suite ids and their options first: a bad suite names itself, whatever the model
-        build_suite("humaneval:completion" if sid == "humaneval" else sid, selection, sampling, judge)
+        build_suite(for_model(sid, chat=False), selection, sampling, judge)
     entries = [load_model(site_data, m) for m in models]
     data = resolve_data_dir(data_dir)
     plans = [(entry, sid) for entry in entries for sid in suites]
@@ -267,11 +267,8 @@ def split_list(values: tuple[str, ...], flag: str) -> list[str]:
 
 
 def resolve_suite_id(suite_id: str, model: ModelEntry) -> str:
-    """The protocol follows the model: HumanEval asks a chat model for a code block, a base model continues the
-    prompt (``humaneval:completion`` / ``humaneval:chat`` choose explicitly)."""
-    if suite_id == "humaneval":
-        return "humaneval:chat" if model.chat else "humaneval:completion"
-    return suite_id
+    """The protocol follows the model (the suite registry decides: HumanEval's chat or completion protocol)."""
+    return for_model(suite_id, model.chat)
 
 
 def build_suite(suite_id: str, selection: Selection, sampling: SamplingOptions, judge: JudgeOptions,

@@ -15,7 +15,7 @@ from evals.atomic import write_text
 from evals.errors import ConfigError, PodiumError
 from evals.records import ItemText
 from evals.store import read_run, read_samples
-from evals.suites import get_suite
+from evals.suites import get_suite, takes_option
 from generator.cli.options import data_dir_option, resolve_data_dir
 from generator.cli.view_page import RunView, render
 
@@ -46,7 +46,7 @@ def benchmark_texts(views: list[RunView], data_dir: Path, limit: int | None) -> 
     missing = []
     for sid, ids in sorted(shown.items()):
         try:
-            subjects = sorted({i.split("/")[1] for i in ids if i.count("/") == 2}) if sid == "mmlu" else None
+            subjects = sorted({i.split("/")[1] for i in ids if i.count("/") == 2}) if takes_option(sid, "subjects") else None
             suite = get_suite(sid, subjects=subjects) if subjects else get_suite(sid)
             items = suite.load(data_dir)
         except PodiumError:

@@ -36,12 +36,9 @@ def spread(items: list[Item], k: int = 3) -> list[Item]:
 
 def grade_live(suite: Suite, items: list[Item]) -> list[SampleRecord]:
     """The items graded as a run grades them, on the deterministic fake backend."""
-    try:
-        from evals.runner import grade_items  # type: ignore[attr-defined]
-        out = grade_items(suite, items, FakeBackend(), suite.default_sampling())
-    except ImportError:
-        out = []
-        suite.execute(items, FakeBackend(), suite.default_sampling(), out.append)
+    from evals.dispatch import grade_items
+
+    out = grade_items(suite, items, FakeBackend(), suite.default_sampling())
     return sorted(out, key=lambda s: [it.id for it in items].index(s.item_id))
 
 
@@ -67,11 +64,9 @@ def fingerprint(suite_id: str, data_dir: Path, grades: bool = True) -> dict[str,
 
 
 def _regrade(suite: Suite, item: Item, sample: SampleRecord) -> object:
-    try:
-        from evals.verify import regrade  # type: ignore[attr-defined]
-        again = regrade(suite, item, sample)
-    except ImportError:
-        again = suite.rescore(item, sample)
+    from evals.verify import regrade
+
+    again = regrade(suite, item, sample)
     return None if again is None else _untimed(again.model_dump(mode="json"))
 
 

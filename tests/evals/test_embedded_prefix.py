@@ -12,6 +12,7 @@ import pytest
 from evals.backends.base import Backend, GenerateRequest, LoglikelihoodRequest, OnResult, Sampling
 from evals.backends.embedded import EmbeddedBackend
 from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
+from evals.dispatch import grade_items
 from evals.records import SelectionRecord
 from evals.runner import RunOptions, Shard, run_suite
 from evals.store import load_model
@@ -81,7 +82,7 @@ def test_zero_shot_choices_are_bit_identical_in_any_item_order_and_slice(embedde
 def test_multiple_choice_run_records_prompt_tokens(embedded, data_dir) -> None:  # type: ignore[no-untyped-def]
     suite = MMLU(subjects=("anatomy",))
     samples = []
-    suite.execute(suite.load(data_dir)[:2], embedded, suite.default_sampling(), samples.append)
+    grade_items(suite, suite.load(data_dir)[:2], embedded, suite.default_sampling(), samples.append)
     assert all(s.prompt_tokens > 0 for s in samples) and samples[1].prompt_tokens_cached > 200
 
 

@@ -9,12 +9,14 @@ import pytest
 
 from evals.backends.base import GenerateRequest, LoglikelihoodRequest, Sampling
 from evals.backends.fake import FakeBackend, FakeConfig
+from evals.dispatch import grade_items
 from evals.records import ChoiceDetail
 from evals.runner import RunOptions, run_suite
 from evals.store import load_model, read_samples
 from evals.suites import get_suite
 from evals.suites.base import SelectionSpec
 from evals.suites.multiple_choice import MCItem
+from evals.verify import regrade
 from tests.conftest import podium
 
 
@@ -51,7 +53,7 @@ def test_scripted_loglikelihoods_decide_the_pick(data_dir: Path) -> None:
     wrong = 1 - it.gold
     backend = FakeBackend(FakeConfig(logprobs={f"{it.id}#{wrong}": -0.5, f"{it.id}#{it.gold}": -9.0}))
     out = []
-    suite.execute([it], backend, suite.default_sampling(), out.append)
+    grade_items(suite, [it], backend, suite.default_sampling(), out.append)
     detail = out[0].outputs[0].detail
     assert isinstance(detail, ChoiceDetail) and detail.picked == wrong and out[0].scores["acc"] == 0.0
 
@@ -82,8 +84,8 @@ def test_a_failed_choice_scores_the_item_zero(data_dir: Path) -> None:
     logprobs = {f"{it.id}#{k}": -1.0 if k == it.gold else -50.0 for k in range(4)}
     logprobs[f"{it.id}#{wrong}"] = float("nan")
     out: list = []
-    suite.execute([it], FakeBackend(FakeConfig(logprobs=logprobs)), suite.default_sampling(), out.append)
+    grade_items(suite, [it], FakeBackend(FakeConfig(logprobs=logprobs)), suite.default_sampling(), out.append)
     detail = out[0].outputs[0].detail
     assert isinstance(detail, ChoiceDetail) and detail.loglikelihoods[wrong] is None and detail.picked == it.gold
     assert out[0].scores == {"acc": 0.0, "acc_norm": 0.0} and out[0].outputs[0].finish == "error"
-    assert suite.rescore(it, out[0]) == out[0]  # validate's re-grade agrees
+    assert regrade(suite, it, out[0]) == out[0]  # validate's re-grade agrees

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from evals.backends.base import Backend, BackendInfo, Completion, GenerateRequest, OnResult
+from evals.dispatch import grade_items
 from evals.records import ParsedChoiceDetail, SampleRecord
 from evals.suites import get_suite
 from evals.suites.multiple_choice import LETTERS, MCItem
@@ -53,7 +54,7 @@ def test_generative_variant_scores_right_and_wrong_answers(suite_id: str, right:
         replies[it.id] = phrasings(suite_id, labels[pick])[k % 3]
         expected[it.id] = pick
     out: list[SampleRecord] = []
-    suite.execute(items, Scripted(replies), suite.default_sampling(), out.append)
+    grade_items(suite, items, Scripted(replies), suite.default_sampling(), out.append)
     assert [s.item_id for s in out] == [it.id for it in items]
     for s in out:
         detail = s.outputs[0].detail

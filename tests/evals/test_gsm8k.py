@@ -81,8 +81,7 @@ def test_grading_and_metrics_on_real_items(data_dir: Path) -> None:
     texts = [" The answer is 18.", f" She has {items[1].reference} bolts.", " I do not know."]
     samples = []
     for item, text in zip(items, texts, strict=True):
-        req = suite.request(item, suite.default_sampling())
-        samples.append(suite.grade(item, req, Completion(item.id, (text,), ("stop",), 100, 5)))
+        samples.append(suite.score(item, [Completion(item.id, (text,), ("stop",), 100, 5)]))
     assert [s.scores["strict"] for s in samples] == [1.0, 0.0, 0.0]
     assert [s.scores["flexible"] for s in samples] == [1.0, 1.0, 0.0]
     metrics = {m.variant: m for m in suite.metrics(samples)}

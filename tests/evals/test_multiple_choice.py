@@ -12,6 +12,7 @@ import pytest
 
 from evals.backends.base import LoglikelihoodRequest
 from evals.backends.openai_compat import OpenAICompatBackend, OpenAIConfig
+from evals.dispatch import grade_items
 from evals.records import ChoiceDetail, Group, ParsedChoiceDetail, SampleRecord
 from evals.suites import get_suite
 from evals.suites.base import prompt_sha256
@@ -86,7 +87,7 @@ def test_loglikelihood_is_exact_and_deterministic(embedded, data_dir: Path) -> N
     runs = []
     for _ in range(2):
         out: list[SampleRecord] = []
-        suite.execute(items, embedded, suite.default_sampling(), out.append)
+        grade_items(suite, items, embedded, suite.default_sampling(), out.append)
         runs.append([(s.outputs[0].text, s.outputs[0].detail) for s in out])
     assert runs[0] == runs[1]
     for _, d in runs[0]:
@@ -116,7 +117,7 @@ def test_mmlu_category_rollups_add_up(embedded, data_dir: Path) -> None:  # type
     suite = get_suite("mmlu", subjects=("virology", "astronomy", "philosophy"))
     items = suite.first_n(suite.load(data_dir), 2)
     out: list[SampleRecord] = []
-    suite.execute(items, embedded, suite.default_sampling(), out.append)
+    grade_items(suite, items, embedded, suite.default_sampling(), out.append)
     metrics = suite.metrics(out)
     overall = next(m for m in metrics if m.group is None and m.aggregation == "micro")
     macro = next(m for m in metrics if m.group is None and m.aggregation == "macro")
@@ -135,7 +136,7 @@ def test_chat_endpoint_gives_generative_protocol(server_url: str, data_dir: Path
     items = suite.first_n(suite.load(data_dir), 2)
     with OpenAICompatBackend(OpenAIConfig(model="m", base_url=server_url)) as be:
         out: list[SampleRecord] = []
-        suite.execute(items, be, suite.default_sampling(), out.append)
+        grade_items(suite, items, be, suite.default_sampling(), out.append)
     assert len(out) == 2 and all(s.outputs[0].text for s in out)
     # samples arrive as they are graded (any order); the runner puts them back in item order
     assert {s.item_id: s.prompt_sha256 for s in out} == {
@@ -151,9 +152,9 @@ def test_openai_backend_scores_loglikelihood_on_llama_cpp(server_url: str, embed
     with OpenAICompatBackend(OpenAIConfig(model="m", base_url=server_url)) as be:
         assert be.probe_loglikelihood() == "forced"
         remote: list[SampleRecord] = []
-        suite.execute(items, be, suite.default_sampling(), remote.append)
+        grade_items(suite, items, be, suite.default_sampling(), remote.append)
     local: list[SampleRecord] = []
-    suite.execute(items, embedded, suite.default_sampling(), local.append)
+    grade_items(suite, items, embedded, suite.default_sampling(), local.append)
     assert [s.outputs[0].text for s in remote] == [s.outputs[0].text for s in local]  # the picks
 
 

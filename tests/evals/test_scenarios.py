@@ -24,6 +24,7 @@ from evals.backends.base import (
     Sampling,
     ToolCallMsg,
 )
+from evals.dispatch import grade_items
 from evals.errors import ConfigError
 from evals.grading.code_tests import CodeCheck, run_code_tests
 from evals.grading.graders import CodeTestsGrader, grade
@@ -77,7 +78,7 @@ def run_items(suite: ScenarioSuite, backend: Backend, limit: int | None = 1,
         if isinstance(backend, Replay):
             backend.events.append(f"sample {s.item_id}")
 
-    suite.execute(items, backend, sampling or suite.default_sampling(), keep)
+    grade_items(suite, items, backend, sampling or suite.default_sampling(), keep)
     assert set(got) == {it.id for it in items}
     return got
 

@@ -4,7 +4,7 @@ registered (one line in ``evals.suites.SUITES``):
 - the prompt of an item is a pure function of the item (same sha256 from two fresh suite objects, twice);
 - the suite version follows the prompt definition (template, few-shot set, grader config) — change one, the
   version changes;
-- the live grade and ``podium validate``'s re-grade (``rescore``) of the same outputs agree, on the fake backend;
+- the live grade and ``podium validate``'s re-grade (``evals.verify.regrade``: the same ``score`` on the stored outputs) of the same outputs agree, on the fake backend;
 - a right answer scores as right and a wrong one as wrong;
 - multiple-choice suites declare their chance and majority baselines.
 
@@ -21,12 +21,14 @@ import pytest
 
 from evals.backends.fake import FakeBackend, FakeConfig
 from evals.data import default_data_dir
+from evals.dispatch import grade_items
 from evals.errors import DataError
 from evals.records import SampleRecord
 from evals.suites import get_suite, suite_ids
 from evals.suites.base import Item, Suite
 from evals.suites.multiple_choice import MCItem, MultipleChoiceSuite
 from evals.suites.scenarios import ScenarioSuite, scenario_ids
+from evals.verify import regrade
 
 SANDBOXED = ("humaneval", "scenario:code-")  # graded by running programs: the full tier
 
@@ -77,7 +79,7 @@ def spread(items: list[Item], k: int = 3) -> list[Item]:
 def grade_live(suite: Suite, items: list[Item], backend: FakeBackend) -> list[SampleRecord]:
     """The live path: the suite's requests answered by ``backend`` and graded as a run grades them."""
     out: list[SampleRecord] = []
-    suite.execute(items, backend, suite.default_sampling(), out.append)
+    grade_items(suite, items, backend, suite.default_sampling(), out.append)
     assert sorted(s.item_id for s in out) == sorted(it.id for it in items)
     return sorted(out, key=lambda s: [it.id for it in items].index(s.item_id))
 
@@ -132,8 +134,8 @@ def test_live_grade_equals_regrade(suite_id: str) -> None:
     for rec in grade_live(suite, chosen, FakeBackend()):
         item = next(it for it in chosen if it.id == rec.item_id)
         assert rec.prompt_sha256 == suite.prompt_sha256(item)
-        again = suite.rescore(item, rec)
-        assert again is not None, f"{suite_id}: rescore cannot re-grade its own stored outputs"
+        again = regrade(suite, item, rec)
+        assert again is not None, f"{suite_id}: the stored outputs cannot be re-graded its own stored outputs"
         assert same_scores(rec, again), f"{suite_id} {item.id}: live {rec.scores} ≠ re-grade {again.scores}"
 
 
