@@ -24,9 +24,30 @@ from evals.suites.multiple_choice import LETTERS, MCItem, MultipleChoiceSuite
 CATEGORY_NAMES = {"STEM": "STEM", "humanities": "humanities", "social sciences": "social sciences",
                   "other (business, health, misc.)": "other"}
 # The roll-ups follow lm-eval (mmlu_stem/humanities/social_sciences/other, 19/13/12/13 subjects), which differs
-# from the dataset's own categories.json (Hendrycks et al.) in one subject: anatomy is STEM there, "other"
-# (health) here. Found by the parity benchmark; lm-eval's grouping is what leaderboards report.
+# from the dataset's own categories.json (Hendrycks et al.) in one subject: anatomy is "other" (health) there,
+# STEM in lm-eval. Found by the parity benchmark; lm-eval's grouping is what leaderboards report.
 LMEVAL_CATEGORY = {"anatomy": "STEM"}
+# lm-eval's grouping of the 57 subjects, as data: the category roll-ups are a pure function of the samples (no
+# state kept from load); a test checks it against the data directory's categories.json with the override above.
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "STEM": ("abstract_algebra", "anatomy", "astronomy", "college_biology", "college_chemistry",
+             "college_computer_science", "college_mathematics", "college_physics", "computer_security",
+             "conceptual_physics", "electrical_engineering", "elementary_mathematics", "high_school_biology",
+             "high_school_chemistry", "high_school_computer_science", "high_school_mathematics",
+             "high_school_physics", "high_school_statistics", "machine_learning"),
+    "humanities": ("formal_logic", "high_school_european_history", "high_school_us_history",
+                   "high_school_world_history", "international_law", "jurisprudence", "logical_fallacies",
+                   "moral_disputes", "moral_scenarios", "philosophy", "prehistory", "professional_law",
+                   "world_religions"),
+    "social sciences": ("econometrics", "high_school_geography", "high_school_government_and_politics",
+                        "high_school_macroeconomics", "high_school_microeconomics", "high_school_psychology",
+                        "human_sexuality", "professional_psychology", "public_relations", "security_studies",
+                        "sociology", "us_foreign_policy"),
+    "other": ("business_ethics", "clinical_knowledge", "college_medicine", "global_facts", "human_aging",
+              "management", "marketing", "medical_genetics", "miscellaneous", "nutrition", "professional_accounting",
+              "professional_medicine", "virology"),
+}
+CATEGORY_OF = {subject: cat for cat, subjects in CATEGORIES.items() for subject in subjects}
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -91,7 +112,6 @@ class MMLU(MultipleChoiceSuite):
                                     continuations=tuple(f" {L}" for L in LETTERS[:4]), gold=gold,
                                     question=format_row(row, False).removesuffix("\nAnswer:"),
                                     prefix=fewshot_prefix(subj, shots)))
-        self._cats = cats
         return items
 
     def data_files(self, data_dir: Path) -> list[str]:
@@ -119,10 +139,9 @@ class MMLU(MultipleChoiceSuite):
         by_subject: dict[str, list[float]] = defaultdict(list)
         for s in samples:
             by_subject[s.group.id if s.group else "?"].append(s.scores["acc"])
-        cats = getattr(self, "_cats", {})
         by_cat: dict[str, list[float]] = defaultdict(list)
         for subj, vals in by_subject.items():
-            by_cat[cats.get(subj, "other")].extend(vals)
+            by_cat[CATEGORY_OF.get(subj, "other")].extend(vals)
         means = [sum(v) / len(v) for v in by_subject.values()]
         if means:  # macro: mean over subjects; CI by normal approximation over subject means
             m, lo, hi = mean_ci(means)
