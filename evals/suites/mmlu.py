@@ -21,6 +21,7 @@ from evals.records import Group, MetricRef, MetricValue, SampleRecord
 from evals.suites.base import Item, SuiteInfo
 from evals.suites.multiple_choice import LETTERS, MCItem, MultipleChoiceSuite
 
+SHOTS = 5  # the few-shot count: the prompt, the few-shot ids and the suite record are all derived from it
 CATEGORY_NAMES = {"STEM": "STEM", "humanities": "humanities", "social sciences": "social sciences",
                   "other (business, health, misc.)": "other"}
 # The roll-ups follow lm-eval (mmlu_stem/humanities/social_sciences/other, 19/13/12/13 subjects), which differs
@@ -77,7 +78,7 @@ class MMLU(MultipleChoiceSuite):
         id="mmlu", display_name="MMLU",
         description="57 subjects, 5-shot from dev (lm-eval mmlu v1.0), log-likelihood of ' A'..' D'. The main "
                     "score is the mean over items; the mean over subjects is also reported.",
-        protocol="loglikelihood", shots=5, split="test", main_metric=MetricRef(name="acc", variant="loglikelihood"),
+        protocol="loglikelihood", shots=SHOTS, split="test", main_metric=MetricRef(name="acc", variant="loglikelihood"),
         files=("mmlu/categories.json",),
         metric_help={"loglikelihood": "pick = highest log P(' A'…' D' | 5-shot prompt)"},
     )
@@ -103,7 +104,7 @@ class MMLU(MultipleChoiceSuite):
             names = [n for n in names if n in self.subjects]
         items: list[Item] = []
         for subj in names:
-            shots = read_csv(require_file(data_dir, f"mmlu/dev/{subj}_dev.csv"))[:5]
+            shots = read_csv(require_file(data_dir, f"mmlu/dev/{subj}_dev.csv"))[:SHOTS]
             for i, row in enumerate(read_csv(require_file(data_dir, f"mmlu/test/{subj}_test.csv"))):
                 ctx = build_context(subj, shots, row)
                 gold = LETTERS.index(row[5].strip())
@@ -153,11 +154,11 @@ class MMLU(MultipleChoiceSuite):
         return out
 
     def template(self) -> str:
-        return build_context("{subject}", [["{shot}", "{a}", "{b}", "{c}", "{d}", "{X}"]] * 5,
+        return build_context("{subject}", [["{shot}", "{a}", "{b}", "{c}", "{d}", "{X}"]] * SHOTS,
                              ["{question}", "{a}", "{b}", "{c}", "{d}", "?"]) + "|' A'..' D'"
 
     def fewshot_ids(self) -> list[str]:
-        return ["mmlu/dev/<subject>/0-4"]
+        return [f"mmlu/dev/<subject>/0-{SHOTS - 1}"]
 
     def grader_config(self) -> str:
         return json.dumps({"protocol": self.protocol, "choices": [" A", " B", " C", " D"], "lm_eval": "mmlu 1.0",
