@@ -18,7 +18,7 @@ import yaml
 
 from evals.errors import ConfigError, DataError
 from evals.records import ItemText
-from generator.site.gallery import warm_cache
+from generator.site.gallery import prune_cache, warm_cache
 from generator.site.gallery_files import BackgroundGallery, Tree, gallery_heads
 from generator.site.load import load_site_data
 from generator.site.pages import write_text
@@ -142,6 +142,7 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     hint = texts_hint or "question text not shown: build with the benchmark data directory to join it"
     phases = {"load": time.perf_counter() - t0}
     runs_read = warm_cache(list(data.latest().values()), cache)
+    prune_cache(list(data.latest().values()), cache)
     heads = gallery_heads(data, cache)
     vectors = {sid: h.vectors for sid, h in heads.items()}
     phases["read samples"] = time.perf_counter() - t0 - sum(phases.values())

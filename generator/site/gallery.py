@@ -304,6 +304,19 @@ def warm_cache(runs: list[LoadedRun], cache: Path, workers: int | None = None) -
     return len(todo)
 
 
+def prune_cache(runs: list[LoadedRun], cache: Path) -> int:
+    """Remove the cache entries of runs not in ``runs`` (changed, removed, or read by older code), so that a cache
+    kept between CI runs stays the size of one site; return how many runs' entries were removed."""
+    keep = {cache_key(lr) for lr in runs}
+    gone = 0
+    for path in (cache / "runs").glob("*.items.jsonl") if (cache / "runs").is_dir() else []:
+        if path.name.split(".", 1)[0] not in keep:
+            _head_path(path).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
+
+
 def _head_path(items_path: Path) -> Path:
     return items_path.with_name(items_path.name.replace(".items.jsonl", ".head.json"))
 

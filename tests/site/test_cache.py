@@ -58,3 +58,13 @@ def test_copied_data_dir_reuses_the_cache_and_builds_the_same_site(tmp_path: Pat
     read2, site2 = build(copy, "two")
     assert read2 == 0  # every run came from the cache
     assert site1 == site2
+    # a run whose samples changed is read again, and the entry of its old content is pruned
+    entries = sorted((cache / "runs").glob("*.items.jsonl"))
+    samples = next(iter(load_site_data(copy).latest().values())).dir / "samples.jsonl.gz"  # a run on the site
+    samples.write_bytes(samples.read_bytes())  # same bytes, new mtime: still a hit
+    assert build(copy, "three")[0] == 0
+    run_json = samples.parent / "run.json"
+    run_json.write_text(run_json.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert build(copy, "four")[0] == 1
+    after = sorted((cache / "runs").glob("*.items.jsonl"))
+    assert len(after) == len(entries) and len(set(after) - set(entries)) == 1
