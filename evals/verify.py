@@ -142,7 +142,10 @@ def check_derived(run: RunRecord, samples: Sequence[SampleRecord], loaded: Suite
                                           and _close(bias.share, run.response_bias.share)
                                           and _close(bias.yes_share or 0.0, run.response_bias.yes_share or 0.0)):
         out.append(Finding(where, f"response_bias is {run.response_bias!r}; the samples give {bias!r}", fix))
-    if run.imported is None and not sel.subjects:
+    # a shard of a first-N run written before selection came first (v1/v2 took "first N of the shard") has
+    # other items than today's "shard of the first N": its ids are not re-derived; subsets were always drawn first
+    older_first_n_shard = sel.kind == "first_n" and run.shard is not None
+    if run.imported is None and not sel.subjects and not older_first_n_shard:
         out += _selection_findings(run, samples, suite, split, where)
     return out
 

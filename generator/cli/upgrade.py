@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import click
@@ -11,7 +12,7 @@ import click
 from evals.atomic import write_json, write_jsonl_gz
 from evals.errors import DataError
 from evals.records import SCHEMA_VERSION, RunRecord, SampleRecord
-from evals.suites import get_suite
+from evals.suites import Item, get_suite
 from evals.suites.base import Baselines
 from evals.suites.lookup import load_suite_items, prompt_shas
 from evals.upgrade import run_version, upgrade_run, upgrade_run_v3, upgrade_sample
@@ -48,8 +49,19 @@ def upgrade_dir(run_dir: Path, data_dir: Path) -> bool:
              "in_average": suite.info.in_average, "intended_for": suite.info.intended_for}
     bias = suite.response_bias(rows)
     run = RunRecord.model_validate(upgrade_run_v3(raw, facts, bias.model_dump() if bias else None))
+    if loaded and (subjects := _subjects_run(loaded.items.values(), rows)):  # v1/v2 never recorded --subjects
+        sel = run.suite.selection.model_copy(update={"subjects": subjects})
+        run = run.model_copy(update={"suite": run.suite.model_copy(update={"selection": sel})})
     write_json(run_json, run.model_dump(mode="json"))
     return True
+
+
+def _subjects_run(items: Iterable[Item], rows: Sequence[SampleRecord]) -> list[str]:
+    """The subjects an old run was restricted to (``--subjects``), read from its samples: [] when it covers them
+    all or the suite has no subjects."""
+    every = {it.group.id for it in items if it.group is not None and it.group.kind == "subject"}
+    ran = {s.group.id for s in rows if s.group is not None and s.group.kind == "subject"}
+    return sorted(ran) if every and ran < every else []
 
 
 @click.command()
