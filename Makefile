@@ -50,8 +50,8 @@ test: setup-test setup-vllm lint-workflows  ## lint, types, workflow lint, then 
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $${PYTEST_ARGS:-}
 
-test-fast: setup-test  ## graders, records, pages and error paths on the fake backend, no real engine (< 1 min)
-	$(BIN)/python -m pytest -m "not slow and not gpu and not paid_api" -q $${PYTEST_ARGS:-}
+test-fast: setup-test  ## graders, records, pages and error paths on the fake backend, no real engine (~1 min, 2 cores)
+	$(BIN)/python -m pytest -m "not slow and not gpu and not paid_api" -q -n 2 $${PYTEST_ARGS:-}
 
 lint: setup-dev
 	$(BIN)/ruff check evals generator tests benchmarks
