@@ -15,7 +15,7 @@ and for this checkout, back to back on the same data, measures:
 - home page, first view, gzip: index.html and what it fetches on load (scripts, stylesheets, preloads, images, the
   chart specs of ``data-src``), parsed from the built HTML; Vega excluded (loaded only for a chart); Material's search
   worker and index counted unless the page holds them until the search box is used (the search gate);
-- largest JSON file the browser may fetch (under the built site);
+- largest JSON file a page fetches (under the built site, ``downloads/`` apart: those are saved, not fetched);
 - one-model pull request validation: ``podium validate PR --base BASE`` where BASE is the N-model data and PR adds
   one real model (every committed run of ``--pr-model``, copied from site_data/), checked with the benchmark data
   (``--data-dir``); stopped after ``--validate-timeout`` seconds;
@@ -130,8 +130,11 @@ def first_view(site: Path) -> tuple[int, list[tuple[str, int]]]:
     return sum(n for _, n in parts), sorted(parts, key=lambda x: -x[1])
 
 
-def largest_json(site: Path) -> tuple[int, str]:
-    return max(((p.stat().st_size, p.relative_to(site).as_posix()) for p in site.rglob("*.json")), default=(0, "-"))
+def largest_json(site: Path, downloads: bool = False) -> tuple[int, str]:
+    """The largest JSON file pages fetch (``downloads/`` are files for the reader to save, not fetched), or with
+    ``downloads`` the largest of those."""
+    return max(((p.stat().st_size, p.relative_to(site).as_posix()) for p in site.rglob("*.json")
+                if (p.relative_to(site).parts[0] == "downloads") == downloads), default=(0, "-"))
 
 
 def code_of(rev: str, dest: Path) -> Path:
@@ -178,7 +181,9 @@ def measure(label: str, code: Path, a: argparse.Namespace, data: Path, plus: Pat
     home, parts = first_view(site)
     row["home first view (gzip)"] = (f"{home / 1e3:.1f} KB", ", ".join(f"{n} {b / 1e3:.1f}" for n, b in parts[:5]))
     size, name = largest_json(site)
-    row["largest browser JSON"] = (f"{size / 1e3:.1f} KB", name)
+    dsize, dname = largest_json(site, downloads=True)
+    row["largest browser JSON"] = (f"{size / 1e3:.1f} KB", f"{name} (largest download: {dname}, "
+                                                            f"{dsize / 1e3:.1f} KB)")
     shutil.copytree(state, out / "state-ci")  # what a CI cache restores: the work and cache folders after the build
     for rel in new_model_files(data, plus):
         (out / "a" / "site_data" / rel).parent.mkdir(parents=True, exist_ok=True)
