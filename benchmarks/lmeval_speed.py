@@ -66,7 +66,7 @@ def main() -> None:
         pod = subprocess.run([sys.executable, "-m", "generator", "run", "--model", "smollm2-135m-instruct",
                               "--backend", "openai", "--base-url", url, "--api-model", "smollm2", "--suite", "gsm8k",
                               "--limit", str(args.limit), "--concurrency", str(args.concurrency), "--no-cache",
-                              "--out", str(site)], capture_output=True, text=True, env=env, cwd=REPO)
+                              "--site-data", str(site)], capture_output=True, text=True, env=env, cwd=REPO)
         t_pod = time.perf_counter() - t0
         if pod.returncode != 0:
             sys.exit(f"podium failed:\n{pod.stderr[-3000:]}")

@@ -638,7 +638,7 @@ def main() -> None:
             pod_cmd = [str(args.podium_python), "-m", "generator", "run", "--model", "smollm2-135m-instruct",
                        "--backend", "openai", "--base-url", f"{base}/v1", "--api-model", str(model),
                        "--suite", suite, *(shlex.split(args.select) if podium_first else ["--limit", str(n)]),
-                       "--concurrency", str(c), "--no-cache", "--out", str(site), "--data-dir", str(data)]
+                       "--concurrency", str(c), "--no-cache", "--site-data", str(site), "--data-dir", str(data)]
             if suite == "mmlu":
                 pod_cmd += ["--subjects", ",".join(subjects)]
             res.pod_wall = run_timed(pod_cmd, env_pod, logs / f"podium_{suite}.log", work)

@@ -122,7 +122,7 @@ def build_entry(model_id: str, values: dict[str, Any], prices: dict[str, Any]) -
 @click.option("--interactive/--no-interactive", default=None,
               help="Ask for missing fields [default: when standard input is a terminal].")
 @click.option("--force", is_flag=True, help="Overwrite an existing model file.")
-@site_data_option()
+@site_data_option("--out")
 def add_model(model_id: str, license_: str | None, open_weights: bool | None, price_input: float | None,
               price_output: float | None, gpu_hour: float | None, gpu_type: str | None, price_source: str | None,
               interactive: bool | None, force: bool, site_data: Path, **fields: Any) -> None:

@@ -13,7 +13,7 @@ from evals.errors import PodiumError
 from evals.records import ItemText
 from evals.store import iter_run_files
 from evals.suites.lookup import item_texts
-from generator.cli.options import data_dir_option, resolve_data_dir
+from generator.cli.options import data_dir_option, path_option, resolve_data_dir
 from generator.site.build import BuildResult, build_site
 
 HINT = ("question text not shown: the benchmark data directory was not found ({where}) — run `podium data fetch` "
@@ -55,10 +55,8 @@ def check_writable(site_dir: Path) -> None:
 
 
 @click.command()
-@click.option("--site-data", "--data", "data_root", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"),
-              show_default=True, help="site_data directory to render.")
-@click.option("--site", "--out", "site_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
-              show_default=True, help="Output directory of the static site.")
+@path_option("--site-data", "data_root", ("--data",), Path("site_data"), "site_data directory to render.")
+@path_option("--site", "site_dir", ("--out",), Path("site"), "Output directory of the static site.")
 @click.option("--config", "mkdocs_yml", type=click.Path(path_type=Path, dir_okay=False), default=Path("mkdocs.yml"),
               show_default=True, help="Base MkDocs configuration.")
 @click.option("--cache-dir", "cache_dir", type=click.Path(path_type=Path, file_okay=False),

@@ -23,7 +23,7 @@ from generator.cli.options import data_dir_option, resolve_data_dir, site_data_o
 @click.option("--suite", "suite_id", default=None, help="Podium suite, when the task name does not say it.")
 @click.option("--strict/--no-strict", default=True, show_default=True,
               help="Fail when Podium's per-sample grades differ from lm-eval's.")
-@site_data_option()
+@site_data_option("--out")
 @data_dir_option
 def import_lmeval(results: Path, samples_dir: Path | None, model_id: str, suite_id: str | None, strict: bool,
                   site_data: Path, data_dir: Path | None) -> None:

@@ -18,7 +18,7 @@ from generator.cli.options import data_dir_option, resolve_data_dir, site_data_o
 @click.option("--suite", "suite_id", type=click.Choice(SUITES), default=SUITES[0], show_default=True,
               help="The suite whose grader runs the samples.")
 @click.option("--model", "model_id", required=True, help="Podium model id (site_data/models/<id>.yaml).")
-@site_data_option()
+@site_data_option("--out")
 @data_dir_option
 def import_samples_cmd(file: Path, suite_id: str, model_id: str, site_data: Path, data_dir: Path | None) -> None:
     """Grade FILE ({"task_id", "completion"} or {"task_id", "solution"} per line) in the sandbox; pass@k.

@@ -124,7 +124,7 @@ def backend_lines() -> Iterator[tuple[str, ...]]:
 
 @click.command("list")
 @click.argument("what", type=click.Choice(["suites", "models", "backends"]))
-@site_data_option("--site-data")
+@site_data_option()
 @data_dir_option
 def list_cmd(what: str, site_data: Path, data_dir: Path | None) -> None:
     """List the suites (protocol, items, shots), models (chat/base, source) or backends (installed or not).

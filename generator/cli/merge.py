@@ -9,7 +9,7 @@ import click
 
 from evals.errors import DataError
 from evals.merge import merge_into
-from generator.cli.options import data_dir_option, resolve_data_dir
+from generator.cli.options import data_dir_option, resolve_data_dir, site_data_option
 
 
 def shard_dirs(paths: tuple[Path, ...]) -> list[Path]:
@@ -27,8 +27,7 @@ def shard_dirs(paths: tuple[Path, ...]) -> list[Path]:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--out", "site_data", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"),
-              show_default=True, help="site_data directory to write the merged run into.")
+@site_data_option("--out")
 @click.option("--remove-shards", is_flag=True, help="Delete the shard runs after a successful merge.")
 @data_dir_option
 def merge(paths: tuple[Path, ...], site_data: Path, remove_shards: bool, data_dir: Path | None) -> None:
@@ -38,7 +37,7 @@ def merge(paths: tuple[Path, ...], site_data: Path, remove_shards: bool, data_di
 
     \b
     Example:
-      podium merge shards/ --out site_data --remove-shards
+      podium merge shards/ --site-data site_data --remove-shards
     """
     dirs = shard_dirs(paths)
     result = merge_into(site_data, dirs, resolve_data_dir(data_dir))

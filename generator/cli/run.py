@@ -181,7 +181,7 @@ judge_options = grouped(JudgeOptions, [
               help="Measure again even when an identical finished run (same model, suite version, items, backend "
                    "and sampling) is already in site_data; without it that run is reported and nothing is written.")
 @data_dir_option
-@site_data_option("--site-data", "--out")
+@site_data_option("--out")
 def run(model_ids: tuple[str, ...], suite_ids: tuple[str, ...], selection: Selection, sampling: SamplingOptions,
         backend: BackendChoice, judge: JudgeOptions, max_errors: float | None, use_cache: bool, repeat: bool,
         data_dir: Path | None, site_data: Path) -> None:

@@ -16,7 +16,7 @@ from evals.suites import Item, get_suite
 from evals.suites.base import Baselines
 from evals.suites.lookup import load_suite_items, prompt_shas
 from evals.upgrade import run_version, upgrade_run, upgrade_run_v3, upgrade_sample
-from generator.cli.options import data_dir_option, resolve_data_dir
+from generator.cli.options import data_dir_option, resolve_data_dir, root_or_site_data, site_data_option
 
 
 def upgrade_dir(run_dir: Path, data_dir: Path) -> bool:
@@ -65,10 +65,11 @@ def _subjects_run(items: Iterable[Item], rows: Sequence[SampleRecord]) -> list[s
 
 
 @click.command()
-@click.argument("root", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"))
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False), required=False, default=None)
+@site_data_option()
 @data_dir_option
-def upgrade(root: Path, data_dir: Path | None) -> None:
-    """Rewrite every run under ROOT in the current schema (atomic, idempotent).
+def upgrade(root: Path | None, site_data: Path, data_dir: Path | None) -> None:
+    """Rewrite every run under ROOT (or --site-data; default site_data) in the current schema (atomic, idempotent).
 
     Benchmark text is dropped from samples; each prompt is kept as its sha256, rebuilt exactly from the benchmark
     data directory when it is available.
@@ -77,6 +78,7 @@ def upgrade(root: Path, data_dir: Path | None) -> None:
     Example:
       podium upgrade site_data
     """
+    root = root_or_site_data(root, site_data)
     data = resolve_data_dir(data_dir)
     dirs = sorted(p.parent for p in root.rglob("run.json"))
     done = [d for d in dirs if upgrade_dir(d, data)]

@@ -10,11 +10,12 @@ from evals.errors import DataError
 from evals.validation import validate as validate_site
 from evals.validation.diff import diff_trees
 from evals.validation.diff import report as diff_report
-from generator.cli.options import data_dir_option, resolve_data_dir
+from generator.cli.options import data_dir_option, resolve_data_dir, root_or_site_data, site_data_option
 
 
 @click.command()
-@click.argument("root", type=click.Path(path_type=Path, file_okay=False), default=Path("site_data"))
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False), required=False, default=None)
+@site_data_option()
 @click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
               help="text: 'file:line: what — how to fix'; github: workflow annotations (::error file=…,line=…::).")
 @click.option("--base", "base", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -24,8 +25,9 @@ from generator.cli.options import data_dir_option, resolve_data_dir
 @click.option("--deep", is_flag=True, help="Check every run deeply, even those equal to the --base copy (the "
                                             "scheduled full validation).")
 @data_dir_option
-def validate(root: Path, fmt: str, base: Path | None, deep: bool, data_dir: Path | None) -> None:
-    """Validate every file under ROOT; list all problems, exit 1 if there is any.
+def validate(root: Path | None, site_data: Path, fmt: str, base: Path | None, deep: bool,
+             data_dir: Path | None) -> None:
+    """Validate every file under ROOT (or --site-data; default site_data); list all problems, exit 1 if there is any.
 
     \b
     Checks: layout (no stray or misplaced files), no symlinks, size limits (also decompressed samples),
@@ -53,6 +55,7 @@ def validate(root: Path, fmt: str, base: Path | None, deep: bool, data_dir: Path
       podium validate site_data --base ../base/site_data   # a pull request: deep on what it changes + diff
       podium validate site_data --deep    # everything, deeply (the weekly job)
     """
+    root = root_or_site_data(root, site_data)
     for where in (root, base):
         if where is not None and not where.is_dir():
             raise DataError("directory not found", where=str(where), fix="pass a site_data directory")

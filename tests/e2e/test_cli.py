@@ -24,9 +24,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """`podium run --limit 5` on the embedded model, then `podium build` (shared by the e2e tests)."""
     root = tmp_path_factory.mktemp("e2e")
     site_data = copy_site_data(root)
-    r = podium("run", "--suite", "gsm8k", "--limit", "5", "--out", str(site_data), cwd=root)
+    r = podium("run", "--suite", "gsm8k", "--limit", "5", "--site-data", str(site_data), cwd=root)
     assert r.returncode == 0, r.stderr
-    r2 = podium("build", "--data", str(site_data), "--out", str(root / "site"), "--config",
+    r2 = podium("build", "--site-data", str(site_data), "--site", str(root / "site"), "--config",
                 str(REPO / "mkdocs.yml"), cwd=root)
     assert r2.returncode == 0, r2.stderr
     return {"root": root, "site_data": site_data, "site": root / "site", "run_out": Path(r.stdout)}
@@ -87,12 +87,12 @@ def test_summary_table_and_progress(built: dict[str, Path]) -> None:
     (["run", "--backend", "tpu"], "unknown backend 'tpu'"),
     (["run", "--model", "gpt-4o", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1"],
      "no server answers"),
-    (["build", "--data", "/nonexistent"], "site data directory not found"),
+    (["build", "--site-data", "/nonexistent"], "site data directory not found"),
     (["serve", "--site", "/nonexistent"], "no built site here"),
 ])
 def test_errors_are_one_line_without_traceback(args: list[str], fragment: str, site_data: Path) -> None:
     if args[0] == "run":
-        args = [*args, "--out", str(site_data)]
+        args = [*args, "--site-data", str(site_data)]
     r = podium(*args, timeout=60)
     assert r.returncode == 2, r.stderr
     assert fragment in r.stderr and "Traceback" not in r.stderr
@@ -103,7 +103,7 @@ def test_errors_are_one_line_without_traceback(args: list[str], fragment: str, s
 def test_malformed_model_file_names_file_and_line(site_data: Path) -> None:
     (site_data / "models" / "broken.yaml").write_text("id: broken\nname: B\nfamily: F\nlicense: MIT\n"
                                                      "open_weights: perhaps\nsource: s\n")
-    r = podium("run", "--model", "broken", "--out", str(site_data), timeout=60)
+    r = podium("run", "--model", "broken", "--site-data", str(site_data), timeout=60)
     assert r.returncode == 2 and "broken.yaml:5: field 'open_weights'" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -132,6 +132,6 @@ def test_build_with_models_but_no_runs(tmp_path: Path) -> None:
     """A freshly initialised leaderboard (models, no runs yet) builds: an empty board, no traceback."""
     data = tmp_path / "site_data"
     shutil.copytree(REPO / "site_data", data, ignore=shutil.ignore_patterns("runs", "reported"))
-    r = podium("build", "--data", str(data), "--out", str(tmp_path / "site"))
+    r = podium("build", "--site-data", str(data), "--site", str(tmp_path / "site"))
     assert r.returncode == 0, r.stderr
     assert "from 0 run(s)" in r.stdout and (tmp_path / "site" / "index.html").is_file()

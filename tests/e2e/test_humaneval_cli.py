@@ -23,10 +23,10 @@ ARGS = ("run", "--suite", "humaneval:completion", "--limit", "3", "--samples", "
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("humaneval")
     data = copy_site_data(root)
-    r = podium(*ARGS, "--out", str(data), cwd=root)
+    r = podium(*ARGS, "--site-data", str(data), cwd=root)
     assert r.returncode == 0, r.stderr
     assert "pass@1" in r.stdout and "pass@5" in r.stdout  # the summary table
-    r2 = podium("build", "--data", str(data), "--out", str(root / "site"), "--config", str(REPO / "mkdocs.yml"),
+    r2 = podium("build", "--site-data", str(data), "--site", str(root / "site"), "--config", str(REPO / "mkdocs.yml"),
                 cwd=root)
     assert r2.returncode == 0, r2.stderr
     return root
@@ -58,10 +58,10 @@ def test_a_rerun_is_served_from_the_completion_cache(built: Path) -> None:
     """Same command again: nothing is written (it says where the finished run is); with --repeat every sample
     comes back from the cache, identical, and is re-graded identically."""
     data = built / "site_data"
-    again = podium(*ARGS, "--out", str(data), cwd=built)
+    again = podium(*ARGS, "--site-data", str(data), cwd=built)
     assert again.returncode == 0 and "already measured:" in again.stdout and "--repeat" in again.stdout
     assert len(list((data / "runs" / "smollm2-135m-instruct" / "humaneval").glob("*/run.json"))) == 1
-    r = podium(*ARGS, "--repeat", "--out", str(data), cwd=built)
+    r = podium(*ARGS, "--repeat", "--site-data", str(data), cwd=built)
     assert r.returncode == 0, r.stderr
     first, second = sorted((data / "runs" / "smollm2-135m-instruct" / "humaneval").glob("*/samples.jsonl.gz"))
     a, b = read_samples(first), read_samples(second)

@@ -33,7 +33,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copyfile(REPO / "evals" / "scenarios" / f"{sid}.yaml", scen / f"{sid}.yaml")
     r = podium("run", "--suite", "scenarios", "--limit", "1", "--max-tokens", "48", "--scenarios-dir", str(scen),
                "--judge-model", "smollm2-135m-instruct", "--judge-max-tokens", "24", "--no-cache",
-               "--out", str(data), cwd=root)
+               "--site-data", str(data), cwd=root)
     assert r.returncode == 0, r.stderr
     assert "per scenario" in r.stdout and "tool-factorials" in r.stdout
     (run_json,) = data.glob("runs/*/scenarios/*/run.json")

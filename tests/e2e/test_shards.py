@@ -17,20 +17,20 @@ def test_shards_merge_into_one_run(site_data: Path, tmp_path: Path) -> None:
     shards = tmp_path / "shards"
     shutil.copytree(site_data, shards)
     for i in (1, 2):
-        r = podium("run", "--suite", "gsm8k", "--limit", "4", "--shard", f"{i}/2", "--out", str(shards))
+        r = podium("run", "--suite", "gsm8k", "--limit", "4", "--shard", f"{i}/2", "--site-data", str(shards))
         assert r.returncode == 0, r.stderr
     dirs = sorted(p.parent for p in shards.glob("runs/*/gsm8k/*/run.json"))
     assert [str(read_run(d / "run.json").shard) for d in dirs] == ["1/2", "2/2"]
     assert [s.item_id for s in read_samples(dirs[0] / "samples.jsonl.gz")] == ["gsm8k/test/0000", "gsm8k/test/0002"]
 
     # a missing shard is refused, nothing written
-    r = podium("merge", str(dirs[0]), "--out", str(site_data))
+    r = podium("merge", str(dirs[0]), "--site-data", str(site_data))
     assert r.returncode == 2 and "missing [2]" in r.stderr and not list(site_data.glob("runs/**/run.json"))
     # the same shard twice is refused
-    r = podium("merge", str(dirs[0]), str(dirs[0]), "--out", str(site_data))
+    r = podium("merge", str(dirs[0]), str(dirs[0]), "--site-data", str(site_data))
     assert r.returncode == 2 and "duplicated [1]" in r.stderr
 
-    r = podium("merge", str(shards / "runs"), "--out", str(site_data))
+    r = podium("merge", str(shards / "runs"), "--site-data", str(site_data))
     assert r.returncode == 0, r.stderr
     (merged_json,) = site_data.glob("runs/*/gsm8k/*/run.json")
     merged = read_run(merged_json)

@@ -24,7 +24,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """site_data with a real 3-item GSM8K run, and a second run: the same one whose outputs are hostile markup."""
     root = tmp_path_factory.mktemp("view")
     data = copy_site_data(root)
-    r = podium("run", "--suite", "gsm8k", "--limit", "3", "--max-tokens", "48", "--out", str(data), cwd=root)
+    r = podium("run", "--suite", "gsm8k", "--limit", "3", "--max-tokens", "48", "--site-data", str(data), cwd=root)
     assert r.returncode == 0, r.stderr
     (run_json,) = data.glob("runs/*/gsm8k/*/run.json")
     run, samples = read_run(run_json), read_samples(run_json.parent / "samples.jsonl.gz")

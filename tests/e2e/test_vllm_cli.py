@@ -32,7 +32,7 @@ def test_run_backend_vllm_generative_and_loglikelihood(site_data: Path) -> None:
                          ("mmlu", ["--subjects", "anatomy", "--limit", "3"])):
         r = subprocess.run([str(VENV / "bin" / "python"), "-m", "generator", "run", "--backend", "vllm",
                             "--model-path", str(MODEL_DIR), "--dtype", "bfloat16", "--max-model-len", "2048",
-                            "--enforce-eager", "--suite", suite, *extra, "--no-cache", "--out", str(site_data)],
+                            "--enforce-eager", "--suite", suite, *extra, "--no-cache", "--site-data", str(site_data)],
                            cwd=REPO, env=env, capture_output=True, text=True, timeout=1500)
         assert r.returncode == 0, r.stderr[-2000:]
         (run_json,) = site_data.glob(f"runs/*/{suite}/*/run.json")
@@ -64,7 +64,7 @@ def test_installed_podium_runs_vllm_from_its_own_environment(site_data: Path, tm
     env = {k: v for k, v in os.environ.items() if k not in ("VLLM_CPU_KVCACHE_SPACE", "PODIUM_VLLM_PYTHON")}
     r = subprocess.run([str(PODIUM), "run", "--backend", "vllm", "--model-path", str(MODEL_DIR), "--max-model-len",
                         "2048", "--enforce-eager", "--suite", "mmlu", "--subjects", "anatomy", "--limit", "3",
-                        "--no-cache", "--out", str(site_data)], cwd=tmp_path, env={**env, "HF_HUB_OFFLINE": "1"},
+                        "--no-cache", "--site-data", str(site_data)], cwd=tmp_path, env={**env, "HF_HUB_OFFLINE": "1"},
                        capture_output=True, text=True, timeout=1500)
     assert r.returncode == 0, r.stderr[-2000:]
     (run_json,) = site_data.glob("runs/*/mmlu/*/run.json")
@@ -80,7 +80,7 @@ def test_memory_short_names_the_kv_cache_setting(site_data: Path, tmp_path: Path
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "100000"}
     r = subprocess.run([str(PODIUM), "run", "--backend", "vllm", "--model-path", str(MODEL_DIR), "--max-model-len",
                         "2048", "--enforce-eager", "--suite", "mmlu", "--subjects", "anatomy", "--limit", "1",
-                        "--no-cache", "--out", str(site_data)], cwd=tmp_path, env=env, capture_output=True,
+                        "--no-cache", "--site-data", str(site_data)], cwd=tmp_path, env=env, capture_output=True,
                        text=True, timeout=900)
     assert r.returncode == 2 and "Traceback" not in r.stderr.splitlines()[-1]
     last = r.stderr.strip().splitlines()[-1]
@@ -92,7 +92,7 @@ def test_memory_short_names_the_kv_cache_setting(site_data: Path, tmp_path: Path
 def test_an_interpreter_without_vllm_is_one_line(site_data: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PODIUM_VLLM_PYTHON": sys.executable}
     r = subprocess.run([str(PODIUM), "run", "--backend", "vllm", "--model-path", str(MODEL_DIR), "--suite", "mmlu",
-                        "--limit", "1", "--out", str(site_data)], cwd=tmp_path, env=env, capture_output=True,
+                        "--limit", "1", "--site-data", str(site_data)], cwd=tmp_path, env=env, capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 2 and r.stderr.strip().splitlines() == [
         f"error: PODIUM_VLLM_PYTHON: PODIUM_VLLM_PYTHON={sys.executable} cannot import vllm — set it to the python "

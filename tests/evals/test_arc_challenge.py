@@ -143,7 +143,7 @@ def test_real_run_on_the_embedded_model(data_dir: Path, tmp_path: Path) -> None:
     `podium validate` re-grades the stored outputs to the same scores."""
     raw_rows(data_dir)
     site_data = copy_site_data(tmp_path)
-    r = podium("run", "--suite", "arc_challenge", "--limit", "4", "--out", str(site_data), "--data-dir",
+    r = podium("run", "--suite", "arc_challenge", "--limit", "4", "--site-data", str(site_data), "--data-dir",
                str(data_dir), cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stderr
     (run_json,) = sorted(site_data.glob("runs/smollm2-135m-instruct/arc_challenge/*/run.json"))

@@ -63,14 +63,14 @@ def test_cli_runs_the_fake_backend_from_a_script(site_data: Path, tmp_path: Path
     script = tmp_path / "script.json"
     script.write_text(json.dumps({"replies": {"gsm8k/test/0000": "The answer is 42."}}))
     r = podium("run", "--backend", "fake", "--fake-script", str(script), "--suite", "gsm8k", "--limit", "2",
-               "--out", str(site_data))
+               "--site-data", str(site_data))
     assert r.returncode == 0, r.stderr
     assert "exact_match" in r.stdout and "--backend fake --fake-script" in next(
         site_data.glob("runs/*/gsm8k/*/run.json")).read_text()
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     r = podium("run", "--backend", "fake", "--fake-script", str(bad), "--suite", "gsm8k", "--limit", "1",
-               "--out", str(site_data))
+               "--site-data", str(site_data))
     assert r.returncode == 2 and "Traceback" not in r.stderr and "bad.json" in r.stderr
 
 

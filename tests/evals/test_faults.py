@@ -59,7 +59,7 @@ def _samples(site_data: Path) -> list[dict[str, object]]:
 def test_sigkill_mid_run_then_resume_has_every_item_once(server_url: str, site_data: Path, tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "generator", "run", "--model", "smollm2-135m-instruct", "--backend", "openai",
            "--base-url", server_url, "--suite", "gsm8k", "--limit", "10", "--concurrency", "1",
-           "--no-cache", "--out", str(site_data)]
+           "--no-cache", "--site-data", str(site_data)]
     env = {**os.environ, "PODIUM_CACHE_DIR": str(tmp_path / "cache")}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal_dir = tmp_path / "cache" / "journal"

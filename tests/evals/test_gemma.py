@@ -39,7 +39,7 @@ def test_real_short_run(gemma_file: Path, site_data: Path, tmp_path: Path, suite
     cache = tmp_path / ".podium"
     (cache / "models").mkdir(parents=True)
     (cache / "models" / gemma_file.name).symlink_to(gemma_file)
-    r = podium("run", "--model", GEMMA, *suite, "--limit", "2", "--no-cache", "--out", str(site_data),
+    r = podium("run", "--model", GEMMA, *suite, "--limit", "2", "--no-cache", "--site-data", str(site_data),
                cwd=tmp_path, env={"PODIUM_CACHE_DIR": str(cache)})
     assert r.returncode == 0, r.stderr
     (run_json,) = site_data.glob(f"runs/{GEMMA}/*/*/run.json")

@@ -143,9 +143,9 @@ def test_protocol_follows_the_model(site_data: Path) -> None:
 
 def test_cli_bad_sampling_and_several_suites(site_data: Path, tmp_path: Path, data_dir: Path) -> None:
     env = {"PODIUM_CACHE_DIR": str(tmp_path / "c")}
-    r = podium("run", "--backend", "fake", "--temperature", "-1", "--out", str(site_data), env=env)
+    r = podium("run", "--backend", "fake", "--temperature", "-1", "--site-data", str(site_data), env=env)
     assert r.returncode == 2 and "temperature" in r.stderr and "Traceback" not in r.stderr
-    r = podium("run", "--backend", "fake", "--top-p", "0", "--out", str(site_data), env=env)
+    r = podium("run", "--backend", "fake", "--top-p", "0", "--site-data", str(site_data), env=env)
     assert r.returncode == 2 and "top-p" in r.stderr
     r = podium("run", "--backend", "fake", "--suite", "gsm8k,boolq", "--suite", "winogrande", "--limit", "2",
                "--site-data", str(site_data), env=env)

@@ -157,13 +157,13 @@ def test_bad_scenario_files_name_file_and_line(tmp_path: Path, text: str, line: 
 @pytest.mark.slow
 def test_bad_scenario_through_the_real_cli(tmp_path: Path) -> None:
     (tmp_path / "my-check.yaml").write_text(GOOD.replace("    expected: 4", "    expected: 4\n    tolerence: 0.1"))
-    r = podium("run", "--suite", "scenario:my-check", "--scenarios-dir", str(tmp_path), "--out", str(tmp_path))
+    r = podium("run", "--suite", "scenario:my-check", "--scenarios-dir", str(tmp_path), "--site-data", str(tmp_path))
     assert r.returncode == 2 and f"{tmp_path / 'my-check.yaml'}:15: field 'graders.0.numeric.tolerence'" in r.stderr
-    r = podium("run", "--suite", "scenarios", "--out", str(tmp_path), env={"PODIUM_SCENARIOS_DIR": str(tmp_path)})
+    r = podium("run", "--suite", "scenarios", "--site-data", str(tmp_path), env={"PODIUM_SCENARIOS_DIR": str(tmp_path)})
     assert r.returncode == 2 and "my-check.yaml:15:" in r.stderr
-    r = podium("run", "--suite", "scenario:nope", "--scenarios-dir", str(tmp_path), "--out", str(tmp_path))
+    r = podium("run", "--suite", "scenario:nope", "--scenarios-dir", str(tmp_path), "--site-data", str(tmp_path))
     assert r.returncode == 2 and "unknown scenario 'nope'" in r.stderr
-    r = podium("run", "--suite", "gsm8k", "--judge-model", "gpt-4o", "--out", str(tmp_path))
+    r = podium("run", "--suite", "gsm8k", "--judge-model", "gpt-4o", "--site-data", str(tmp_path))
     assert r.returncode == 2 and "applies only to scenario suites" in r.stderr
 
 

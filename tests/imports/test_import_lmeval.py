@@ -58,7 +58,7 @@ def test_imported_metrics_and_extractions_equal_lm_eval(data_dir: Path) -> None:
 
 def test_cli_import_validates_and_builds(site_data: Path, tmp_path: Path, data_dir: Path) -> None:
     r = podium("import", "lm-eval", str(results_file()), "--samples", str(FIXTURE), "--model",
-               "smollm2-135m-instruct", "--out", str(site_data), "--data-dir", str(data_dir))
+               "smollm2-135m-instruct", "--site-data", str(site_data), "--data-dir", str(data_dir))
     assert r.returncode == 0, r.stderr
     assert "prompts rebuildable: 3/3" in r.stdout
     (run_json,) = site_data.glob("runs/smollm2-135m-instruct/gsm8k/*/run.json")
@@ -67,14 +67,14 @@ def test_cli_import_validates_and_builds(site_data: Path, tmp_path: Path, data_d
     assert len(read_samples(run_json.parent / "samples.jsonl.gz")) == 3
     v = podium("validate", str(site_data), "--data-dir", str(data_dir))
     assert v.returncode == 0, v.stderr + v.stdout
-    b = podium("build", "--data", str(site_data), "--out", str(tmp_path / "site"), "--data-dir", str(data_dir),
+    b = podium("build", "--site-data", str(site_data), "--site", str(tmp_path / "site"), "--data-dir", str(data_dir),
                timeout=900)
     assert b.returncode == 0, b.stderr
     assert (tmp_path / "site" / "index.html").is_file()
 
 
 def test_tampered_import_fails_validation(site_data: Path, data_dir: Path) -> None:
-    r = podium("import", "lm-eval", str(results_file()), "--model", "smollm2-135m-instruct", "--out",
+    r = podium("import", "lm-eval", str(results_file()), "--model", "smollm2-135m-instruct", "--site-data",
                str(site_data), "--data-dir", str(data_dir))
     assert r.returncode == 0, r.stderr
     (run_json,) = site_data.glob("runs/*/gsm8k/*/run.json")
@@ -86,7 +86,7 @@ def test_tampered_import_fails_validation(site_data: Path, data_dir: Path) -> No
 
 
 def test_unknown_model_is_refused(site_data: Path) -> None:
-    r = podium("import", "lm-eval", str(results_file()), "--model", "no-such-model", "--out", str(site_data))
+    r = podium("import", "lm-eval", str(results_file()), "--model", "no-such-model", "--site-data", str(site_data))
     assert r.returncode != 0 and "Traceback" not in r.stderr
 
 

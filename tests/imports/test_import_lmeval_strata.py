@@ -118,7 +118,7 @@ def imported(results: str, tmp: Path, data_dir: Path) -> tuple[list[RunRecord], 
     (path,) = sorted((FIXTURE / results).glob("results_*.json"))
     site = copy_site_data(tmp)
     # --no-strict: every difference is reported below item by item, with its stratum
-    r = podium("import", "lm-eval", str(path), "--model", MODEL, "--out", str(site), "--data-dir", str(data_dir),
+    r = podium("import", "lm-eval", str(path), "--model", MODEL, "--site-data", str(site), "--data-dir", str(data_dir),
                "--no-strict")
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     runs = [read_run(p) for p in sorted(site.glob("runs/*/*/*/run.json"))]

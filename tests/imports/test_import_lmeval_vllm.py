@@ -136,12 +136,12 @@ def test_fixture_holds_no_benchmark_text(data_dir: Path) -> None:
 @pytest.mark.slow
 def test_cli_import_writes_valid_runs(site_data: Path, data_dir: Path) -> None:
     (path,) = sorted(FIXTURE.glob("results_*.json"))
-    r = podium("import", "lm-eval", str(path), "--model", MODEL, "--out", str(site_data), "--data-dir", str(data_dir))
+    r = podium("import", "lm-eval", str(path), "--model", MODEL, "--site-data", str(site_data), "--data-dir", str(data_dir))
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("imported ") == 5 and "differs" not in r.stderr
     runs = sorted(site_data.glob("runs/*/*/*/run.json"))
     assert sorted(read_run(p).suite.id for p in runs) == ["boolq", "hellaswag", "humaneval", "mmlu", "winogrande"]
     v = podium("validate", str(site_data), "--data-dir", str(data_dir))
     assert v.returncode == 0, v.stderr + v.stdout
-    bad = podium("import", "lm-eval", str(path), "--model", MODEL, "--suite", "gsm8k", "--out", str(site_data))
+    bad = podium("import", "lm-eval", str(path), "--model", MODEL, "--suite", "gsm8k", "--site-data", str(site_data))
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

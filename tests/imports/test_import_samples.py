@@ -45,11 +45,11 @@ def test_evalplus_solutions_and_wrong_completions(data_dir: Path, tmp_path: Path
     bad = write(tmp_path / "wrong.jsonl", [{"task_id": r["task_id"], "completion": "    return None\n"}
                                            for r in rows])
     r = podium("import", "samples", str(good), "--suite", "humaneval", "--model", "smollm2-135m-instruct",
-               "--out", str(site_data), "--data-dir", str(data_dir))
+               "--site-data", str(site_data), "--data-dir", str(data_dir))
     assert r.returncode == 0, r.stderr
     assert "(pass@1 1.0000)" in r.stdout
     r = podium("import", "samples", str(bad), "--suite", "humaneval", "--model", "smollm2-135m-instruct",
-               "--out", str(site_data), "--data-dir", str(data_dir))
+               "--site-data", str(site_data), "--data-dir", str(data_dir))
     assert r.returncode == 0, r.stderr
     runs = {read_run(p).sampling.n: read_run(p) for p in site_data.glob("runs/*/humaneval/*/run.json")}
     assert [m.value for m in runs[2].metrics if m.k == 2] == [1.0]  # pass@2 from 2 samples per problem
@@ -61,6 +61,6 @@ def test_evalplus_solutions_and_wrong_completions(data_dir: Path, tmp_path: Path
 
 def test_unknown_task_id_is_one_line_error(data_dir: Path, tmp_path: Path, site_data: Path) -> None:
     f = write(tmp_path / "x.jsonl", [{"task_id": "HumanEval/999", "completion": "pass"}])
-    r = podium("import", "samples", str(f), "--model", "smollm2-135m-instruct", "--out", str(site_data),
+    r = podium("import", "samples", str(f), "--model", "smollm2-135m-instruct", "--site-data", str(site_data),
                "--data-dir", str(data_dir))
     assert r.returncode != 0 and "unknown task_id" in r.stderr and "Traceback" not in r.stderr

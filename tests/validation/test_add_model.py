@@ -16,7 +16,7 @@ FLAGS = ["--name", "Qwen2.5 7B Instruct", "--family", "Qwen2.5", "--parameters-b
 
 
 def invoke(site_data: Path, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(cli, ["add-model", *args, "--out", str(site_data)], input=input)
+    return CliRunner().invoke(cli, ["add-model", *args, "--site-data", str(site_data)], input=input)
 
 
 def test_flags_write_a_commented_file_that_validates(site_data: Path) -> None:

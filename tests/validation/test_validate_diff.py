@@ -16,7 +16,7 @@ def fake_run(site_data: Path, model: str, limit: int, data_dir: Path) -> None:
     """A fake-backend run, then passed off as a real one: synthetic runs are never on the board (nor in the diff)
     and `podium validate` rejects them — the diff needs rows."""
     before = set(site_data.glob("runs/*/*/*/run.json"))
-    r = podium("run", *FAKE, "--model", model, "--limit", str(limit), "--out", str(site_data), "--data-dir",
+    r = podium("run", *FAKE, "--model", model, "--limit", str(limit), "--site-data", str(site_data), "--data-dir",
                str(data_dir), "--no-cache")
     assert r.returncode == 0, r.stderr
     (path,) = set(site_data.glob("runs/*/*/*/run.json")) - before
@@ -50,7 +50,7 @@ def test_diff_lists_new_rows_changed_scores_and_rank_moves(site_data: Path, tmp_
 def test_synthetic_runs_are_not_rows_and_are_rejected(site_data: Path, tmp_path: Path, data_dir: Path) -> None:
     base = tmp_path / "base"
     shutil.copytree(site_data, base)
-    r = podium("run", *FAKE, "--model", "gpt-4o", "--limit", "3", "--out", str(site_data), "--data-dir",
+    r = podium("run", *FAKE, "--model", "gpt-4o", "--limit", "3", "--site-data", str(site_data), "--data-dir",
                str(data_dir), "--no-cache")
     assert r.returncode == 0, r.stderr
     assert diff_trees(base, site_data) == []
