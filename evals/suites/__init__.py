@@ -27,6 +27,16 @@ def suite_ids() -> list[str]:
     return sorted([*SUITES, "humaneval:chat", "humaneval:completion", "scenario:<id>", *(f"{s}:generative" for s in GENERATIVE_VARIANTS)])
 
 
+def listed_suite_ids() -> list[str]:
+    """Every id ``--suite`` takes, spelled out: the registry and its protocol variants, one per packaged scenario
+    (``scenario:<id>``) instead of the placeholder."""
+    from pathlib import Path
+
+    ids = [s for s in suite_ids() if s != "scenario:<id>"]
+    folder = Path(__file__).resolve().parent.parent / "scenarios"
+    return ids + [f"scenario:{p.stem}" for p in sorted(folder.glob("*.yaml"))]
+
+
 def for_model(suite_id: str, chat: bool) -> str:
     """The protocol follows the model: HumanEval asks a chat model for a code block, a base model continues the
     prompt (``humaneval:completion`` / ``humaneval:chat`` choose explicitly)."""
@@ -78,4 +88,5 @@ def get_suite(suite_id: str, **options: object) -> Suite:
     return suite
 
 
-__all__ = ["DEFAULT_SUITE", "SUITES", "Item", "Suite", "SuiteInfo", "for_model", "get_suite", "takes_option"]
+__all__ = ["DEFAULT_SUITE", "SUITES", "Item", "Suite", "SuiteInfo", "for_model", "get_suite", "listed_suite_ids",
+           "takes_option"]

@@ -26,14 +26,9 @@ NEEDS = {
 
 def suite_ids() -> list[str]:
     """Every suite id ``--suite`` takes: the registry, its protocol variants, one per scenario."""
-    from evals.suites import SUITES, suite_ids
+    from evals.suites import listed_suite_ids
 
-    ids = [s for s in suite_ids() if s != "scenario:<id>" and s != "scenarios"]
-    scenarios = importlib.util.find_spec("evals.scenarios")
-    if scenarios is not None and scenarios.submodule_search_locations:
-        folder = Path(next(iter(scenarios.submodule_search_locations)))
-        ids += [f"scenario:{p.stem}" for p in sorted(folder.glob("*.yaml"))]
-    return [s for s in ids if s.partition(":")[0] in SUITES or s.startswith("scenario:")]
+    return listed_suite_ids()
 
 
 def _stamp(data_dir: Path, files: list[str]) -> str:
