@@ -46,34 +46,36 @@ def for_model(suite_id: str, chat: bool) -> str:
 
 
 def takes_option(suite_id: str, option: str) -> bool:
-    """Whether the suite's constructor accepts ``option`` (e.g. MMLU's ``subjects``)."""
+    """Whether the suite's constructor accepts ``option`` (e.g. MMLU's ``subjects``, the scenarios' ``judge``)."""
     import inspect
 
-    base = suite_id.partition(":")[0].removesuffix("-generative").removesuffix("-chat")
-    if base not in SUITES:
+    try:
+        base, _ = _resolve(suite_id, {})
+    except ConfigError:
         return False
     module, cls = SUITES[base].split(":")
     return option in inspect.signature(getattr(importlib.import_module(module), cls)).parameters
 
 
-def get_suite(suite_id: str, **options: object) -> Suite:
+def _resolve(suite_id: str, options: dict[str, object]) -> tuple[str, dict[str, object]]:
+    """A stored or asked-for suite id → (registry id, constructor options it implies)."""
     if suite_id.startswith(("scenario:", "scenario-")):  # one scenario, stored as "scenario-<id>"
-        options = {**options, "scenario": suite_id[len("scenario:"):]}
-        suite_id = "scenarios"
+        return "scenarios", {**options, "scenario": suite_id[len("scenario:"):]}
     base, _, variant = suite_id.replace("-generative", ":generative").replace("-chat", ":chat").partition(":")
     if variant == "generative" and base in GENERATIVE_VARIANTS:
-        suite_id = base
-        options = {**options, "protocol": "generative"}
-    elif variant in ("chat", "completion") and base == "humaneval":
-        suite_id = base
-        options = {**options, "protocol": variant}
-    elif variant:
-        suite_id = "?" + suite_id
-    if suite_id not in SUITES:
-        close = difflib.get_close_matches(suite_id.lstrip('?'), suite_ids(), n=1)
+        return base, {**options, "protocol": "generative"}
+    if variant in ("chat", "completion") and base == "humaneval":
+        return base, {**options, "protocol": variant}
+    if variant or suite_id not in SUITES:
+        close = difflib.get_close_matches(suite_id, suite_ids(), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        raise ConfigError(f"unknown suite '{suite_id.lstrip('?')}'", where="--suite",
+        raise ConfigError(f"unknown suite '{suite_id}'", where="--suite",
                           fix=f"{hint}choose one of: {', '.join(suite_ids())}")
+    return suite_id, options
+
+
+def get_suite(suite_id: str, **options: object) -> Suite:
+    suite_id, options = _resolve(suite_id, dict(options))
     module, cls = SUITES[suite_id].split(":")
     factory = getattr(importlib.import_module(module), cls)
     import inspect

@@ -35,7 +35,7 @@ from evals.errors import ConfigError, PodiumError
 from evals.records import ModelEntry
 from evals.runner import RunOptions, RunResult, Shard, default_cache_dir, run_suite
 from evals.store import load_model
-from evals.suites import DEFAULT_SUITE, Suite, for_model, get_suite
+from evals.suites import DEFAULT_SUITE, Suite, for_model, get_suite, takes_option
 from evals.suites.base import SelectionSpec
 from generator.cli.backends import FLAG_OF, BackendChoice, backend_options, make_backend
 from generator.cli.options import data_dir_option, resolve_data_dir, site_data_option
@@ -365,7 +365,7 @@ def reproducing_command(model_id: str, suite_id: str, selection: Selection, samp
     parts = ["podium", "run", "--model", model_id, "--suite", suite_id, *portable(backend_args)]
     flags = [*selection.flags(), *sampling.flags(), *judge.flags(), ("--max-errors", max_errors)]
     for flag, value in flags:
-        if value is None or (flag == "--scenarios-dir" and not suite_id.startswith("scenario")):
+        if value is None or (flag == "--scenarios-dir" and not takes_option(suite_id, "scenarios_dir")):
             continue
         parts += [flag, "<SCENARIOS_DIR>" if flag == "--scenarios-dir" else
                   ("<URL>" if flag == "--judge-base-url" and local_url(str(value)) else f"{value:g}"
@@ -420,7 +420,7 @@ def with_output_params(args: list[str], be: Backend) -> list[str]:
 
 def scenario_options(suite_id: str, samples: int | None, judge: JudgeOptions) -> dict[str, object]:
     """Suite options of the scenario suites; refuses scenario-only options elsewhere."""
-    if not suite_id.startswith("scenario"):
+    if not takes_option(suite_id, "judge"):  # the judge options are options of the suites graded by a judge
         used = [f for f, v in judge.flags()[:4] if v is not None]
         if used:
             raise ConfigError(f"{used[0]} applies only to scenario suites (rubric graders)", where=used[0],

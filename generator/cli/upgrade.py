@@ -12,7 +12,7 @@ import click
 from evals.atomic import write_json, write_jsonl_gz
 from evals.errors import DataError
 from evals.records import SCHEMA_VERSION, RunRecord, SampleRecord
-from evals.suites import Item, get_suite
+from evals.suites import Item, get_suite, takes_option
 from evals.suites.base import Baselines
 from evals.suites.lookup import load_suite_items, prompt_shas
 from evals.upgrade import run_version, upgrade_run, upgrade_run_v3, upgrade_sample
@@ -30,7 +30,8 @@ def upgrade_dir(run_dir: Path, data_dir: Path) -> bool:
     if version >= SCHEMA_VERSION:
         return False
     suite_id = str(raw["suite"]["id"])
-    loaded = load_suite_items(suite_id, data_dir) if not suite_id.startswith("scenario") else None
+    # scenario suites are read from their YAML, not the data directory (their prompts are stored in the samples)
+    loaded = load_suite_items(suite_id, data_dir) if not takes_option(suite_id, "scenarios_dir") else None
     if version < 2:
         raw = upgrade_run(raw)
         shas = prompt_shas(loaded) if loaded else {}
