@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from evals.backends.base import Loglikelihood, LoglikelihoodRequest
-from evals.backends.prefix import PrefixSlot, PromptUsage, usage_of
+from evals.backends.prefix import PrefixSlot, PromptUsage, checked, forced_step
 
 Tokenize = Callable[[str], list[int]]
 Complete = Callable[[dict[str, Any]], dict[str, Any]]
@@ -60,18 +60,11 @@ def forced_token_loglikelihood(complete: Complete, ctx: Sequence[int], cont: Seq
     of the same item, when requests run in order) extend the context just evaluated, which is deterministic."""
     total, greedy, used = 0.0, True, PromptUsage()
     for i, tok in enumerate(cont):
-        resp = complete({"prompt": [*ctx, *cont[:i]], "max_tokens": 1, "temperature": 0.0, "logprobs": 1,
-                         "logit_bias": [[tok, 100.0]], "cache_prompt": not (fresh and i == 0), "n_probs": 1})
-        if "error" in resp:
-            err = resp["error"]
-            raise RuntimeError(err.get("message", str(err)) if isinstance(err, dict) else str(err))
-        entry = resp["choices"][0]["logprobs"]["content"][0]
-        if entry["id"] != tok:
-            raise RuntimeError(f"engine did not honour logit_bias (got token {entry['id']}, forced {tok})")
-        total += float(entry["logprob"])
-        top = entry.get("top_logprobs") or []
-        greedy = greedy and bool(top) and top[0]["id"] == tok
-        used += usage_of(resp)
+        best, probs, use = forced_step(lambda body: checked(complete(body)), [*ctx, *cont[:i]], tok,
+                                       not (fresh and i == 0), n_probs=1)
+        total += probs[tok]
+        greedy = greedy and best == tok
+        used += use
     return total, greedy, used
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 TOP_K = 32  # top log-probabilities asked for at each scored position
+ALL_TOKENS = 1 << 30  # an n_probs above any vocabulary size: llama.cpp clamps it and lists every token
 Tokenize = Callable[[str], list[int]]
 Complete = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -67,7 +68,7 @@ def split_at_prefix(tokenize: Tokenize, prefix: str, text: str) -> tuple[list[in
     return pre, whole[len(pre):]
 
 
-def _check(resp: dict[str, Any]) -> dict[str, Any]:
+def checked(resp: dict[str, Any]) -> dict[str, Any]:
     if "error" in resp:
         err = resp["error"]
         raise RuntimeError(err.get("message", str(err)) if isinstance(err, dict) else str(err))
@@ -91,7 +92,7 @@ class PrefixSlot:
         self._prefix = None
 
     def _call(self, body: dict[str, Any]) -> dict[str, Any]:
-        return _check(self._complete({**body, **self._extra}))
+        return checked(self._complete({**body, **self._extra}))
 
     def prime(self, prefix: Sequence[int], first: int) -> PromptUsage:
         """Leave the slot holding exactly ``prefix`` (computed fresh once) + one sentinel token ≠ ``first``."""
@@ -142,10 +143,7 @@ class PrefixSlot:
         if i == 0 and key in seen and tok in seen[key][1]:
             return seen[key][1][tok], seen[key][0], PromptUsage()
         prompt = [*ctx, *cont[:i]]
-        resp = self._call({"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "logprobs": 1,
-                           "n_probs": TOP_K, "logit_bias": [[tok, 100.0]], "cache_prompt": True})
-        use = self._expect(resp, len(prompt) - 1, 1)
-        best, probs = _top(resp, tok)
+        best, probs, use = forced_step(self._call, prompt, tok, True, TOP_K, lambda r: self._expect(r, len(prompt) - 1, 1))
         return probs[tok], best, use
 
     def loglikelihoods(self, prefix: Sequence[int], rest: Sequence[int],
@@ -161,10 +159,11 @@ class PrefixSlot:
             ctx = [*prefix, *rest]
             seen: dict[tuple[int, ...], tuple[int, dict[int, float]]] = {}  # scored position → (argmax, top-k)
             first = continuations[0][0]  # the question as one batch after the prefix, scoring at its end
-            resp = self._call({"prompt": ctx, "max_tokens": 1, "temperature": 0.0, "logprobs": 1,
-                               "n_probs": TOP_K, "logit_bias": [[first, 100.0]], "cache_prompt": True})
-            used += self._expect(resp, len(prefix), len(rest))
-            seen[()] = _top(resp, first)
+            best, probs, use = forced_step(self._call, ctx, first, True, TOP_K,
+                                           lambda r: self._expect(r, len(prefix), len(rest)),
+                                           lambda r: self._expect(r, len(ctx) - 1, 1))
+            used += use
+            seen[()] = best, probs
             out = []
             for cont in continuations:
                 total, greedy = 0.0, True
@@ -177,16 +176,45 @@ class PrefixSlot:
             return out, used
 
 
+def forced_step(call: Complete, prompt: Sequence[int], forced: int, cache_prompt: bool, n_probs: int = TOP_K,
+                expect: Callable[[dict[str, Any]], PromptUsage] = usage_of,
+                expect_again: Callable[[dict[str, Any]], PromptUsage] = usage_of,
+                ) -> tuple[int, dict[int, float], PromptUsage]:
+    """(argmax, token → log-probability, usage) at the end of ``prompt``, the ``forced`` token among them.
+
+    The token is forced with ``logit_bias``; the reported log-probabilities are the unbiased ones. llama.cpp
+    withholds them (``logprobs: null``) when the sampled token ends inside a UTF-8 character — a byte token such
+    as ``" \\xc2"``, the first half of "®" in some HellaSwag endings. Then the same position is asked once more
+    without the bias and with every token's log-probability (n_probs above the vocabulary): the engine reuses
+    the prompt and evaluates only its last token, and the forced token is read from the full list."""
+    body = {"prompt": list(prompt), "max_tokens": 1, "temperature": 0.0, "logprobs": 1, "cache_prompt": cache_prompt}
+    resp = call({**body, "n_probs": n_probs, "logit_bias": [[forced, 100.0]]})
+    used = expect(resp)
+    if _entry(resp) is None:
+        resp = call({**body, "n_probs": ALL_TOKENS, "cache_prompt": True})
+        used += expect_again(resp)
+    best, probs = _top(resp, forced)
+    return best, probs, used
+
+
+def _entry(resp: dict[str, Any]) -> dict[str, Any] | None:
+    content = ((resp.get("choices") or [{}])[0].get("logprobs") or {}).get("content") or []
+    return content[0] if content else None
+
+
 def _top(resp: dict[str, Any], forced: int) -> tuple[int, dict[int, float]]:
-    """(argmax, token → log-probability) of a forced one-token step: its top-k plus the forced token."""
-    entry = resp["choices"][0]["logprobs"]["content"][0]
-    if entry["id"] != forced:
-        raise RuntimeError(f"engine did not honour logit_bias (got token {entry['id']}, forced {forced})")
+    """(argmax, token → log-probability) of a one-token step: its top-k plus the forced token."""
+    entry = _entry(resp)
+    if entry is None:
+        raise RuntimeError("the engine withheld the log-probabilities (its token ends inside a UTF-8 character)")
     top = entry.get("top_logprobs") or []
     if not top:
         raise RuntimeError("engine returned no top log-probabilities")
     probs = {int(t["id"]): float(t["logprob"]) for t in top}
-    probs[forced] = float(entry["logprob"])
+    if entry["id"] == forced:
+        probs[forced] = float(entry["logprob"])
+    elif forced not in probs:
+        raise RuntimeError(f"engine did not honour logit_bias (got token {entry['id']}, forced {forced})")
     return int(top[0]["id"]), probs
 
 

@@ -162,3 +162,42 @@ def test_the_thread_count_is_fixed_per_machine_and_keeps_journals_apart(embedded
     assert journal_fingerprint("m", rec, plain, GREEDY, ids) == sha256_json({
         "model": "m", "suite": rec.model_dump(mode="json"), "backend": [plain.name, plain.model, plain.base_url],
         "sampling": _sampling_record(GREEDY).model_dump(mode="json"), "items": ids})[:20]
+
+
+SPLIT_CONTEXT = "Instructions for the Podium slicer. First, unpack the Podium slicer"
+SPLIT_ENDINGS = (" ® and wash it.", " and wash it.", " ® ® twice.")  # " ®" is two byte tokens in SmolLM2
+
+
+def test_a_continuation_split_inside_a_utf8_character_is_scored(embedded) -> None:  # type: ignore[no-untyped-def]
+    """llama.cpp withholds log-probabilities when the forced token ends inside a UTF-8 character (" \\xc2" of
+    " ®"); both the prefix path and the plain forced path read it from the full distribution instead, and agree
+    with the sum of per-token log-probabilities taken from that distribution directly."""
+    from evals.backends.loglik import encode_pair
+    from evals.backends.prefix import ALL_TOKENS
+
+    tok = embedded._tokens_special
+    ctx, cont = encode_pair(tok, SPLIT_CONTEXT, SPLIT_ENDINGS[0])
+    withheld = [embedded._complete_unpinned({"prompt": [*ctx, *cont[:i]], "max_tokens": 1, "logprobs": 1,
+                                             "n_probs": 1, "logit_bias": [[t, 100.0]]})["choices"][0]["logprobs"]
+                is None for i, t in enumerate(cont)]
+    assert withheld.count(True) == 1  # the premise: the engine withholds exactly the first byte of " ®"
+
+    def direct(ending: str) -> float:
+        ctx, cont = encode_pair(tok, SPLIT_CONTEXT, ending)
+        total = 0.0
+        for i, t in enumerate(cont):
+            resp = embedded._complete_unpinned({"prompt": [*ctx, *cont[:i]], "max_tokens": 1, "temperature": 0.0,
+                                                "logprobs": 1, "n_probs": ALL_TOKENS, "cache_prompt": False})
+            top = resp["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+            total += next(float(x["logprob"]) for x in top if x["id"] == t)
+        return total
+
+    expected = [direct(e) for e in SPLIT_ENDINGS]
+    for prefix in ("Instructions for the Podium slicer.", ""):  # the prefix slot, then the plain forced path
+        reqs = [LoglikelihoodRequest(f"k{i}", SPLIT_CONTEXT, e, prefix) for i, e in enumerate(SPLIT_ENDINGS)]
+        fresh = embedded.slot.fresh_evaluations
+        got = embedded.loglikelihood(reqs)
+        assert (embedded.slot.fresh_evaluations > fresh) == bool(prefix)  # the path under test was taken
+        assert [r.error for r in got] == [None] * 3
+        assert [r.logprob for r in got] == pytest.approx(expected, abs=0.05)
+        assert got[1].logprob > got[0].logprob  # the stray symbol costs probability
