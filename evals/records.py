@@ -12,7 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 3
+from evals.grader_records import GraderConfig
+
+SCHEMA_VERSION = 4
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
 Protocol = Literal["generative", "loglikelihood"]
 Scalar = str | int | float | bool | None
@@ -190,7 +192,7 @@ class SuiteRecord(Strict):
     dataset_sha256: str
     template_sha: str
     fewshot_ids: list[str] = Field(default_factory=list)
-    grader: str = Field(description="Grader configuration, serialised.")
+    grader: GraderConfig = Field(description="Grader configuration (its kind, then its settings).")
     items_total: int = Field(description="Items in the full split.")
     selection: SelectionRecord = Field(description="Which items ran.")
     chance: float | None = Field(None, ge=0, le=1, description="Accuracy of uniform random guessing over the full "
@@ -268,7 +270,7 @@ BIAS_FLAG = 0.8
 class RunRecord(Strict):
     """One evaluation of one model on one suite."""
 
-    schema_version: Literal[3] = 3
+    schema_version: Literal[4] = 4
     run_id: Annotated[str, Field(pattern=r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")]
     model_id: Annotated[str, Field(pattern=ID_PATTERN)]
     model_revision: str | None

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from evals.atomic import write_json, write_jsonl_gz
 from evals.errors import ConfigError, DataError
 from evals.records import FILE_TYPES, SCHEMA_VERSION, ModelEntry, ReportedResult, RunRecord, SampleRecord
-from evals.upgrade import facts_from_id, upgrade_run, upgrade_run_v3, upgrade_sample
+from evals.upgrade import facts_from_id, upgrade_run, upgrade_run_v3, upgrade_run_v4, upgrade_sample
 from evals.yamlio import load_yaml_model
 
 _NOTICED: set[str] = set()
@@ -97,10 +97,10 @@ def read_run(path: Path) -> RunRecord:
     if isinstance(version, int) and version > SCHEMA_VERSION:
         raise DataError(f"schema_version {version} is newer than this Podium ({SCHEMA_VERSION})",
                         where=str(path), fix="upgrade Podium: pip install -U podium-evals")
-    if isinstance(raw, dict) and isinstance(raw.get("schema_version", 1), int) and raw.get("schema_version", 1) < 3:
+    if isinstance(raw, dict) and isinstance(raw.get("schema_version", 1), int) and raw.get("schema_version", 1) < 4:
         old = raw.get("schema_version", 1)
         notice_upgrade(path, old)
-        raw = upgrade_in_memory(upgrade_run(raw) if old == 1 else raw)
+        raw = upgrade_run_v4(upgrade_in_memory(upgrade_run(raw) if old == 1 else raw) if old < 3 else raw)
     try:
         return RunRecord.model_validate(raw)
     except ValidationError as exc:

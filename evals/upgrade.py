@@ -1,4 +1,7 @@
-"""Schema upgrades of ``site_data/`` files: version 1 → 2 → 3.
+"""Schema upgrades of ``site_data/`` files: version 1 → 2 → 3 → 4.
+
+Version 3 → 4 (runs only): the grader configuration, a JSON string in v3, becomes a typed value
+(:mod:`evals.grader_records`); its canonical text is that string, so no suite version changes.
 
 Version 2 → 3 (runs only; samples are unchanged): the prose ``selection`` and ``limit`` become a typed
 :class:`~evals.records.SelectionRecord`; the suite record gains its base suite, variant, baselines (chance,
@@ -21,6 +24,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from evals.grader_records import from_v3
 from evals.hashing import sha256_json, sha256_text
 
 Json = dict[str, Any]
@@ -115,6 +119,17 @@ def upgrade_run_v3(raw: Json, facts: Json, response_bias: Json | None) -> Json:
     if suite["id"] == "humaneval":
         command = re.sub(r"--suite humaneval(?=\s|$)", "--suite humaneval:completion", command)
     out["command"] = command
+    return out
+
+
+def upgrade_run_v4(raw: Json) -> Json:
+    """A v3 ``run.json`` (parsed) as a v4 one: the grader string parsed into its typed value."""
+    out = dict(raw)
+    out["schema_version"] = 4
+    suite = dict(out["suite"])
+    if isinstance(suite.get("grader"), str):
+        suite["grader"] = from_v3(suite["grader"])
+    out["suite"] = suite
     return out
 
 

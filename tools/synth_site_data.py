@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from evals.grader_records import OtherGrader
 from evals.grading.stats import proportion, wilson
 from evals.records import (
     BackendRecord,
@@ -184,7 +185,7 @@ def suite_record(spec: SuiteSpec, n_full: int, n: int, version: str = "v1", subs
         id=spec.id, base=spec.id, version=sha(spec.id + version)[:16],
         protocol="generative" if spec.protocol == "generative" else "loglikelihood",
         shots=5 if spec.id == "mmlu" else 0, split="test", dataset_sha256=sha(spec.id), template_sha=sha("t")[:12],
-        grader="synthetic", items_total=n_full, selection=selection, display_name=spec.name,
+        grader=OtherGrader(description="synthetic"), items_total=n_full, selection=selection, display_name=spec.name,
         description=f"Synthetic {spec.name}.", main_metric=spec.main, metric_help=metric_help,
         chance=spec.chance if spec.choices else None, majority=spec.majority if spec.choices else None,
         majority_label=spec.majority_label, intended_for=spec.intended_for)
@@ -358,7 +359,7 @@ class Writer:
                                                                if s.group and s.group.id == sid],
                                       Group(kind="scenario", id=sid)))
         sr = SuiteRecord(id="scenarios", version=sha("scen")[:16], protocol="generative", shots=0, split="scenarios",
-                         dataset_sha256=sha("scen"), template_sha="x", grader="synthetic", items_total=len(samples),
+                         dataset_sha256=sha("scen"), template_sha="x", grader=OtherGrader(description="synthetic"), items_total=len(samples),
                          base="scenarios", selection=SelectionRecord(kind="full"), in_average=False,
                          intended_for="chat", scenarios=infos, display_name="Scenarios",
                          description="Synthetic scenarios.",

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from evals.data import require_file
+from evals.grader_records import ChoiceGrader
 from evals.records import MetricRef
 from evals.suites.base import Item, SuiteInfo
 from evals.suites.multiple_choice import MCItem, MultipleChoiceSuite
@@ -61,5 +62,5 @@ class ARCChallenge(MultipleChoiceSuite):
     def template(self) -> str:
         return f"{QUESTION}|'{CHOICE}'"
 
-    def grader_config(self) -> str:
-        return json.dumps({"protocol": self.protocol, "acc_norm": "len(choice) characters"})
+    def grader_config(self) -> ChoiceGrader:
+        return ChoiceGrader(protocol=self.protocol, acc_norm="len(choice) characters")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evals.backends.base import Backend, Sampling
+from evals.grader_records import GraderConfig
 from evals.hashing import suite_version
 from evals.records import (
     ChatTurn,
@@ -196,7 +197,7 @@ class Suite(abc.ABC):
         return []
 
     @abc.abstractmethod
-    def grader_config(self) -> str: ...
+    def grader_config(self) -> GraderConfig: ...
 
     def record(self, dataset_sha256: str, items: Sequence[Item], selection: SelectionRecord) -> SuiteRecord:
         """The run's suite record; ``items`` is the full split (its size and baselines are recorded)."""
@@ -206,7 +207,7 @@ class Suite(abc.ABC):
         base = self.baselines(items)
         return SuiteRecord(
             id=self.info.id, base=self.info.base or self.info.id, variant=self.info.variant,
-            version=suite_version(dataset_sha256, template, fewshot, grader),
+            version=suite_version(dataset_sha256, template, fewshot, grader.canonical()),
             protocol=self.info.protocol, shots=self.info.shots, split=self.info.split,
             dataset_sha256=dataset_sha256, template_sha=sha256_text(template)[:16], fewshot_ids=fewshot,
             grader=grader, items_total=len(items), selection=selection,

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from evals.data import require_file
+from evals.grader_records import ChoiceGrader
 from evals.records import MetricRef
 from evals.suites.base import Item, SuiteInfo
 from evals.suites.multiple_choice import MCItem, MultipleChoiceSuite
@@ -58,6 +59,6 @@ class BoolQ(MultipleChoiceSuite):
     def template(self) -> str:
         return context("{passage}", "{question}") + "|' no',' yes'"
 
-    def grader_config(self) -> str:
-        parse = {"parse": "answer is yes/no, else the first yes/no word"} if self.protocol == "generative" else {}
-        return json.dumps({"protocol": self.protocol, "choices": [" no", " yes"], **parse})
+    def grader_config(self) -> ChoiceGrader:
+        parse = "answer is yes/no, else the first yes/no word" if self.protocol == "generative" else None
+        return ChoiceGrader(protocol=self.protocol, choices=[" no", " yes"], parse=parse)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from evals.backends.base import Completion, GenerateRequest, Sampling
 from evals.data import require_file
+from evals.grader_records import AnswerGrader
 from evals.grading.stats import proportion
 from evals.records import ItemText, MetricRef, MetricValue, NumericDetail, OutputRecord, SampleRecord
 from evals.suites.base import Item, Suite, SuiteInfo
@@ -154,6 +155,6 @@ class GSM8K(Suite):
     def fewshot_ids(self) -> list[str]:
         return [f"gsm8k_cot/wei2022/{i}" for i in range(len(FEWSHOT))]
 
-    def grader_config(self) -> str:
-        return json.dumps({"strict": STRICT_RE.pattern, "flexible": FLEXIBLE_RE.pattern, "ignore": IGNORE,
-                           "ignore_case": True, "lm_eval_task": "gsm8k_cot", "task_version": 3.0})
+    def grader_config(self) -> AnswerGrader:
+        return AnswerGrader(strict=STRICT_RE.pattern, flexible=FLEXIBLE_RE.pattern, ignore=list(IGNORE),
+                            ignore_case=True, lm_eval_task="gsm8k_cot", task_version=3.0)

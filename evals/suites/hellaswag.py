@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from evals.data import require_file
+from evals.grader_records import ChoiceGrader
 from evals.records import MetricRef
 from evals.suites.base import Item, SuiteInfo
 from evals.suites.multiple_choice import MCItem, MultipleChoiceSuite
@@ -60,6 +61,6 @@ class HellaSwag(MultipleChoiceSuite):
     def template(self) -> str:
         return "{activity_label}: {ctx_a} {ctx_b.capitalize()}|' {ending}'|preprocess=lm-eval-v1"
 
-    def grader_config(self) -> str:
-        return json.dumps({"protocol": self.protocol,
-                           "acc_norm": "len(choice) characters, as preprocessed (a leading space kept)"})
+    def grader_config(self) -> ChoiceGrader:
+        return ChoiceGrader(protocol=self.protocol,
+                            acc_norm="len(choice) characters, as preprocessed (a leading space kept)")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from evals.backends.base import ChatMessage, Completion, GenerateRequest, Sampling
 from evals.data import require_file
+from evals.grader_records import CodeGrader, SandboxLimitsRecord
 from evals.grading.extract import code_blocks
 from evals.grading.passk import bootstrap_ci, ks_for, pass_at_k
 from evals.records import CodeDetail, ItemText, MetricRef, MetricValue, OutputRecord, SampleRecord
@@ -157,7 +158,8 @@ class HumanEval(Suite):
     def template(self) -> str:
         return "{prompt}" if self.style == "completion" else CHAT_TEMPLATE
 
-    def grader_config(self) -> str:
-        return json.dumps({"program": "prompt+completion+test+check(entry_point)" if self.style == "completion"
-                           else "imports+extracted code+test+check(entry_point)", "judge": JUDGE, "stop": list(STOP),
-                           "chunk": CHUNK, "limits": dataclasses.asdict(self.limits), "guard": GUARD_VERSION})
+    def grader_config(self) -> CodeGrader:
+        return CodeGrader(program="prompt+completion+test+check(entry_point)" if self.style == "completion"
+                          else "imports+extracted code+test+check(entry_point)", judge=JUDGE, stop=list(STOP),
+                          chunk=CHUNK, limits=SandboxLimitsRecord(**dataclasses.asdict(self.limits)),
+                          guard=GUARD_VERSION)

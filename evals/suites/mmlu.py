@@ -16,6 +16,7 @@ from pathlib import Path
 
 from evals.data import require_file
 from evals.errors import ConfigError
+from evals.grader_records import ChoiceGrader
 from evals.grading.stats import mean_ci, proportion
 from evals.records import Group, MetricRef, MetricValue, SampleRecord
 from evals.suites.base import Item, SuiteInfo
@@ -160,6 +161,6 @@ class MMLU(MultipleChoiceSuite):
     def fewshot_ids(self) -> list[str]:
         return [f"mmlu/dev/<subject>/0-{SHOTS - 1}"]
 
-    def grader_config(self) -> str:
-        return json.dumps({"protocol": self.protocol, "choices": [" A", " B", " C", " D"], "lm_eval": "mmlu 1.0",
-                           "categories": "lm-eval groups (anatomy in STEM)"})
+    def grader_config(self) -> ChoiceGrader:
+        return ChoiceGrader(protocol=self.protocol, choices=[" A", " B", " C", " D"], lm_eval="mmlu 1.0",
+                            categories="lm-eval groups (anatomy in STEM)")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from evals.backends.base import Backend, ChatMessage, Sampling
 from evals.errors import ConfigError, Unsupported
+from evals.grader_records import ScenarioGraderEntry, ScenariosGrader
 from evals.grading.stats import mean_ci, proportion
 from evals.grading.tools import openai_tools
 from evals.records import (
@@ -124,12 +125,12 @@ class ScenarioSuite(Suite):
                                  "tools": ls.spec.tools.model_dump(mode="json") if ls.spec.tools else None}
                            for sid, ls in self.loaded.items()}, sort_keys=True)
 
-    def grader_config(self) -> str:
-        return json.dumps({"scenarios": {sid: {"yaml_sha256": ls.sha256, "version": ls.spec.version,
-                                               "graders": [g.model_dump(mode="json") for g in ls.spec.graders]}
-                                         for sid, ls in self.loaded.items()},
-                           "judge": judge_name(self.judge),
-                           "judge_sampling": repr(self.judge_sampling) if self.judge else None}, sort_keys=True)
+    def grader_config(self) -> ScenariosGrader:
+        return ScenariosGrader(
+            scenarios={sid: ScenarioGraderEntry(yaml_sha256=ls.sha256, version=ls.spec.version,
+                                                graders=[g.model_dump(mode="json") for g in ls.spec.graders])
+                       for sid, ls in self.loaded.items()},
+            judge=judge_name(self.judge), judge_sampling=repr(self.judge_sampling) if self.judge else None)
 
     def record(self, dataset_sha256: str, items: Sequence[Item], selection: SelectionRecord) -> SuiteRecord:
         rec = super().record(dataset_sha256, items, selection)

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from evals.data import require_file
+from evals.grader_records import ChoiceGrader
 from evals.records import MetricRef
 from evals.suites.base import Item, SuiteInfo
 from evals.suites.multiple_choice import MCItem, MultipleChoiceSuite
@@ -51,5 +52,5 @@ class Winogrande(MultipleChoiceSuite):
     def template(self) -> str:
         return "{sentence[:blank]}{option}|' {sentence[blank+1:].strip()}'"
 
-    def grader_config(self) -> str:
-        return json.dumps({"protocol": self.protocol, "scoring": "partial"})
+    def grader_config(self) -> ChoiceGrader:
+        return ChoiceGrader(protocol=self.protocol, scoring="partial")

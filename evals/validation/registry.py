@@ -80,7 +80,7 @@ def _version(run: RunRecord, suite: Suite, template: str, same_template: bool, p
     rec = run.suite
     dataset = (_dataset_sha(rec.id, data_dir) if data_dir is not None else None) or rec.dataset_sha256
     fewshot, grader = suite.fewshot_ids(), suite.grader_config()
-    if rec.version == suite_version(dataset, template, fewshot, grader):
+    if rec.version == suite_version(dataset, template, fewshot, grader.canonical()):
         check.current = not check.problems
         return
     line = lines.get("version")
@@ -88,7 +88,8 @@ def _version(run: RunRecord, suite: Suite, template: str, same_template: bool, p
     if imported and not imported.prompt_rebuildable and rec.version == f"lmeval-{imported.task_config_sha256[:10]}":
         check.current = not check.problems  # lm-eval's prompts, not Podium's: versioned by lm-eval's task config
         return
-    if same_template and rec.version != suite_version(rec.dataset_sha256, template, rec.fewshot_ids, rec.grader):
+    if same_template and rec.version != suite_version(rec.dataset_sha256, template, rec.fewshot_ids,
+                                                   rec.grader.canonical()):
         check.problems.append(Problem.at(path, line, f"suite version '{rec.version}' matches no version of "
                                          f"{rec.id}: it does not follow from the run's own dataset, template, "
                                          "few-shot set and grader", RERUN))
@@ -100,6 +101,6 @@ def _version(run: RunRecord, suite: Suite, template: str, same_template: bool, p
     check.notes.append(Problem.at(path, line, f"another suite version: {rec.id} {rec.version} (written by podium "
                                   f"{run.podium_version}; its {', '.join(what) or 'inputs'} "
                                   f"{'differs' if len(what) == 1 else 'differ'} from this "
-                                  f"Podium's {rec.id} {suite_version(dataset, template, fewshot, grader)}) — not "
+                                  f"Podium's {rec.id} {suite_version(dataset, template, fewshot, grader.canonical())}) — not "
                                   "re-graded by this Podium", "re-run it with this Podium to have it re-graded, or "
                                   "validate it with the Podium version that wrote it").as_note())

@@ -15,7 +15,7 @@ from evals.records import SCHEMA_VERSION, RunRecord, SampleRecord
 from evals.suites import Item, get_suite, takes_option
 from evals.suites.base import Baselines
 from evals.suites.lookup import load_suite_items, prompt_shas
-from evals.upgrade import run_version, upgrade_run, upgrade_run_v3, upgrade_sample
+from evals.upgrade import run_version, upgrade_run, upgrade_run_v3, upgrade_run_v4, upgrade_sample
 from generator.cli.options import data_dir_option, resolve_data_dir, root_or_site_data, site_data_option
 
 
@@ -29,6 +29,9 @@ def upgrade_dir(run_dir: Path, data_dir: Path) -> bool:
     version = run_version(raw)
     if version >= SCHEMA_VERSION:
         return False
+    if version == 3:  # v3 → v4 needs neither the data nor the samples
+        write_json(run_json, RunRecord.model_validate(upgrade_run_v4(raw)).model_dump(mode="json"))
+        return True
     suite_id = str(raw["suite"]["id"])
     # scenario suites are read from their YAML, not the data directory (their prompts are stored in the samples)
     loaded = load_suite_items(suite_id, data_dir) if not takes_option(suite_id, "scenarios_dir") else None
@@ -49,7 +52,7 @@ def upgrade_dir(run_dir: Path, data_dir: Path) -> bool:
              "majority": base.majority, "majority_label": base.majority_label,
              "in_average": suite.info.in_average, "intended_for": suite.info.intended_for}
     bias = suite.response_bias(rows)
-    run = RunRecord.model_validate(upgrade_run_v3(raw, facts, bias.model_dump() if bias else None))
+    run = RunRecord.model_validate(upgrade_run_v4(upgrade_run_v3(raw, facts, bias.model_dump() if bias else None)))
     if loaded and (subjects := _subjects_run(loaded.items.values(), rows)):  # v1/v2 never recorded --subjects
         sel = run.suite.selection.model_copy(update={"subjects": subjects})
         run = run.model_copy(update={"suite": run.suite.model_copy(update={"selection": sel})})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.grader_records import CodeGrader
 from evals.records import CodeDetail
 from evals.store import read_run, read_samples
 from tests.conftest import copy_site_data, podium
@@ -50,8 +51,8 @@ def test_every_sample_is_graded_and_pass_at_k_has_cis(built: Path) -> None:
             assert o.scores["pass"] == float(o.detail.verdict == "passed")
     texts = [o.text for s in samples for o in s.outputs]
     assert len(set(texts)) > 1, "distinct seeds give distinct samples"
-    grader = json.loads(run.suite.grader)
-    assert grader["limits"]["cpu_seconds"] == 20.0 and grader["stop"][0] == "\nclass"
+    grader = run.suite.grader
+    assert isinstance(grader, CodeGrader) and grader.limits.cpu_seconds == 20.0 and grader.stop[0] == "\nclass"
 
 
 def test_a_rerun_is_served_from_the_completion_cache(built: Path) -> None:

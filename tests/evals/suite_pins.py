@@ -49,7 +49,7 @@ def fingerprint(suite_id: str, data_dir: Path, grades: bool = True) -> dict[str,
     rec = suite.record(dataset, items, suite.selection_record(SelectionSpec()))
     out: dict[str, object] = {
         "id": rec.id, "version": rec.version, "template_sha": rec.template_sha, "fewshot_ids": rec.fewshot_ids,
-        "grader_sha": sha256_json(rec.grader)[:16], "dataset_sha256": rec.dataset_sha256,
+        "grader_sha": sha256_json(rec.grader.canonical())[:16], "dataset_sha256": rec.dataset_sha256,
         "items_total": rec.items_total, "chance": rec.chance, "majority": rec.majority,
         "majority_label": rec.majority_label,
         "prompts_sha": sha256_json([[it.id, suite.prompt_sha256(it)] for it in items])[:16],

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from evals.errors import ConfigError, DataError
+from evals.grader_records import OtherGrader
 from evals.records import (
     BackendRecord,
     CostRecord,
@@ -35,7 +36,7 @@ def make_run(model_id: str = "smollm2-135m-instruct") -> RunRecord:
     return RunRecord(
         run_id="20261123T120000Z-abc123", model_id=model_id, model_revision="r1",
         suite=SuiteRecord(id="gsm8k", base="gsm8k", version="v", protocol="generative", shots=8, split="test",
-                          dataset_sha256="d", template_sha="t", grader="{}", items_total=1319,
+                          dataset_sha256="d", template_sha="t", grader=OtherGrader(description="{}"), items_total=1319,
                           selection=SelectionRecord(kind="first_n", n=2)),
         backend=BackendRecord(name="embedded", engine="llama.cpp", model="m.gguf", parameters={"n_ctx": 4096}),
         sampling=SamplingRecord(max_tokens=256, temperature=0.0, top_p=1.0, stop=["Q:"]),

@@ -408,7 +408,7 @@ def test_rubric_with_the_embedded_model_as_judge(embedded: Backend) -> None:
     assert g.judge_model == f"embedded:{embedded.info.model}" and g.judge_raw  # whatever it says, recorded
     assert (g.score is None) == (g.passed is None)
     assert g.explanation.startswith("judge score") or g.explanation.startswith("ungraded:")
-    assert json.loads(suite.grader_config())["judge"] == g.judge_model
+    assert suite.grader_config().judge == g.judge_model
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from evals.backends.fake import FakeBackend, FakeConfig
 from evals.data import default_data_dir
 from evals.dispatch import grade_items
 from evals.errors import DataError
+from evals.grader_records import OtherGrader
 from evals.records import SampleRecord
 from evals.suites import get_suite, suite_ids
 from evals.suites.base import Item, Suite
@@ -113,7 +114,7 @@ def test_version_follows_the_prompt_definition(suite_id: str, monkeypatch: pytes
 
     v = version()
     assert v == version(), "the version is a pure function of the suite"
-    for hook, changed in (("template", lambda t: t + "\n(changed)"), ("grader_config", lambda g: g + " "),
+    for hook, changed in (("template", lambda t: t + "\n(changed)"), ("grader_config", lambda g: OtherGrader(description=g.canonical() + " ")),
                           ("fewshot_ids", lambda f: [*f, "extra-shot"])):
         original: Callable[[], object] = getattr(suite, hook)
         monkeypatch.setattr(suite, hook, lambda o=original, c=changed: c(o()))  # type: ignore[misc]

@@ -61,9 +61,9 @@ def test_v1_files_are_read_in_memory_with_one_notice(v1: Path, capsys: pytest.Ca
 def test_podium_upgrade_rewrites_every_run_exactly_once(v1: Path, data_dir: Path) -> None:
     r = podium("upgrade", str(v1), "--data-dir", str(data_dir))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().endswith("9 of 9 run(s) upgraded to schema v3")
+    assert r.stdout.strip().endswith("9 of 9 run(s) upgraded to schema v4")
     again = podium("upgrade", str(v1), "--data-dir", str(data_dir))
-    assert again.returncode == 0 and again.stdout.strip().endswith("0 of 9 run(s) upgraded to schema v3")
+    assert again.returncode == 0 and again.stdout.strip().endswith("0 of 9 run(s) upgraded to schema v4")
     for rj in v1.glob("runs/*/*/*/run.json"):
         assert json.loads(rj.read_text())["schema_version"] == 3
         with gzip.open(rj.parent / "samples.jsonl.gz", "rt") as fh:

@@ -120,7 +120,7 @@ FAULTS: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "malformed json": (lambda r: edit(run_json(r), '"n_items": 2,', '"n_items": 2,,'), "malformed JSON", "run.json"),
     "deep nesting": (lambda r: edit(run_json(r), '"n_items": 2,', '"n_items": 2, "deep": ' + "[" * 5000 + "]" * 5000 + ","),
                      "nested", "run.json"),
-    "future schema": (lambda r: edit(run_json(r), '"schema_version": 3', '"schema_version": 99'), "newer than this Podium",
+    "future schema": (lambda r: edit(run_json(r), '"schema_version": 4', '"schema_version": 99'), "newer than this Podium",
                       "run.json"),
     "extra field": (lambda r: edit(run_json(r), '"n_items": 2,', '"n_items": 2, "bonus": 1,'), "bonus", "run.json"),
     "yaml duplicate key": (lambda r: edit(model_file(r), "family: SmolLM2\n", "family: SmolLM2\nfamily: Other\n"),
