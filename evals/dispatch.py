@@ -7,7 +7,7 @@ By request type (:mod:`evals.suites.requests`), as lm-eval's evaluator dispatche
 - ``Generate``: one ``generate`` call; each item is scored on a grader thread as soon as all its completions are
   in, so a killed run loses at most the items in flight.
 - ``JudgedCode``: as ``Generate``; the grader thread runs every text in one warm sandbox pool first.
-- ``Converse``: the tool loop (:mod:`evals.suites.tool_loop`), turn by turn in batches; each finished
+- ``Converse``: the tool loop (:mod:`evals.scenarios.tool_loop`), turn by turn in batches; each finished
   conversation is graded (pure graders at once; code checks in the sandbox and rubrics by the judge model per
   turn batch) and scored.
 """
@@ -102,8 +102,8 @@ _NOT_RUN = ExecResult(verdict=Verdict.ERROR, reason="request failed", seconds=0.
 
 def _conversations(items: Sequence[Item], reqs: Mapping[str, Sequence[Request]], backend: Backend,
                    emit: Emit) -> None:
+    from evals.scenarios.tool_loop import Conversation, run_conversations
     from evals.suites.scenario_grading import JUDGE_SAMPLING, GradeJob, grade_batch
-    from evals.suites.tool_loop import Conversation, run_conversations
 
     by_key: dict[str, tuple[Item, Converse]] = {}
     for it in items:

@@ -34,7 +34,6 @@ from evals.backends.base import (
     LoglikelihoodRequest,
     Sampling,
 )
-from evals.grading.graders import GraderConfig
 from evals.records import (
     ChoiceDetail,
     CodeDetail,
@@ -44,7 +43,8 @@ from evals.records import (
     ScenarioDetail,
 )
 from evals.sandbox import ExecResult, JudgedProgram, Limits, Verdict
-from evals.suites.tool_loop import Conversation, LoopConfig
+from evals.scenarios.graders import GraderConfig
+from evals.scenarios.tool_loop import Conversation, LoopConfig
 
 
 @dataclass(frozen=True)

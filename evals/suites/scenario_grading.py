@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evals.backends.base import Backend, ChatMessage, GenerateRequest, Sampling
-from evals.grading.code_tests import CodeRun, grade_code_run, prepare
-from evals.grading.graders import CodeTestsGrader, GraderConfig, RubricGrader, grade
-from evals.grading.judge import judge_prompt, judge_verdict
-from evals.grading.textstats import text_stats
 from evals.records import GradeRecord, TextStats
 from evals.sandbox import run_many
-from evals.suites.tool_loop import Conversation
+from evals.scenarios.code_tests import CodeRun, grade_code_run, prepare
+from evals.scenarios.graders import CodeTestsGrader, GraderConfig, RubricGrader, grade
+from evals.scenarios.judge import judge_prompt, judge_verdict
+from evals.scenarios.textstats import text_stats
+from evals.scenarios.tool_loop import Conversation
 
 JUDGE_SAMPLING = Sampling(max_tokens=384, temperature=0.0, top_p=1.0, n=1, seed=0)
 

@@ -16,7 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from evals.errors import ConfigError
-from evals.grading.graders import (
+from evals.hashing import sha256_text
+from evals.scenarios.graders import (
     CodeTestsGrader,
     ExactGrader,
     GraderConfig,
@@ -25,8 +26,7 @@ from evals.grading.graders import (
     ToolTraceGrader,
     fmt_number,
 )
-from evals.grading.tools import BUILTIN_TOOLS, ToolSpec, action_prompt
-from evals.hashing import sha256_text
+from evals.scenarios.tools import BUILTIN_TOOLS, ToolSpec, action_prompt
 from evals.yamlio import validate_yaml
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"

@@ -4,7 +4,7 @@ Items are (scenario, protocol, trial): tool scenarios run once per tool protocol
 others as ``plain``; each protocol gets one greedy trial (temperature 0) and ``trials`` sampled ones
 (temperature 0.7 unless the scenario says otherwise, seed = run seed + trial number). ``--limit N`` keeps the
 first N trials of every (scenario, protocol), greedy first. All first turns go to the backend in one batch,
-then the tool loop advances turn by turn in batches (:mod:`evals.suites.tool_loop`); every conversation is
+then the tool loop advances turn by turn in batches (:mod:`evals.scenarios.tool_loop`); every conversation is
 graded (:mod:`evals.suites.scenario_grading`) and journaled as soon as it ends, with its full transcript.
 
 Run-level sampling options override a scenario's own only where they differ from :meth:`default_sampling`
@@ -23,7 +23,6 @@ from evals.backends.base import Backend, ChatMessage, Sampling
 from evals.errors import ConfigError, Unsupported
 from evals.grader_records import ScenarioGraderEntry, ScenariosGrader
 from evals.grading.stats import mean_ci, proportion
-from evals.grading.tools import openai_tools
 from evals.records import (
     ChatTurn,
     Group,
@@ -38,11 +37,12 @@ from evals.records import (
     SelectionRecord,
     SuiteRecord,
 )
+from evals.scenarios.tool_loop import LoopConfig, Protocol
+from evals.scenarios.tools import openai_tools
 from evals.suites.base import Item, SelectionSpec, Suite, SuiteInfo
 from evals.suites.requests import Converse, Conversed, Output, Request
 from evals.suites.scenario_grading import JUDGE_SAMPLING, explain, item_scores, judge_name, writing_stats
 from evals.suites.scenario_spec import LoadedScenario, ScenarioSpec, load_scenarios
-from evals.suites.tool_loop import LoopConfig, Protocol
 
 DEFAULT_SAMPLING = Sampling(max_tokens=768, temperature=0.7, top_p=1.0, n=1, seed=0)
 MAIN = MetricRef(name="success_rate", variant="pass")

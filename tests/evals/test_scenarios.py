@@ -26,9 +26,9 @@ from evals.backends.base import (
 )
 from evals.dispatch import grade_items
 from evals.errors import ConfigError
-from evals.grading.code_tests import CodeCheck, run_code_tests
-from evals.grading.graders import CodeTestsGrader, grade
 from evals.records import Group, SampleRecord, ScenarioDetail, SelectionRecord
+from evals.scenarios.code_tests import CodeCheck, run_code_tests
+from evals.scenarios.graders import CodeTestsGrader, grade
 from evals.suites import get_suite
 from evals.suites.base import SelectionSpec, prompt_sha256
 from evals.suites.scenario_spec import SCENARIOS_DIR, load_scenario, load_scenarios

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from evals.grading.graders import (
+from evals.scenarios.graders import (
     GRADERS,
     CodeTestsGrader,
     ContainsGrader,

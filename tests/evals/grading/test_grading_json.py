@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from evals.grading.graders import FieldCheck, compare_field, find_key, grade, parse_grader
+from evals.scenarios.graders import FieldCheck, compare_field, find_key, grade, parse_grader
 
 COMPANY_CFG = yaml.safe_load(
     """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evals.grading import textstats as ts
+from evals.scenarios import textstats as ts
 
 STORY = """The lighthouse keeper, Mr. Hale, counted the ships. He counted them twice!
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from evals.grading.graders import grade
-from evals.grading.tools import (
+from evals.scenarios.graders import grade
+from evals.scenarios.tools import (
     BUILTIN_TOOLS,
     ToolCall,
     ToolResult,
@@ -156,7 +156,7 @@ def test_execute_never_raises_on_broken_implementations() -> None:
         "boom": ToolSpec(name="boom", description="d", implementation="math:sqrt",
                          parameters={"type": "object", "properties": {"x": {"type": "number"}}}),
         "fact": ToolSpec(name="fact", description="no schema bounds",
-                         implementation="evals.grading.tools:calculate_factorial",
+                         implementation="evals.scenarios.tools:calculate_factorial",
                          parameters={"type": "object", "properties": {"n": {"type": "integer"}}}),
         "ghost": ToolSpec(name="ghost", description="d", implementation="no_such_module_xyz:f"),
         "bare": ToolSpec(name="bare", description="d"),

@@ -8,7 +8,6 @@ import math
 
 import pytest
 
-from evals.grading.code_tests import CodeCheck, CodeTestsGrader, run_code_tests
 from evals.sandbox import Verdict
 from evals.sandbox._wire import (
     WIRE_MAX_DEPTH,
@@ -20,6 +19,7 @@ from evals.sandbox._wire import (
     wire_message,
 )
 from evals.sandbox.judge import Judged, TrustedTests, judge
+from evals.scenarios.code_tests import CodeCheck, CodeTestsGrader, run_code_tests
 
 pytestmark = pytest.mark.slow  # real engines, servers, sandboxes or subprocess CLIs
 

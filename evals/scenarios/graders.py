@@ -2,7 +2,7 @@
 
 ``numeric``, ``exact``, ``regex``, ``contains``, ``json`` and ``tool_trace`` are graded purely from the
 model's output (and tool trace). ``code_tests`` and ``rubric`` need a sandbox or a judge model
-(:mod:`evals.grading.code_tests`, :mod:`evals.grading.judge`); :func:`grade` raises :class:`NeedsRunner`
+(:mod:`evals.scenarios.code_tests`, :mod:`evals.scenarios.judge`); :func:`grade` raises :class:`NeedsRunner`
 for them. The bigger graders live in their own modules and are re-exported here.
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from evals.grading import extract as ex
-from evals.grading.base import (
+from evals.scenarios.base import (
     DEFAULT_EXTRACT,
     EXTRACTORS,
     SOURCE_LABEL,
@@ -25,8 +25,8 @@ from evals.grading.base import (
     NeedsRunner,
     fmt_number,
 )
-from evals.grading.code_tests import CodeTestsGrader
-from evals.grading.json_grader import (
+from evals.scenarios.code_tests import CodeTestsGrader
+from evals.scenarios.json_grader import (
     FieldCheck,
     JsonGrader,
     RelationSpec,
@@ -35,10 +35,10 @@ from evals.grading.json_grader import (
     find_key,
     grade_json,
 )
-from evals.grading.judge import RubricGrader, parse_judge_verdict
-from evals.grading.numeric import NumericGrader, asserted_choice, extract_number, grade_numeric
-from evals.grading.tools import ToolCall
-from evals.grading.trace_grader import ExpectedCall, ToolTraceGrader, grade_tool_trace
+from evals.scenarios.judge import RubricGrader, parse_judge_verdict
+from evals.scenarios.numeric import NumericGrader, asserted_choice, extract_number, grade_numeric
+from evals.scenarios.tools import ToolCall
+from evals.scenarios.trace_grader import ExpectedCall, ToolTraceGrader, grade_tool_trace
 
 # --------------------------------------------------------------------------------------------- exact
 

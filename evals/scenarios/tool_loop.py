@@ -7,7 +7,7 @@ Protocols:
 - ``native``: the request carries OpenAI function specs; returned ``tool_calls`` are executed and answered
   with ``tool`` messages (linked by call id) — the OpenAI tool-calling loop.
 - ``action``: the prompt asks for an "Action:" JSON list (the original test's protocol); the reply is parsed
-  with :func:`~evals.grading.tools.parse_actions`, and the results go back as a user message.
+  with :func:`~evals.scenarios.tools.parse_actions`, and the results go back as a user message.
 
 A conversation ends when the model replies without calling a tool (after the last follow-up user turn), when
 it is still calling tools after ``max_turns`` replies, or when a request fails. Nothing here raises on model
@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from evals.backends.base import Backend, ChatMessage, Completion, GenerateRequest, Sampling, ToolCallMsg
-from evals.grading.tools import (
+from evals.records import ChatTurn, ToolCallRecord
+from evals.scenarios.tools import (
     ToolCall,
     ToolResult,
     ToolSpec,
@@ -31,7 +32,6 @@ from evals.grading.tools import (
     format_args,
     parse_actions,
 )
-from evals.records import ChatTurn, ToolCallRecord
 
 Protocol = Literal["plain", "native", "action"]
 

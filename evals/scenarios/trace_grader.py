@@ -8,9 +8,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from evals.grading import extract as ex
-from evals.grading.base import DEFAULT_EXTRACT, Extraction, GraderBase, GradeResult
-from evals.grading.numeric import NumericGrader, grade_numeric
-from evals.grading.tools import ToolCall, arguments_match, format_args
+from evals.scenarios.base import DEFAULT_EXTRACT, Extraction, GraderBase, GradeResult
+from evals.scenarios.numeric import NumericGrader, grade_numeric
+from evals.scenarios.tools import ToolCall, arguments_match, format_args
 
 
 class ExpectedCall(GraderBase):

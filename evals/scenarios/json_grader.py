@@ -12,7 +12,7 @@ import jsonschema
 from pydantic import Field, field_validator
 
 from evals.grading import extract as ex
-from evals.grading.base import GraderBase, GradeResult
+from evals.scenarios.base import GraderBase, GradeResult
 
 FieldKind = Literal["auto", "number", "percentage", "phone", "email", "string", "list", "exact", "bool"]
 _PHONE_WORDS = {"phone", "telephone", "tel", "mobile", "cell", "fax"}

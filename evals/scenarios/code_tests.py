@@ -33,9 +33,9 @@ from typing import Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 
-from evals.grading.base import GraderBase, GradeResult
 from evals.grading.extract import code_blocks
 from evals.sandbox import ExecResult, JudgedProgram, Limits, TrustedTests, run_many
+from evals.scenarios.base import GraderBase, GradeResult
 
 DISPLAY_MODULES = (
     "pygame", "pygame.locals", "pygame.display", "pygame.draw", "pygame.event", "pygame.font", "pygame.time",

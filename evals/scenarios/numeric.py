@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from evals.grading import extract as ex
-from evals.grading.base import (
+from evals.scenarios.base import (
     DEFAULT_EXTRACT,
     EXTRACTORS,
     SOURCE_LABEL,

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from evals.grading import extract as ex
-from evals.grading.base import GraderBase, fmt_number
+from evals.scenarios.base import GraderBase, fmt_number
 
 
 class RubricGrader(GraderBase):
