@@ -19,12 +19,17 @@ SUITES: dict[str, str] = {
     "scenarios": "evals.suites.scenarios:ScenarioSuite",
 }
 DEFAULT_SUITE = "gsm8k"  # what `podium run` and the demo measure when no --suite is given
-# multiple-choice suites also run generatively (for chat-only APIs): "<id>:generative", stored as "<id>-generative"
-GENERATIVE_VARIANTS = ("mmlu", "hellaswag", "boolq", "winogrande")
+
+
+def _class(base: str) -> type[Suite]:
+    module, cls = SUITES[base].split(":")
+    factory: type[Suite] = getattr(importlib.import_module(module), cls)
+    return factory
 
 
 def suite_ids() -> list[str]:
-    return sorted([*SUITES, "humaneval:chat", "humaneval:completion", "scenario:<id>", *(f"{s}:generative" for s in GENERATIVE_VARIANTS)])
+    """Registered ids and their protocol variants (``<id>:<variant>``, declared by each suite class)."""
+    return sorted([*SUITES, "scenario:<id>", *(f"{b}:{v}" for b in SUITES for v in _class(b).variants)])
 
 
 def listed_suite_ids() -> list[str]:
@@ -53,31 +58,28 @@ def takes_option(suite_id: str, option: str) -> bool:
         base, _ = _resolve(suite_id, {})
     except ConfigError:
         return False
-    module, cls = SUITES[base].split(":")
-    return option in inspect.signature(getattr(importlib.import_module(module), cls)).parameters
+    return option in inspect.signature(_class(base)).parameters
 
 
 def _resolve(suite_id: str, options: dict[str, object]) -> tuple[str, dict[str, object]]:
     """A stored or asked-for suite id → (registry id, constructor options it implies)."""
     if suite_id.startswith(("scenario:", "scenario-")):  # one scenario, stored as "scenario-<id>"
         return "scenarios", {**options, "scenario": suite_id[len("scenario:"):]}
-    base, _, variant = suite_id.replace("-generative", ":generative").replace("-chat", ":chat").partition(":")
-    if variant == "generative" and base in GENERATIVE_VARIANTS:
-        return base, {**options, "protocol": "generative"}
-    if variant in ("chat", "completion") and base == "humaneval":
-        return base, {**options, "protocol": variant}
-    if variant or suite_id not in SUITES:
-        close = difflib.get_close_matches(suite_id, suite_ids(), n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        raise ConfigError(f"unknown suite '{suite_id}'", where="--suite",
-                          fix=f"{hint}choose one of: {', '.join(suite_ids())}")
-    return suite_id, options
+    if suite_id in SUITES:
+        return suite_id, options
+    for sep in (":", "-"):  # asked for as "<id>:<variant>", stored as "<id>-<variant>"
+        base, found, variant = suite_id.rpartition(sep)
+        if found and base in SUITES and variant in _class(base).variants:
+            return base, {**options, **_class(base).variants[variant]}
+    close = difflib.get_close_matches(suite_id, suite_ids(), n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise ConfigError(f"unknown suite '{suite_id}'", where="--suite",
+                      fix=f"{hint}choose one of: {', '.join(suite_ids())}")
 
 
 def get_suite(suite_id: str, **options: object) -> Suite:
     suite_id, options = _resolve(suite_id, dict(options))
-    module, cls = SUITES[suite_id].split(":")
-    factory = getattr(importlib.import_module(module), cls)
+    factory = _class(suite_id)
     import inspect
 
     params = inspect.signature(factory).parameters

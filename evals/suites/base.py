@@ -8,6 +8,7 @@ import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from evals.backends.base import Backend, Sampling
 from evals.grader_records import GraderConfig
@@ -87,6 +88,9 @@ class Suite(abc.ABC):
     """Data + prompts + grading + metrics. The runner hands it batches of items and journals what it returns."""
 
     info: SuiteInfo
+    #: Protocol variants this suite also runs as: ``--suite <id>:<variant>`` (stored as ``<id>-<variant>``) builds
+    #: the suite with these constructor options. The registry reads them; nothing else spells a variant.
+    variants: ClassVar[Mapping[str, Mapping[str, object]]] = {}
 
     @abc.abstractmethod
     def load(self, data_dir: Path) -> list[Item]:

@@ -20,8 +20,9 @@ import dataclasses
 import functools
 import gzip
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 from evals.backends.base import ChatMessage, Completion, GenerateRequest, Sampling
 from evals.data import require_file
@@ -57,6 +58,9 @@ def chat_program_code(prompt: str, text: str, entry_point: str) -> str:
 
 
 class HumanEval(Suite):
+    variants: ClassVar[Mapping[str, Mapping[str, object]]] = {"chat": {"protocol": "chat"},
+                                                              "completion": {"protocol": "completion"}}
+
     def __init__(self, protocol: str = "completion", limits: Limits = DEFAULT_LIMITS) -> None:
         if protocol not in ("completion", "chat"):
             raise ValueError(protocol)

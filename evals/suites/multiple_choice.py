@@ -12,9 +12,9 @@ from __future__ import annotations
 import abc
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import ClassVar, Literal
 
 from evals.backends.base import (
     Backend,
@@ -76,6 +76,7 @@ class MultipleChoiceSuite(Suite):
     """Subclasses provide ``load`` (→ MCItem) and metadata; protocol chosen at construction."""
 
     norm_metric: bool = False  # report acc_norm too (HellaSwag)
+    variants: ClassVar[Mapping[str, Mapping[str, object]]] = {"generative": {"protocol": "generative"}}  # chat-only APIs
 
     base_info: SuiteInfo  # the loglikelihood protocol's metadata; the generative variant is derived from it
 
