@@ -8,7 +8,7 @@ import importlib.util
 import shlex
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evals.backends.base import (
     Backend,
@@ -82,10 +82,9 @@ def backend_class(name: str) -> type[Backend]:
     return cls
 
 
-def build_backend(name: str, model: ModelEntry, options: Mapping[str, object]) -> Backend:
-    """Configure and start the backend ``name`` for ``model`` (see :meth:`Backend.configure`)."""
-    cls = backend_class(name)
-    backend = cls(cls.configure(model, options))
+def start_backend(cls: type[Backend], config: Any) -> Backend:
+    """An instance of ``cls`` built from its own typed ``config``, preflighted (closed again if that fails)."""
+    backend = cls(config)
     try:
         backend.preflight()
     except BaseException:
@@ -94,8 +93,14 @@ def build_backend(name: str, model: ModelEntry, options: Mapping[str, object]) -
     return backend
 
 
+def build_backend(name: str, model: ModelEntry, options: Mapping[str, object]) -> Backend:
+    """Configure and start the backend ``name`` for ``model`` (see :meth:`Backend.configure`)."""
+    cls = backend_class(name)
+    return start_backend(cls, cls.configure(model, options))
+
+
 __all__ = [
     "BACKENDS", "Backend", "BackendInfo", "ChatMessage", "Completion", "GenerateRequest", "Loglikelihood",
     "LoglikelihoodRequest", "Sampling", "backend_class", "backend_module", "build_backend", "missing_extra",
-    "pip_command",
+    "pip_command", "start_backend",
 ]

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from evals.backends import backend_class
+from evals.backends import backend_class, start_backend
 from evals.backends.base import Backend
 from evals.backends.options import changed_options, parse_pairs
 from evals.errors import ConfigError
@@ -130,12 +130,7 @@ def make_backend(choice: BackendChoice, model: ModelEntry) -> tuple[Backend, lis
     """The started backend (behind the completion cache when one is set) and its part of the run's command."""
     cls = backend_class(choice.name)
     config = cls.configure(model, choice.options)
-    backend: Backend = cls(config)
-    try:
-        backend.preflight()
-    except BaseException:
-        backend.close()
-        raise
+    backend = start_backend(cls, config)
     args = ["--backend", choice.name]
     for key, value in changed_options(config, cls.configure(model, {})).items():
         if key in SECRET_FIELDS:
