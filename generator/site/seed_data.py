@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from evals.records import MetricValue, ModelEntry, ReportedResult, RunRecord
 from evals.story import SeedStory
 from generator.site.load import LoadedRun, SiteData
-from generator.site.stats import base_suite
 
 PASSK = re.compile(r"^pass@(\d+)$")
 PASS_KEY = "pass"  # an output's score of a code sample: 1 = every hidden test passed
@@ -157,10 +156,6 @@ class Question:
         return [c for c in self.curves if c.model.id == self.story.challenger.model_id]
 
 
-def _of_suite(suite: str, base: str) -> bool:
-    return base_suite(suite) == base
-
-
 def curves(data: SiteData, base: str | None) -> list[Curve]:
     """Every reproduced run (shards excepted) with pass@k of the suite ``base`` (all suites when None), labelled
     model · variant · n samples, and where it covers part of the split, which part."""
@@ -190,14 +185,14 @@ def published(story: SeedStory, reported: list[ReportedResult]) -> list[Publishe
     out = []
     for r in reported:
         k = passk_of(r.metric)
-        if r.model_id == story.challenger.model_id and _of_suite(r.suite, story.suite) and k is not None:
+        if r.model_id == story.challenger.model_id and r.suite == story.suite and k is not None:
             out.append(Published(r, k, r.metric in story.challenger.claims))
     return sorted(out, key=lambda p: (p.k, p.row.source_date))
 
 
 def band(story: SeedStory, reported: list[ReportedResult], name: str) -> Band | None:
     o = story.opponent
-    rows = tuple(r for r in reported if _of_suite(r.suite, story.suite) and r.metric == o.metric
+    rows = tuple(r for r in reported if r.suite == story.suite and r.metric == o.metric
                  and (r.model_id == o.model_id or r.model in o.reported_as))
     return Band(name, o.metric, rows) if rows else None
 

@@ -24,7 +24,6 @@ from generator.site.seed_data import Question, build_question, curves
 from generator.site.seed_failures import FailureView, failure_stats, failure_views, matrix
 from generator.site.seed_frames import cost_frames, passk_frames
 from generator.site.seed_verdict import usd, verdict
-from generator.site.stats import base_suite
 from generator.site.views import pct
 
 PAGE = "small-vs-large.md"
@@ -76,7 +75,7 @@ def _side(rows: list[ReportedResult]) -> Side:
 def _podium(suite: str, shown: dict[tuple[str, str], LoadedRun], models: dict[str, ModelEntry],
             root: str, claim: HeadToHeadClaim) -> tuple[str, str | None]:
     """What Podium has on this benchmark for the two models, or that it has none."""
-    runs = {mid: lr for (mid, sid), lr in shown.items() if base_suite(sid) == base_suite(suite)}
+    runs = {mid: lr for (mid, _), lr in shown.items() if lr.run.suite.base == suite}  # reported rows name base suites
     if not runs:
         return "not a Podium suite", None
     opponent = claim.opponent.strip(" (")
@@ -84,9 +83,9 @@ def _podium(suite: str, shown: dict[tuple[str, str], LoadedRun], models: dict[st
              if models[mid].name.startswith((claim.challenger, opponent))]
     if not found:
         return (f"no Podium run of {claim.challenger} or {opponent}; {len(runs)} other model(s) on the suite page",
-                f"{root}suites/{base_suite(suite)}/")
+                f"{root}suites/{suite}/")
     return "; ".join(f"{name}: {m.label} {pct(m.value)} [{pct(m.ci_low)}–{pct(m.ci_high)}], n={m.n}" if m else
-                     f"{name}: no main metric" for name, m in found), f"{root}suites/{base_suite(suite)}/"
+                     f"{name}: no main metric" for name, m in found), f"{root}suites/{suite}/"
 
 
 def head_to_head(reported: list[ReportedResult], shown: dict[tuple[str, str], LoadedRun],
@@ -119,16 +118,16 @@ def _render_h2h(story: SeedStory | None, data: SiteData, shown: dict[tuple[str, 
     claim = story.head_to_head if story else None
     h2h = head_to_head(data.reported, shown, data.models, root, claim) if claim else HeadToHead(None)
     in_h2h = {id(r) for d in h2h.duels for r in [d.challenger, d.base, *d.opponents] if r is not None}
-    question = base_suite(story.suite) if story else None
-    others = sorted((r for r in data.reported if base_suite(r.suite) != question and id(r) not in in_h2h),
-                    key=lambda r: (base_suite(r.suite), r.model))
+    question = story.suite if story else None
+    others = sorted((r for r in data.reported if r.suite != question and id(r) not in in_h2h),
+                    key=lambda r: (r.suite, r.model))
     reproduced: dict[tuple[str, str], Any] = {}
-    for (mid, sid), lr in shown.items():
+    for (mid, _), lr in shown.items():
         m = lr.run.main()
         if m is not None:
-            reproduced[(mid, base_suite(sid))] = m
+            reproduced[(mid, lr.run.suite.base)] = m
     render("seed_h2h.md.j2", H2H_PAGE, docs, claim=claim, h2h=h2h, others=others, reproduced=reproduced, pct=pct,
-           base_suite=base_suite, question_page=f"{root}small-vs-large/")
+           question_page=f"{root}small-vs-large/")
     return [r for d in h2h.duels for r in [d.challenger, d.base, *d.opponents] if r is not None]
 
 

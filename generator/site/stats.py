@@ -10,11 +10,6 @@ import numpy as np
 Z95 = 1.959963984540054
 
 
-def base_suite(suite_id: str) -> str:
-    """Deprecated (the seed page's last use): a run's base suite is ``run.suite.base``."""
-    return suite_id.removesuffix("-generative").removesuffix("-chat")
-
-
 def above_chance(score: float, chance: float) -> float:
     """(score − chance) / (1 − chance): 0 = guessing, 1 = perfect; may be negative below chance. ``chance`` is the
     suite's recorded chance level (``SuiteRecord.chance``; 0 where it has none)."""
