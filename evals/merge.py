@@ -94,6 +94,7 @@ def merge(shards: Sequence[ShardRun], data_dir: Path) -> tuple[RunRecord, list[S
     command = re.sub(r" --shard \S+", "", first.command) + f"   # merged from {n} shards"
     merged = first.model_copy(update={
         "run_id": f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", "shard": None, "command": command,
+        "git_dirty": True if any(s.run.git_dirty for s in shards) else first.git_dirty,  # one dirty shard: all
         "started_at": min(s.run.started_at for s in shards), "finished_at": max(s.run.finished_at for s in shards),
         "wall_seconds": round(sum(s.run.wall_seconds for s in shards), 3), "n_items": len(samples),
         "n_errors": sum(s.run.n_errors for s in shards), "cost": cost,

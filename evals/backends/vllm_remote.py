@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -95,6 +96,18 @@ def _die_with_parent() -> None:
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _wait_for_group(pgid: int, seconds: float = 10.0) -> None:
+    """Wait (bounded) until no process of the worker's group is left: its multiprocessing helpers (the resource
+    tracker) print their last warnings as they exit, and those must come before Podium's own last line."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.05)
 
 
 class VLLMWorker:
@@ -171,6 +184,7 @@ class VLLMWorker:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
+        _wait_for_group(proc.pid)
         with contextlib.suppress(OSError):
             self._answers.close()
         shutil.rmtree(self._path, ignore_errors=True)

@@ -30,12 +30,17 @@ def test_shards_merge_into_one_run(site_data: Path, tmp_path: Path) -> None:
     r = podium("merge", str(dirs[0]), str(dirs[0]), "--site-data", str(site_data))
     assert r.returncode == 2 and "duplicated [1]" in r.stderr
 
+    # one shard run from uncommitted code: the merged run says so
+    second = dirs[1] / "run.json"
+    second.write_text(second.read_text().replace('"git_dirty": false', '"git_dirty": true'))
+    assert read_run(second).git_dirty is True
+
     r = podium("merge", str(shards / "runs"), "--site-data", str(site_data))
     assert r.returncode == 0, r.stderr
     (merged_json,) = site_data.glob("runs/*/gsm8k/*/run.json")
     merged = read_run(merged_json)
     samples = read_samples(merged_json.parent / "samples.jsonl.gz")
-    assert merged.shard is None and merged.n_items == 4
+    assert merged.shard is None and merged.n_items == 4 and merged.git_dirty is True
     assert [s.item_id for s in samples] == [f"gsm8k/test/{i:04d}" for i in range(4)]
     strict = merged.main()
     assert strict is not None and strict.n == 4

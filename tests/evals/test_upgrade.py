@@ -47,7 +47,7 @@ def test_v1_files_are_read_in_memory_with_one_notice(v1: Path, capsys: pytest.Ca
     samples = read_samples(d / "samples.jsonl.gz")
     notes = [ln for ln in capsys.readouterr().err.splitlines() if "schema v1" in ln]
     assert len(notes) == 1 and "podium upgrade" in notes[0] and str(d) in notes[0]
-    assert run.schema_version == 3 and run.suite.main_metric == MetricRef(name="acc", variant="loglikelihood")
+    assert run.schema_version == 4 and run.suite.main_metric == MetricRef(name="acc", variant="loglikelihood")
     assert run.suite.selection == SelectionRecord(kind="first_n", n=1, per="subject") and run.suite.base == "mmlu"
     assert {m.group for m in run.metrics if m.group and m.group.kind == "subject"} == {
         Group(kind="subject", id="anatomy"), Group(kind="subject", id="virology")}
@@ -65,7 +65,7 @@ def test_podium_upgrade_rewrites_every_run_exactly_once(v1: Path, data_dir: Path
     again = podium("upgrade", str(v1), "--data-dir", str(data_dir))
     assert again.returncode == 0 and again.stdout.strip().endswith("0 of 9 run(s) upgraded to schema v4")
     for rj in v1.glob("runs/*/*/*/run.json"):
-        assert json.loads(rj.read_text())["schema_version"] == 3
+        assert json.loads(rj.read_text())["schema_version"] == 4
         with gzip.open(rj.parent / "samples.jsonl.gz", "rt") as fh:
             rows = [json.loads(line) for line in fh]
         assert rows and all({"input", "reference", "choices"}.isdisjoint(row) for row in rows)
