@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
 
 Protocol = Literal["generative", "loglikelihood"]
 
@@ -104,13 +104,25 @@ GraderConfig = Annotated[ChoiceGrader | AnswerGrader | CodeGrader | ScenariosGra
 
 
 def from_v3(text: str) -> dict[str, Any]:
-    """A v3 ``suite.grader`` string as the typed value's JSON (its kind read from the keys it has)."""
+    """A v3 ``suite.grader`` string as the typed value's JSON: its kind read from the keys it has, kept only when
+    the typed value gives back exactly this text (else the text is kept whole as an ``other`` grader, so the
+    suite version still follows from the record)."""
+    other = {"kind": "other", "description": text}
     try:
         raw = json.loads(text)
     except json.JSONDecodeError:
-        return {"kind": "other", "description": text}
+        return other
     if not isinstance(raw, dict):
-        return {"kind": "other", "description": text}
+        return other
     kind = ("scenarios" if "scenarios" in raw else "code" if "program" in raw else
             "answer" if "strict" in raw else "choice" if "protocol" in raw else "other")
-    return {"kind": kind, **raw} if kind != "other" else {"kind": "other", "description": text}
+    if kind == "other":
+        return other
+    try:
+        typed = _ADAPTER.validate_python({"kind": kind, **raw})
+    except ValidationError:
+        return other
+    return typed.model_dump(mode="json") if typed.canonical() == text else other
+
+
+_ADAPTER: TypeAdapter[GraderConfig] = TypeAdapter(GraderConfig)

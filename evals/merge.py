@@ -46,6 +46,11 @@ def load_shards(dirs: Sequence[Path]) -> list[ShardRun]:
     return out
 
 
+def _dirty(flags: Sequence[bool | None]) -> bool | None:
+    """One shard run from uncommitted code makes the merged run dirty; clean only when every shard is known clean."""
+    return True if any(flags) else (False if all(f is False for f in flags) else None)
+
+
 def merge(shards: Sequence[ShardRun], data_dir: Path) -> tuple[RunRecord, list[SampleRecord]]:
     if not shards:
         raise DataError("no shard runs given", fix="pass the shard run directories (or their parent)")
@@ -94,7 +99,7 @@ def merge(shards: Sequence[ShardRun], data_dir: Path) -> tuple[RunRecord, list[S
     command = re.sub(r" --shard \S+", "", first.command) + f"   # merged from {n} shards"
     merged = first.model_copy(update={
         "run_id": f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", "shard": None, "command": command,
-        "git_dirty": True if any(s.run.git_dirty for s in shards) else first.git_dirty,  # one dirty shard: all
+        "git_dirty": _dirty([s.run.git_dirty for s in shards]),
         "started_at": min(s.run.started_at for s in shards), "finished_at": max(s.run.finished_at for s in shards),
         "wall_seconds": round(sum(s.run.wall_seconds for s in shards), 3), "n_items": len(samples),
         "n_errors": sum(s.run.n_errors for s in shards), "cost": cost,

@@ -138,7 +138,8 @@ def journal_fingerprint(model_id: str, suite_rec: SuiteRecord, info: BackendInfo
     embedded engine's thread count) are part of it, so a resume never mixes outputs of two settings; without
     them the value is what it always was, so journals of other backends stay resumable."""
     engine = {k: info.parameters[k] for k in info.output_parameters if k in info.parameters}
-    return sha256_json({"model": model_id, "suite": suite_rec.model_dump(mode="json"),
+    suite = {**suite_rec.model_dump(mode="json"), "grader": suite_rec.grader.canonical()}  # as schema v3 hashed it
+    return sha256_json({"model": model_id, "suite": suite,
                         "backend": [info.name, info.model, info.base_url],
                         "sampling": _sampling_record(sampling).model_dump(mode="json"), "items": item_ids,
                         **({"engine": engine} if engine else {})})[:20]

@@ -68,7 +68,8 @@ class HeadToHeadClaim(Strict):
 
 class SeedStory(Strict):
     question: str
-    suite: str = Field(description="Base suite id of the question, e.g. 'humaneval'.")
+    suite: str = Field(pattern=r"^[a-z0-9_]+$", description="Base suite id of the question, e.g. 'humaneval' (not a "
+                       "variant such as 'humaneval-chat': the page gathers every protocol of the base suite).")
     challenger: Challenger
     opponent: Opponent
     cost: CostAssumptions

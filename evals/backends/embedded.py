@@ -34,7 +34,7 @@ from evals.backends.base import (
 from evals.backends.gguf import EMBEDDED_MODELS, model_file
 from evals.backends.loglik import memo_tokens, run_forced, run_prefixed
 from evals.backends.options import config_from
-from evals.backends.prefix import PrefixSlot, PromptUsage, split_at_prefix, usage_of
+from evals.backends.prefix import PrefixSlot, PromptUsage, split_at_prefix, usage_of, whole_char_token
 from evals.errors import BackendError, ConfigError
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class EmbeddedBackend(Backend):
             raise BackendError(f"llama.cpp could not load the model ({exc})", where=str(path),
                                fix="check that the file is a GGUF model and that memory is available") from None
         self.prefix_reuse = cfg.prefix_reuse and cfg.parallel == 1
-        self.slot = PrefixSlot(self._server.handle_completions)
+        self.slot = PrefixSlot(self._server.handle_completions, probe=whole_char_token(self.tokenize))
         self._tokens_special_memo = memo_tokens(self._tokens_special, size=64)
         self.info = BackendInfo(
             name="embedded", engine=f"llama.cpp (xllamacpp {version('xllamacpp')})", model=path.name,
@@ -237,10 +237,10 @@ class EmbeddedBackend(Backend):
         if self.config.parallel == 1:  # in order on one slot: an item's choices share the evaluated context
             if self.prefix_reuse:
                 return run_prefixed(requests, tok, self.slot,
-                                    lambda reqs: run_forced(reqs, tok, self._complete_unpinned))
-            return run_forced(requests, tok, self._complete_unpinned)
+                                    lambda reqs: run_forced(reqs, tok, self._complete_unpinned, probe=self.slot.probe))
+            return run_forced(requests, tok, self._complete_unpinned, probe=self.slot.probe)
         with ThreadPoolExecutor(max_workers=self.config.parallel) as pool:
-            return run_forced(requests, tok, self._server.handle_completions,
+            return run_forced(requests, tok, self._server.handle_completions, probe=self.slot.probe,
                               map_fn=lambda f, reqs: list(pool.map(f, reqs)))
 
     def close(self) -> None:

@@ -53,7 +53,7 @@ def encode_pair(tokenize: Tokenize, context: str, continuation: str,
 
 
 def forced_token_loglikelihood(complete: Complete, ctx: Sequence[int], cont: Sequence[int],
-                                fresh: bool = True) -> tuple[float, bool, PromptUsage]:
+                                fresh: bool = True, probe: int | None = None) -> tuple[float, bool, PromptUsage]:
     """``fresh``: evaluate the context from scratch on the first token. Reusing whatever the engine cached from
     an earlier, unrelated prompt changes how the rest is batched and moves log-probs by up to ~0.1 on a Q4
     model — so the first request of a new context never reuses the cache; later tokens (and the other choices
@@ -61,7 +61,7 @@ def forced_token_loglikelihood(complete: Complete, ctx: Sequence[int], cont: Seq
     total, greedy, used = 0.0, True, PromptUsage()
     for i, tok in enumerate(cont):
         best, probs, use = forced_step(lambda body: checked(complete(body)), [*ctx, *cont[:i]], tok,
-                                       not (fresh and i == 0), n_probs=1)
+                                       not (fresh and i == 0), n_probs=1, probe=probe)
         total += probs[tok]
         greedy = greedy and best == tok
         used += use
@@ -70,7 +70,7 @@ def forced_token_loglikelihood(complete: Complete, ctx: Sequence[int], cont: Seq
 
 def run_forced(requests: Sequence[LoglikelihoodRequest], tokenize: Tokenize, complete: Complete,
                map_fn: Callable[[Callable[[LoglikelihoodRequest], Loglikelihood], Sequence[LoglikelihoodRequest]],
-                                list[Loglikelihood]] | None = None) -> list[Loglikelihood]:
+                                list[Loglikelihood]] | None = None, probe: int | None = None) -> list[Loglikelihood]:
     """One Loglikelihood per request, in order; a failure is an errored result (logprob -inf), never dropped.
 
     Without ``map_fn`` requests run in order on one slot, and consecutive requests with the same context (the
@@ -91,7 +91,7 @@ def run_forced(requests: Sequence[LoglikelihoodRequest], tokenize: Tokenize, com
             ctx, cont = encode_pair(tok, req.context, req.continuation)
             if not cont:
                 raise RuntimeError("continuation is empty after tokenisation")
-            lp, greedy, used = forced_token_loglikelihood(complete, ctx, cont, fresh)
+            lp, greedy, used = forced_token_loglikelihood(complete, ctx, cont, fresh, probe)
             return Loglikelihood(req.key, lp, greedy, len(cont), prompt_tokens=used.evaluated,
                                  cached_tokens=used.cached)
         except Exception as exc:  # noqa: BLE001 - per-item failure is data

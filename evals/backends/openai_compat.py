@@ -36,7 +36,7 @@ from evals.backends.base import (
 )
 from evals.backends.loglik import encode_pair, memo_tokens, run_forced, run_prefixed
 from evals.backends.options import config_from
-from evals.backends.prefix import PrefixSlot, PromptUsage, sampling_body, split_at_prefix
+from evals.backends.prefix import PrefixSlot, PromptUsage, sampling_body, split_at_prefix, whole_char_token
 from evals.backends.ratelimit import RateLimiter
 from evals.backends.retry import RETRY_STATUS, Retryable, RetryPolicy, with_retries, with_retries_async
 from evals.errors import BackendError, Unsupported
@@ -252,12 +252,15 @@ class OpenAICompatBackend(Backend):
                 def complete(body: dict[str, Any]) -> dict[str, Any]:
                     return self._post_with_retry(http, self._url("completions"), body)
 
+                probe = whole_char_token(tokenize)
                 with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
                     def unpinned(reqs: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
-                        return run_forced(reqs, tokenize, complete, map_fn=lambda f, rs: list(pool.map(f, rs)))
+                        return run_forced(reqs, tokenize, complete, map_fn=lambda f, rs: list(pool.map(f, rs)),
+                                          probe=probe)
 
                     if self.config.prefix_reuse and any(r.prefix for r in requests):
                         slot = self._slot()
+                        slot.probe = probe
 
                         def fallback(reqs: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
                             slot.invalidate()

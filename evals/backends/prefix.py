@@ -68,6 +68,12 @@ def split_at_prefix(tokenize: Tokenize, prefix: str, text: str) -> tuple[list[in
     return pre, whole[len(pre):]
 
 
+def whole_char_token(tokenize: Tokenize) -> int | None:
+    """A token that is a whole character ("."), forced where the engine withholds log-probabilities (forced_step)."""
+    ids = tokenize(".")
+    return ids[0] if len(ids) == 1 else None
+
+
 def checked(resp: dict[str, Any]) -> dict[str, Any]:
     if "error" in resp:
         err = resp["error"]
@@ -79,8 +85,9 @@ class PrefixSlot:
     """One engine slot whose KV cache starts with a prefix computed fresh. Not thread-safe on its own: the lock
     serialises callers (the whole point is one fixed order of computation per item)."""
 
-    def __init__(self, complete: Complete, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, complete: Complete, extra: dict[str, Any] | None = None, probe: int | None = None) -> None:
         self._complete = complete
+        self.probe = probe  # a token that is a whole character (see forced_step)
         self._extra = dict(extra or {})  # e.g. {"id_slot": 0} for a multi-slot HTTP server
         self._prefix: tuple[int, ...] | None = None
         self.lock = threading.RLock()
@@ -143,7 +150,8 @@ class PrefixSlot:
         if i == 0 and key in seen and tok in seen[key][1]:
             return seen[key][1][tok], seen[key][0], PromptUsage()
         prompt = [*ctx, *cont[:i]]
-        best, probs, use = forced_step(self._call, prompt, tok, True, TOP_K, lambda r: self._expect(r, len(prompt) - 1, 1))
+        again = lambda r: self._expect(r, len(prompt) - 1, 1)  # noqa: E731 - the same cut both times
+        best, probs, use = forced_step(self._call, prompt, tok, True, TOP_K, again, again, self.probe)
         return probs[tok], best, use
 
     def loglikelihoods(self, prefix: Sequence[int], rest: Sequence[int],
@@ -161,7 +169,7 @@ class PrefixSlot:
             first = continuations[0][0]  # the question as one batch after the prefix, scoring at its end
             best, probs, use = forced_step(self._call, ctx, first, True, TOP_K,
                                            lambda r: self._expect(r, len(prefix), len(rest)),
-                                           lambda r: self._expect(r, len(ctx) - 1, 1))
+                                           lambda r: self._expect(r, len(ctx) - 1, 1), self.probe)
             used += use
             seen[()] = best, probs
             out = []
@@ -178,20 +186,25 @@ class PrefixSlot:
 
 def forced_step(call: Complete, prompt: Sequence[int], forced: int, cache_prompt: bool, n_probs: int = TOP_K,
                 expect: Callable[[dict[str, Any]], PromptUsage] = usage_of,
-                expect_again: Callable[[dict[str, Any]], PromptUsage] = usage_of,
+                expect_again: Callable[[dict[str, Any]], PromptUsage] = usage_of, probe: int | None = None,
                 ) -> tuple[int, dict[int, float], PromptUsage]:
     """(argmax, token → log-probability, usage) at the end of ``prompt``, the ``forced`` token among them.
 
     The token is forced with ``logit_bias``; the reported log-probabilities are the unbiased ones. llama.cpp
     withholds them (``logprobs: null``) when the sampled token ends inside a UTF-8 character — a byte token such
     as ``" \\xc2"``, the first half of "®" in some HellaSwag endings. Then the same position is asked once more
-    without the bias and with every token's log-probability (n_probs above the vocabulary): the engine reuses
-    the prompt and evaluates only its last token, and the forced token is read from the full list."""
+    with every token's log-probability (n_probs above the vocabulary), forcing ``probe`` instead (a token that
+    is a whole character, e.g. "."; without one, the argmax is sampled): the engine reuses the prompt and
+    evaluates only its last token, and the forced token is read from the full list."""
     body = {"prompt": list(prompt), "max_tokens": 1, "temperature": 0.0, "logprobs": 1, "cache_prompt": cache_prompt}
     resp = call({**body, "n_probs": n_probs, "logit_bias": [[forced, 100.0]]})
     used = expect(resp)
-    if _entry(resp) is None:
-        resp = call({**body, "n_probs": ALL_TOKENS, "cache_prompt": True})
+    entry = _entry(resp)
+    if entry is not None and entry["id"] != forced:
+        raise RuntimeError(f"engine did not honour logit_bias (got token {entry['id']}, forced {forced})")
+    if entry is None:
+        bias = {"logit_bias": [[probe, 100.0]]} if probe is not None and probe != forced else {}
+        resp = call({**body, "n_probs": ALL_TOKENS, "cache_prompt": True, **bias})
         used += expect_again(resp)
     best, probs = _top(resp, forced)
     return best, probs, used
@@ -214,7 +227,7 @@ def _top(resp: dict[str, Any], forced: int) -> tuple[int, dict[int, float]]:
     if entry["id"] == forced:
         probs[forced] = float(entry["logprob"])
     elif forced not in probs:
-        raise RuntimeError(f"engine did not honour logit_bias (got token {entry['id']}, forced {forced})")
+        raise RuntimeError(f"token {forced} is not among the engine's log-probabilities")
     return int(top[0]["id"]), probs
 
 

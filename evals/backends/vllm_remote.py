@@ -108,6 +108,8 @@ def _wait_for_group(pgid: int, seconds: float = 10.0) -> None:
         except (ProcessLookupError, PermissionError):
             return
         time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)  # what is still there after the wait does not outlive the run
 
 
 class VLLMWorker:

@@ -59,3 +59,25 @@ def test_v3_run_is_read_in_memory_and_rewritten_by_upgrade(tmp_path: Path, capsy
     r = podium("upgrade", str(tmp_path / "site_data"), "--data-dir", str(tmp_path / "no-data"))
     assert r.returncode == 0 and r.stdout.strip().endswith("1 of 1 run(s) upgraded to schema v4"), r.stderr
     assert (run_dir / "run.json").read_bytes() == src.read_bytes()
+
+
+def test_a_v3_string_the_typed_value_cannot_give_back_is_kept_whole() -> None:
+    reordered = '{"choices": [" no", " yes"], "protocol": "loglikelihood"}'  # not the order BoolQ writes
+    assert from_v3(reordered) == {"kind": "other", "description": reordered}
+    extra = '{"protocol": "loglikelihood", "new_knob": 1}'
+    assert from_v3(extra) == {"kind": "other", "description": extra}
+    exact = '{"protocol": "loglikelihood", "choices": [" no", " yes"]}'
+    assert from_v3(exact)["kind"] == "choice"
+
+
+def test_journal_fingerprint_is_the_one_schema_v3_gave() -> None:
+    """A run interrupted under schema v3 resumes under v4: the journal key hashes the grader's canonical text.
+    The pinned value was computed by the v3 code (2a25b54) for this committed run's suite record."""
+    from evals.backends.base import BackendInfo, Sampling
+    from evals.runner import journal_fingerprint
+
+    run = read_run(REPO / "site_data/runs/smollm2-135m-instruct/gsm8k/20261204T081446Z-6a7d88/run.json")
+    info = BackendInfo(name="embedded", engine="x", model="m.gguf", parameters={"threads": 1},
+                       output_parameters=("threads",))
+    sampling = Sampling(max_tokens=256, temperature=0.0, seed=0)
+    assert journal_fingerprint("smollm2-135m-instruct", run.suite, info, sampling, ["a", "b"]) == "a74d1d291195bff58940"
