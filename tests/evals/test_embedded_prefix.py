@@ -160,7 +160,7 @@ def test_the_thread_count_is_fixed_per_machine_and_keeps_journals_apart(embedded
     assert journal_fingerprint("m", rec, one, GREEDY, ids) != journal_fingerprint("m", rec, two, GREEDY, ids)
     plain = replace(embedded.info, parameters={})
     assert journal_fingerprint("m", rec, plain, GREEDY, ids) == sha256_json({
-        "model": "m", "suite": rec.model_dump(mode="json"), "backend": [plain.name, plain.model, plain.base_url],
+        "model": "m", "suite": {**rec.model_dump(mode="json"), "grader": rec.grader.canonical()}, "backend": [plain.name, plain.model, plain.base_url],
         "sampling": _sampling_record(GREEDY).model_dump(mode="json"), "items": ids})[:20]
 
 
