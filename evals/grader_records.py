@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
 
-Protocol = Literal["generative", "loglikelihood"]
+Protocol = Literal["generative", "loglikelihood"]  # also the protocol of SuiteRecord (evals.records)
 
 
 class _Grader(BaseModel):

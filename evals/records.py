@@ -13,10 +13,10 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from evals.grader_records import GraderConfig
+from evals.grader_records import Protocol as Protocol  # re-exported: the protocol of a suite record
 
 SCHEMA_VERSION = 4
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
-Protocol = Literal["generative", "loglikelihood"]
 Scalar = str | int | float | bool | None
 PLAIN_TEXT = r"^[^<>\x00-\x1f]*$"  # display names: no markup, no control characters
 
