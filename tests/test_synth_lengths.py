@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.servers import REPO
-from tools.synth_lengths import MEASURED, Lengths, P, measure
+from tools.synth_lengths import MEASURED, Lengths, P, measure, sample_files
 from tools.synth_site_data import generate
 
 SITE_DATA = REPO / "site_data"
@@ -56,7 +56,7 @@ def test_draws_follow_the_committed_runs(committed: dict[str, list[float]]) -> N
 def _per_suite(root: Path) -> dict[str, tuple[float, list[int]]]:
     """suite → (decompressed bytes per output, every output's text length)."""
     out: dict[str, tuple[int, int, list[int]]] = {}
-    for path in sorted(root.glob("runs/*/*/*/samples.jsonl.gz")):
+    for path in sample_files(root):
         suite = path.parts[-3]
         lines = gzip.decompress(path.read_bytes()).splitlines(keepends=True)
         outputs = [o for line in lines for o in json.loads(line)["outputs"]]

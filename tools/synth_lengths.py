@@ -8,7 +8,7 @@ words).
     python tools/synth_lengths.py site_data    # measure the committed runs again; prints the table for MEASURED
 
 Each entry is the mean, then the values at the probabilities :data:`P`, of one quantity pooled over every output
-of every committed run of that suite (HumanEval: the completion protocol's runs); lengths are the bytes a text takes
+of every committed run of that suite but unmerged shards (HumanEval: the completion protocol's runs); lengths are the bytes a text takes
 in a samples line (JSON escapes included). A draw picks a uniform probability and interpolates between the two
 quantiles around it (see :class:`Lengths`). Re-measure when the committed runs change much:
 tests/test_synth_lengths.py compares the draws with the committed runs and says so.
@@ -69,9 +69,16 @@ def quantiles(values: list[int]) -> list[float]:
     return [round(sum(v) / len(v), 1), *(v[min(len(v) - 1, round(p * (len(v) - 1)))] for p in P)]
 
 
+def sample_files(site_data: Path, suite: str = "*") -> list[Path]:
+    """The committed runs' samples files, unmerged shards left out: a suite's shards land one by one over several
+    working stretches (issue 25) and are measured once merged, as one run."""
+    return [p for p in sorted(site_data.glob(f"runs/*/{suite}/*/samples.jsonl.gz"))
+            if json.loads((p.parent / "run.json").read_text(encoding="utf-8")).get("shard") is None]
+
+
 def _lines(site_data: Path, suite: str) -> list[str]:
     out: list[str] = []
-    for path in sorted(site_data.glob(f"runs/*/{suite}/*/samples.jsonl.gz")):
+    for path in sample_files(site_data, suite):
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             out += fh.readlines()
     return out

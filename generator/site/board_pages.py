@@ -27,6 +27,11 @@ class BoardView:
     def avg_cols(self) -> list[SuiteInfo]:
         return [c for c in self.cols if c.in_average]
 
+    @property
+    def avg_groups(self) -> int:
+        """How many suites Avg runs over (a suite with a chat and a completion column is one)."""
+        return len(leaderboard.averaged_groups(self.cols))
+
 
 def board_page(view: BoardView) -> Page:
     return Page("index.md", "Leaderboard", "Leaderboard", "leaderboard.md.j2", view)

@@ -16,7 +16,7 @@ from evals.records import MetricValue, ModelEntry, ReportedResult, RunRecord
 from generator.site.gallery_files import SuiteVectors
 from generator.site.load import LoadedRun
 from generator.site.stats import above_chance, mcnemar_exact, normal_ci, overlap, paired_bootstrap, tiers
-from generator.site.suites import SuiteInfo, bias_note, protocol_flag
+from generator.site.suites import NotRun, SuiteInfo, bias_note, fits, not_run_note, protocol_flag
 from generator.site.views import cost_per_1k
 
 ALPHA = 0.05
@@ -60,6 +60,7 @@ class Row:
     cost_partial: bool = False  # some counted run without a price
     tier: int = 0
     reported: dict[str, list[ReportedResult]] = field(default_factory=dict)  # reported-only rows: suite → rows
+    not_run: dict[str, NotRun] = field(default_factory=dict)  # column → why this model has no cell there
 
     @property
     def kind(self) -> str:
@@ -82,20 +83,48 @@ def _score(lr: LoadedRun, m: MetricValue, model: ModelEntry, info: SuiteInfo,
                  bias_note=bias_note(run))
 
 
-def _average(row: Row, cols: list[SuiteInfo]) -> None:
-    """Avg over the counted cells: each score rescaled above its suite's chance level, then averaged."""
-    vals, halves, costs = [], [], []
+def averaged_groups(cols: list[SuiteInfo]) -> dict[str, list[SuiteInfo]]:
+    """The suites Avg runs over: one per base suite (a completion and a chat column of one suite are one suite
+    measured with two protocols), each with its averaged columns."""
+    groups: dict[str, list[SuiteInfo]] = {}
     for c in cols:
-        if not c.in_average:
+        if c.in_average:
+            groups.setdefault(c.base, []).append(c)
+    return groups
+
+
+def group_name(group: list[SuiteInfo]) -> str:
+    return next((c.name for c in group if c.id == c.base), group[0].name)
+
+
+def _pick(row: Row, group: list[SuiteInfo]) -> SuiteInfo | None:
+    """The column that stands for this base suite in the row's Avg: a counted cell whose protocol is made for the
+    model's kind first (chat → the chat variant, base → completion), else any counted cell (its flag is shown)."""
+    counted = [c for c in group if c.id in row.cells and row.cells[c.id].counted]
+    fitting = [c for c in counted if fits(c, row.model)]
+    return next(iter(fitting or counted), None)
+
+
+def _average(row: Row, cols: list[SuiteInfo]) -> None:
+    """Avg over the counted cells, one per base suite: each score rescaled above its suite's chance level, then
+    averaged."""
+    vals, halves, costs = [], [], []
+    for group in averaged_groups(cols).values():
+        pick = _pick(row, group)
+        for c in group:
+            cell = row.cells.get(c.id)
+            if cell is not None and c is not pick:
+                if cell.counted and pick is not None:
+                    row.excluded.append(f"{c.name}: {pick.name} counts instead (its protocol fits the model)")
+                else:
+                    row.excluded.append(f"{c.name}: {cell.selection or 'not representative'}")
+                cell.counted = False
+        if pick is None:
+            row.missing.append(group_name(group))
             continue
-        cell = row.cells.get(c.id)
-        if cell is None or not cell.counted:
-            row.missing.append(c.name)
-            if cell is not None:
-                row.excluded.append(f"{c.name}: {cell.selection or 'not representative'}")
-            continue
-        vals.append(above_chance(cell.value, c.baseline))
-        halves.append((cell.ci_high - cell.ci_low) / 2 / (1 - c.baseline))
+        cell = row.cells[pick.id]
+        vals.append(above_chance(cell.value, pick.baseline))
+        halves.append((cell.ci_high - cell.ci_low) / 2 / (1 - pick.baseline))
         costs.append(cell.cost_per_1k)
     if vals:
         row.average = sum(vals) / len(vals)
@@ -104,6 +133,14 @@ def _average(row: Row, cols: list[SuiteInfo]) -> None:
     known = [c for c in costs if c is not None]
     row.cost = sum(known) / len(known) if known else None
     row.cost_partial = len(known) < len(costs)
+
+
+def _not_run(row: Row, cols: list[SuiteInfo]) -> None:
+    """Why a column has no cell, where the reason is the model's kind: a chat-only suite on a base model, a
+    completion protocol on a chat model that runs the chat variant."""
+    for c in cols:
+        if c.id not in row.cells and not fits(c, row.model):
+            row.not_run[c.id] = not_run_note(c, row.model)
 
 
 def build_rows(models: dict[str, ModelEntry], shown: dict[tuple[str, str], LoadedRun], cols: list[SuiteInfo],
@@ -119,6 +156,7 @@ def build_rows(models: dict[str, ModelEntry], shown: dict[tuple[str, str], Loade
         row.cells[sid] = _score(lr, m, models[mid], info[sid], reported)
     for row in rows.values():
         _average(row, cols)
+        _not_run(row, cols)
     ordered = sorted(rows.values(), key=lambda r: (r.missing != [], -(r.average if r.average is not None else -9),
                                                    r.model.name.lower()))
 

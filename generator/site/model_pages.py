@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from evals.records import MetricValue, ModelEntry, ReportedResult
 from generator.site.load import LoadedRun, Selection, SiteData
 from generator.site.registry import Page
-from generator.site.suites import bias_note, bias_text, protocol_flag
+from generator.site.suites import bias_note, bias_text, fits, protocol_flag
 from generator.site.views import ModelView, RunView, metric_cell, price_text
 
 
@@ -23,13 +23,17 @@ def _why(lr: LoadedRun, versions: dict[str, str]) -> str:
     return "superseded by a run covering more items (or a newer one covering as many)"
 
 
-def run_view(lr: LoadedRun, data: SiteData, versions: dict[str, str], shown: bool) -> RunView:
+def run_view(lr: LoadedRun, data: SiteData, versions: dict[str, str], shown: bool,
+             fitted: frozenset[str] = frozenset()) -> RunView:
+    """One run on its model's page; ``fitted``: base suites whose protocol made for the model's kind is shown, so
+    another protocol's run of that suite is not in Avg (as on the board)."""
     run = lr.run
     model = data.models[run.model_id]
+    counted = run.representative and run.suite.in_average and (fits(run.suite, model) or run.suite.base not in fitted)
     link = f"../../gallery/#suite={run.suite.id}&models={run.model_id}"
     cells = [(m, metric_cell(m)) for m in run.metrics if m.group is None or m.group.kind == "category"]
     return RunView(run, model, link, run.main(), "" if shown else _why(lr, versions), run.suite.selection.text,
-                   run.representative and run.suite.in_average, protocol_flag(run, model), bias_text(run),
+                   counted, protocol_flag(run, model), bias_text(run),
                    bias_note(run), cells)
 
 
@@ -37,9 +41,11 @@ def model_page(mid: str, data: SiteData, sel: Selection) -> Page:
     model = data.models[mid]
     here = sorted((lr for (m, _), lr in sel.shown.items() if m == mid), key=lambda lr: lr.run.suite.id)
     heads = {lr.run.suite.base: lr.run.main() for lr in here}
+    fitted = frozenset(lr.run.suite.base for lr in here
+                       if lr.run.representative and lr.run.suite.in_average and fits(lr.run.suite, model))
     published: list[tuple[ReportedResult, MetricValue | None]] = [
         (r, heads.get(r.suite)) for r in data.reported if r.model_id == mid]
-    view = ModelView(model, price_text(model.prices), [run_view(lr, data, sel.versions, True) for lr in here],
+    view = ModelView(model, price_text(model.prices), [run_view(lr, data, sel.versions, True, fitted) for lr in here],
                      [run_view(lr, data, sel.versions, False) for lr in sel.other.get(mid, [])], published,
                      reported_only=not here)
     return Page(f"models/{mid}.md", "Models", model.name, "model.md.j2", view)

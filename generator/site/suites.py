@@ -69,6 +69,29 @@ def suite_infos(shown: dict[tuple[str, str], LoadedRun]) -> dict[str, SuiteInfo]
     return dict(sorted(infos.items(), key=lambda kv: (not kv[1].in_average, kv[1].name.lower(), kv[0])))
 
 
+def fits(suite: SuiteInfo | SuiteRecord, model: ModelEntry) -> bool:
+    """Whether the suite's protocol is made for this kind of model (chat or base), or for any."""
+    return suite.intended_for == "any" or suite.intended_for == ("chat" if model.chat else "base")
+
+
+@dataclass(frozen=True)
+class NotRun:
+    """Why a board column has no cell for a model, when the reason is the model's kind (shown instead of '–')."""
+
+    label: str  # the cell's text: "chat-only suite"
+    why: str  # its title: one sentence
+
+
+def not_run_note(info: SuiteInfo, model: ModelEntry) -> NotRun:
+    """'chat-only suite' for a base model under a chat protocol; 'for base models' for a chat model under a
+    completion protocol (it runs the chat variant, where the suite has one)."""
+    if model.chat:
+        return NotRun("for base models", f"{info.name}'s protocol is made for base (pretrained) models; "
+                      f"{model.name} is a chat model, so it runs the suite's chat protocol where there is one")
+    return NotRun("chat-only suite", f"{info.name} needs a chat template; {model.name} is a base (pretrained) model "
+                  "without one, so this suite is not run on it")
+
+
 def protocol_flag(run: RunRecord, model: ModelEntry) -> str:
     """'protocol: completion on a chat model' when the suite's protocol is made for the other kind of model."""
     made_for = run.suite.intended_for

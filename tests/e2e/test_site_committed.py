@@ -9,6 +9,7 @@ import functools
 import gzip
 import http.server
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,3 +114,33 @@ def test_first_view_weight(server: str) -> None:
     gallery = first_view(server + "/gallery/#suite=mmlu")
     print(f"first view (gzip): home {home / 1e3:.1f} KB, MMLU gallery {gallery / 1e3:.1f} KB")
     assert home <= HOME_BUDGET
+
+
+def test_every_model_is_averaged_over_the_suites_its_kind_runs(server: str) -> None:
+    """On the committed board a base model (Gemma) and a chat model (SmolLM2) each run HumanEval with the protocol
+    made for their kind: both are averaged over every suite (no '†'), the quality-vs-cost chart of the average
+    draws them and names its frontier, and a column a model's kind is not run on says why (as a reader sees it)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_browser import CHROMIUM
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = b.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        page.goto(server + "/", wait_until="networkidle")
+        avg = {r.locator("th[data-label=Model] a").first.inner_text(): r.locator("td[data-label=Avg]").inner_text()
+               for r in page.locator("tr[data-kind]:not([data-reported-only])").all()}
+        gemma = page.locator("tr[data-kind]", has_text="Gemma 3 270M").first
+        not_run = {c: gemma.locator(f'td[data-label="{c}"]').inner_text() for c in ("Scenarios", "HumanEval (chat)")}
+        mark = gemma.locator('td[data-label="Scenarios"] .podium-not-run')
+        title = (mark.get_attribute("title") or "") if mark.count() else ""
+        page.goto(server + "/quality-vs-cost/", wait_until="networkidle")
+        frontier = page.locator("p", has_text="On the frontier").first.inner_text()
+        b.close()
+    assert set(avg) == {"Gemma 3 270M", "SmolLM2 135M Instruct"}
+    for name, text in avg.items():
+        m = re.search(r"(\d+) of (\d+) suites", text)
+        assert "†" not in text and m and m[1] == m[2] and int(m[2]) >= 6, (name, text)
+    assert not_run == {"Scenarios": "chat-only suite", "HumanEval (chat)": "chat-only suite"}
+    assert "base (pretrained) model" in title
+    assert "none" not in frontier and "Gemma 3 270M" in frontier

@@ -120,6 +120,39 @@ def test_average_counts_representative_runs_only(data: Path) -> None:
     assert cost.cost == pytest.approx(sum(per_1k) / len(per_1k))  # cost per 1,000 items, never per run
 
 
+def test_a_suite_with_a_chat_and_a_completion_column_is_one_suite_in_the_average(data: Path) -> None:
+    """HumanEval's completion and chat columns are one suite in Avg: each model counts the protocol made for its
+    kind, a model is never 'missing' the other protocol, and a column the model's kind is not run on says why."""
+    import dataclasses
+
+    from generator.site.leaderboard import averaged_groups, build_rows
+    from generator.site.suites import suite_infos
+
+    d = load_site_data(data)
+    shown = dict(d.latest())
+    chat_model = next(m for m in d.models.values() if m.chat and (m.id, "humaneval") in shown)
+    base_model = next(m for m in d.models.values() if not m.chat and (m.id, "humaneval") in shown)
+    lr = shown[(chat_model.id, "humaneval")]
+    suite = lr.run.suite.model_copy(update={"id": "humaneval-chat", "variant": "chat", "intended_for": "chat",
+                                            "display_name": "HumanEval (chat)"})
+    shown[(chat_model.id, "humaneval-chat")] = dataclasses.replace(lr, run=lr.run.model_copy(update={"suite": suite}))
+    cols = list(suite_infos(shown).values())
+    groups = averaged_groups(cols)
+    assert [c.id for c in groups["humaneval"]] == ["humaneval", "humaneval-chat"]
+    rows = {r.model.id: r for r in build_rows(d.models, shown, cols, d.reported)}
+    chat, base = rows[chat_model.id], rows[base_model.id]
+    # the chat model has both: the chat protocol counts, the completion cell is shown and left out, with the reason
+    assert chat.cells["humaneval-chat"].counted and not chat.cells["humaneval"].counted
+    assert "HumanEval: HumanEval (chat) counts instead (its protocol fits the model)" in chat.excluded
+    assert "HumanEval" not in chat.missing and "HumanEval (chat)" not in chat.missing
+    # the base model has the completion protocol only: it is complete, and its chat column says why it is empty
+    assert base.cells["humaneval"].counted and "HumanEval (chat)" not in base.missing
+    assert base.not_run["humaneval-chat"].label == "chat-only suite"
+    assert "humaneval-chat" not in chat.not_run and "humaneval" not in chat.not_run
+    assert len(groups) == len({c.base for c in cols if c.in_average})
+    assert chat.counted <= len(groups) and base.counted <= len(groups)
+
+
 def test_reported_only_models_get_a_row_and_a_page(data: Path, tmp_path: Path) -> None:
     import shutil
 
