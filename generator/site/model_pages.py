@@ -32,7 +32,8 @@ def run_view(lr: LoadedRun, data: SiteData, versions: dict[str, str], shown: boo
     counted = run.representative and run.suite.in_average and (fits(run.suite, model) or run.suite.base not in fitted)
     link = f"../../gallery/#suite={run.suite.id}&models={run.model_id}"
     cells = [(m, metric_cell(m)) for m in run.metrics if m.group is None or m.group.kind == "category"]
-    return RunView(run, model, link, run.main(), "" if shown else _why(lr, versions), run.suite.selection.text,
+    selection = run.suite.selection.text if run.shard is None else f"shard {run.shard} of {run.suite.selection.text}"
+    return RunView(run, model, link, run.main(), "" if shown else _why(lr, versions), selection,
                    counted, protocol_flag(run, model), bias_text(run),
                    bias_note(run), cells)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,7 @@ def test_pages_and_leaderboard(site: Path) -> None:
     assert "vendor/vega" not in home  # no chart on the home page: Vega is not loaded there
     model0 = (site / "models/synth-000/index.html").read_text()
     assert "other suite version" in model0 and "not merged" in model0 and "podium run --model synth-000" in model0
+    assert re.search(r"shard \d+/\d+ of all items", model0)  # a shard is not "all items"
     assert "Reported vs reproduced" in model0 and "/ GPU-hour" in model0  # the price, from the model file
     mmlu = (site / "suites/mmlu/index.html").read_text()
     assert "McNemar (exact)" in mmlu and "chance (guessing uniformly) <strong>25.0%</strong>" in mmlu
