@@ -16,7 +16,15 @@ from evals.records import MetricValue, ModelEntry, ReportedResult, RunRecord
 from generator.site.gallery_files import SuiteVectors
 from generator.site.load import LoadedRun
 from generator.site.stats import above_chance, mcnemar_exact, normal_ci, overlap, paired_bootstrap, tiers
-from generator.site.suites import NotRun, SuiteInfo, bias_note, fits, not_run_note, protocol_flag
+from generator.site.suites import (
+    NotRun,
+    SuiteInfo,
+    average_pick,
+    bias_note,
+    fits,
+    not_run_note,
+    protocol_flag,
+)
 from generator.site.views import cost_per_1k
 
 ALPHA = 0.05
@@ -98,11 +106,8 @@ def group_name(group: list[SuiteInfo]) -> str:
 
 
 def _pick(row: Row, group: list[SuiteInfo]) -> SuiteInfo | None:
-    """The column that stands for this base suite in the row's Avg: a counted cell whose protocol is made for the
-    model's kind first (chat → the chat variant, base → completion), else any counted cell (its flag is shown)."""
-    counted = [c for c in group if c.id in row.cells and row.cells[c.id].counted]
-    fitting = [c for c in counted if fits(c, row.model)]
-    return next(iter(fitting or counted), None)
+    """The column that stands for this base suite in the row's Avg (:func:`~generator.site.suites.average_pick`)."""
+    return average_pick([c for c in group if c.id in row.cells and row.cells[c.id].counted], row.model)
 
 
 def _average(row: Row, cols: list[SuiteInfo]) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evals.records import MetricValue, ModelEntry, ReportedResult
+from evals.records import MetricValue, ModelEntry, ReportedResult, SuiteRecord
 from generator.site.load import LoadedRun, Selection, SiteData
 from generator.site.registry import Page
-from generator.site.suites import bias_note, bias_text, fits, protocol_flag
+from generator.site.suites import average_pick, bias_note, bias_text, protocol_flag
 from generator.site.views import ModelView, RunView, metric_cell, price_text
 
 
@@ -24,12 +24,11 @@ def _why(lr: LoadedRun, versions: dict[str, str]) -> str:
 
 
 def run_view(lr: LoadedRun, data: SiteData, versions: dict[str, str], shown: bool,
-             fitted: frozenset[str] = frozenset()) -> RunView:
-    """One run on its model's page; ``fitted``: base suites whose protocol made for the model's kind is shown, so
-    another protocol's run of that suite is not in Avg (as on the board)."""
+             picked: frozenset[str] = frozenset()) -> RunView:
+    """One run on its model's page; ``picked``: the suite ids the board's Avg takes for this model."""
     run = lr.run
     model = data.models[run.model_id]
-    counted = run.representative and run.suite.in_average and (fits(run.suite, model) or run.suite.base not in fitted)
+    counted = run.suite.id in picked
     link = f"../../gallery/#suite={run.suite.id}&models={run.model_id}"
     cells = [(m, metric_cell(m)) for m in run.metrics if m.group is None or m.group.kind == "category"]
     selection = run.suite.selection.text if run.shard is None else f"shard {run.shard} of {run.suite.selection.text}"
@@ -42,11 +41,15 @@ def model_page(mid: str, data: SiteData, sel: Selection) -> Page:
     model = data.models[mid]
     here = sorted((lr for (m, _), lr in sel.shown.items() if m == mid), key=lambda lr: lr.run.suite.id)
     heads = {lr.run.suite.base: lr.run.main() for lr in here}
-    fitted = frozenset(lr.run.suite.base for lr in here
-                       if lr.run.representative and lr.run.suite.in_average and fits(lr.run.suite, model))
+    by_base: dict[str, list[SuiteRecord]] = {}
+    for lr in here:
+        if lr.run.representative and lr.run.suite.in_average:
+            by_base.setdefault(lr.run.suite.base, []).append(lr.run.suite)
+    picks = (average_pick(suites, model) for suites in by_base.values())
+    picked = frozenset(s.id for s in picks if s is not None)
     published: list[tuple[ReportedResult, MetricValue | None]] = [
         (r, heads.get(r.suite)) for r in data.reported if r.model_id == mid]
-    view = ModelView(model, price_text(model.prices), [run_view(lr, data, sel.versions, True, fitted) for lr in here],
+    view = ModelView(model, price_text(model.prices), [run_view(lr, data, sel.versions, True, picked) for lr in here],
                      [run_view(lr, data, sel.versions, False) for lr in sel.other.get(mid, [])], published,
                      reported_only=not here)
     return Page(f"models/{mid}.md", "Models", model.name, "model.md.j2", view)

@@ -4,9 +4,12 @@ main metric, baselines (chance, majority), whether it counts in the average and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from evals.records import MetricRef, ModelEntry, RunRecord, SuiteRecord
 from generator.site.load import LoadedRun
+
+S = TypeVar("S", "SuiteInfo", SuiteRecord)  # a suite as the board sees it, or as its run records it
 
 PLAIN_VARIANTS = ("default", "loglikelihood", "completion", "pass")  # variants not worth naming in a label
 
@@ -72,6 +75,13 @@ def suite_infos(shown: dict[tuple[str, str], LoadedRun]) -> dict[str, SuiteInfo]
 def fits(suite: SuiteInfo | SuiteRecord, model: ModelEntry) -> bool:
     """Whether the suite's protocol is made for this kind of model (chat or base), or for any."""
     return suite.intended_for == "any" or suite.intended_for == ("chat" if model.chat else "base")
+
+
+def average_pick(counted: list[S], model: ModelEntry) -> S | None:
+    """Of one base suite's counted protocols for a model, the one its Avg takes (the board and the model page both
+    ask here): the protocol made for the model's kind first (chat → the chat variant, base → completion), else any
+    (its flag is shown)."""
+    return next(iter([s for s in counted if fits(s, model)] or counted), None)
 
 
 @dataclass(frozen=True)
