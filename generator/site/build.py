@@ -104,8 +104,24 @@ def _theme_overrides(configured: Any, overrides: Path, base_dir: Path) -> dict[s
     main = overrides / "main.html"
     if not main.exists():
         write_text(main, SEARCH_GATE.replace("GATE", (ASSETS / "search-gate.js").read_text(encoding="utf-8")))
+    if theme.get("name") == "material":
+        _footer_once_escaped(overrides / "partials" / "footer.html")
     theme["custom_dir"] = str(overrides.resolve())
     return theme
+
+
+def _footer_once_escaped(footer: Path) -> None:
+    """Material's footer escapes the previous/next title in its ``aria-label``, but nav titles are escaped already
+    (they are data: see :func:`registry.nav`), so a model named ``A & "B"`` was read out as ``A &amp; &quot;B``.
+    The override is Material's own footer without that second escape; a configured override is kept."""
+    import material  # mkdocs-material: the theme named in mkdocs.yml
+
+    original = Path(material.__file__).parent / "templates" / "partials" / "footer.html"
+    if footer.exists() or not original.is_file():
+        return
+    text = original.read_text(encoding="utf-8")
+    if "title | e }}" in text:
+        write_text(footer, text.replace("title | e }}", "title }}"))
 
 
 def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdocs.yml"),

@@ -3,6 +3,7 @@ charts (see :mod:`generator.site.registry`). Hand-written pages (docs/*.md) are 
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +52,9 @@ def hand_pages(docs_src: Path) -> list[Page]:
 
 
 def _title(path: Path) -> str:
+    """A page's first heading as plain text (the template escaped it for HTML; the nav escapes it again)."""
     m = re.search(r"^# (.+)$", path.read_text(encoding="utf-8"), re.M)
-    return m.group(1).strip() if m else path.stem.replace("-", " ").capitalize()
+    return html.unescape(m.group(1).strip()) if m else path.stem.replace("-", " ").capitalize()
 
 
 def seed_page(data: SiteData, rows: list[leaderboard.Row], pages: list[Page]) -> Page:

@@ -106,6 +106,21 @@ def test_pages_and_leaderboard(site: Path) -> None:
         assert 'class="md-tabs' in (site / page).read_text(), page  # the tabs on every page
 
 
+def test_no_page_shows_escaped_text_or_unparsed_front_matter(site: Path) -> None:
+    """Titles taken from a page's heading are escaped once (the nav, the question's sub-pages, the hostile model
+    name), code examples are not escaped inside code, and every template's front matter is parsed, not shown."""
+    pages = sorted(site.rglob("index.html"))
+    assert len(pages) > 20
+    for page in pages:
+        html = page.read_text()
+        assert "&amp;#" not in html and "&amp;quot;" not in html, page  # text escaped twice shows "&#34;"
+        h1 = re.findall(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+        assert all(not h.strip().startswith("title:") for h in h1), (page, h1)
+        assert "\\u2014" not in html, page  # a YAML escape shown as text
+    downloads = (site / "downloads/index.html").read_text()
+    assert re.search(r'read_csv</span><span class="p">\(</span><span class="s2">(&quot;|&#34;|")scores\.csv', downloads)
+
+
 def test_average_counts_representative_runs_only(data: Path) -> None:
     from generator.site.leaderboard import build_rows
     from generator.site.suites import suite_infos
