@@ -58,7 +58,7 @@ def quality_cost_page(rows: list[Row], cols: list[SuiteInfo]) -> Page:
     qc = pd.DataFrame([{"model": n, "cost": c, "value": q, "frontier": n in front, "method": method.get(n, "")}
                        for n, c, q in pts])
     avg = None if qc.empty else page.chart(ChartRef("qc-average", "Normalised average against cost per 1,000 items, Pareto frontier marked"),
-                     charts.pareto_scatter(qc, "Normalised average vs cost", "normalised average above chance",
+                     charts.pareto_scatter(qc, "Normalised average vs cost", "normalised average above baseline",
                                            "mean cost per 1,000 items (USD)"))
     per_suite = []
     for c in cols:

@@ -15,11 +15,12 @@ from typing import Any
 from evals.records import MetricValue, ModelEntry, ReportedResult, RunRecord
 from generator.site.gallery_files import SuiteVectors
 from generator.site.load import LoadedRun
-from generator.site.stats import above_chance, mcnemar_exact, normal_ci, overlap, paired_bootstrap, tiers
+from generator.site.stats import above_baseline, mcnemar_exact, normal_ci, overlap, paired_bootstrap, tiers
 from generator.site.suites import (
     NotRun,
     SuiteInfo,
     average_pick,
+    baseline_note,
     bias_note,
     fits,
     not_run_note,
@@ -43,6 +44,7 @@ class Score:
     counted: bool = True  # in Avg/Tier/Cost/frontier
     protocol_flag: str = ""
     bias_note: str = ""
+    floor_note: str = ""  # set when the score does not beat the suite's baseline (it counts 0 in Avg)
 
     @property
     def selection(self) -> str:
@@ -88,7 +90,7 @@ def _score(lr: LoadedRun, m: MetricValue, model: ModelEntry, info: SuiteInfo,
     run = lr.run
     return Score(m.value, m.ci_low, m.ci_high, m.n, run, reported_for(reported, model.id, info.base),
                  counted=run.representative and info.in_average, protocol_flag=protocol_flag(run, model),
-                 bias_note=bias_note(run))
+                 bias_note=bias_note(run), floor_note=baseline_note(run, m.value))
 
 
 def averaged_groups(cols: list[SuiteInfo]) -> dict[str, list[SuiteInfo]]:
@@ -111,8 +113,8 @@ def _pick(row: Row, group: list[SuiteInfo]) -> SuiteInfo | None:
 
 
 def _average(row: Row, cols: list[SuiteInfo]) -> None:
-    """Avg over the counted cells, one per base suite: each score rescaled above its suite's chance level, then
-    averaged."""
+    """Avg over the counted cells, one per base suite: each score rescaled above its suite's baseline (the better
+    of chance and the majority answer; a score below it counts 0), then averaged."""
     vals, halves, costs = [], [], []
     for group in averaged_groups(cols).values():
         pick = _pick(row, group)
@@ -128,7 +130,7 @@ def _average(row: Row, cols: list[SuiteInfo]) -> None:
             row.missing.append(group_name(group))
             continue
         cell = row.cells[pick.id]
-        vals.append(above_chance(cell.value, pick.baseline))
+        vals.append(above_baseline(cell.value, pick.baseline))
         halves.append((cell.ci_high - cell.ci_low) / 2 / (1 - pick.baseline))
         costs.append(cell.cost_per_1k)
     if vals:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from evals.records import MetricValue, ModelEntry, ReportedResult, SuiteRecord
 from generator.site.load import LoadedRun, Selection, SiteData
 from generator.site.registry import Page
-from generator.site.suites import average_pick, bias_note, bias_text, protocol_flag
+from generator.site.suites import average_pick, baseline_note, bias_note, bias_text, protocol_flag
 from generator.site.views import ModelView, RunView, metric_cell, price_text
 
 
@@ -30,11 +30,12 @@ def run_view(lr: LoadedRun, data: SiteData, versions: dict[str, str], shown: boo
     model = data.models[run.model_id]
     counted = run.suite.id in picked
     link = f"../../gallery/#suite={run.suite.id}&models={run.model_id}"
+    main = run.main()
     cells = [(m, metric_cell(m)) for m in run.metrics if m.group is None or m.group.kind == "category"]
     selection = run.suite.selection.text if run.shard is None else f"shard {run.shard} of {run.suite.selection.text}"
-    return RunView(run, model, link, run.main(), "" if shown else _why(lr, versions), selection,
+    return RunView(run, model, link, main, "" if shown else _why(lr, versions), selection,
                    counted, protocol_flag(run, model), bias_text(run),
-                   bias_note(run), cells)
+                   bias_note(run), cells, baseline_note(run, main.value) if main else "")
 
 
 def model_page(mid: str, data: SiteData, sel: Selection) -> Page:

@@ -10,10 +10,13 @@ import numpy as np
 Z95 = 1.959963984540054
 
 
-def above_chance(score: float, chance: float) -> float:
-    """(score − chance) / (1 − chance): 0 = guessing, 1 = perfect; may be negative below chance. ``chance`` is the
-    suite's recorded chance level (``SuiteRecord.chance``; 0 where it has none)."""
-    return (score - chance) / (1 - chance)
+def above_baseline(score: float, baseline: float) -> float:
+    """(score − baseline) / (1 − baseline), floored at 0: 0 = no better than a trivial strategy, 1 = perfect.
+    ``baseline`` is the suite's (:func:`generator.site.suites.baseline`: the better of chance and the majority
+    answer; 0 for free answers). A score below it counts 0, as on the Open LLM Leaderboard: a model that does worse
+    than always answering 'yes' has shown no skill, and a negative term would make a biased answerer pull its
+    average down further than a model that never answered."""
+    return max(0.0, (score - baseline) / (1 - baseline))
 
 
 def mcnemar_exact(b: int, c: int) -> float:

@@ -59,8 +59,8 @@ class SuiteInfo:
 
     @property
     def baseline(self) -> float:
-        """The normalised average's zero: the chance level (0 where the suite has none: free answers)."""
-        return self.chance or 0.0
+        """The normalised average's zero: :func:`baseline`."""
+        return baseline(self.chance, self.majority)
 
 
 def suite_infos(shown: dict[tuple[str, str], LoadedRun]) -> dict[str, SuiteInfo]:
@@ -110,6 +110,25 @@ def protocol_flag(run: RunRecord, model: ModelEntry) -> str:
     if not model.chat and made_for == "chat":
         return "protocol: chat on a base model"
     return ""
+
+
+def baseline(chance: float | None, majority: float | None) -> float:
+    """The better of the two trivial strategies — guessing at random and always giving the split's most common
+    answer (a yes/no suite whose answers are 62% 'yes') — 0 where the suite has neither (free answers)."""
+    return max(chance or 0.0, majority or 0.0)
+
+
+def baseline_note(run: RunRecord, value: float) -> str:
+    """'no better than always answering 'yes' (62.2%) — counts 0 in Avg' when the score does not beat the suite's
+    :func:`baseline`; '' otherwise (and for suites without one)."""
+    s = run.suite
+    floor = baseline(s.chance, s.majority)
+    if floor == 0 or value > floor:
+        return ""
+    how = (f"always answering '{s.majority_label}'" if s.majority_label and (s.majority or 0) >= (s.chance or 0)
+           else "guessing at random")
+    avg = " — counts 0 in Avg" if s.in_average else ""
+    return f"no better than {how} ({floor:.1%}){avg}"
 
 
 def bias_note(run: RunRecord) -> str:

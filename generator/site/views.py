@@ -83,6 +83,7 @@ class RunView:
     bias: str  # response bias in words
     bias_note: str  # set when flagged
     cells: list[tuple[MetricValue, Cell]] = field(default_factory=list)
+    floor_note: str = ""  # set when the main score does not beat the suite's baseline
 
     @property
     def cost(self) -> str:

@@ -15,7 +15,7 @@ from generator.site.build import build_site
 from generator.site.gallery import _model_item, loads, sample_dicts, score_key, shown_outputs
 from generator.site.leaderboard import pareto
 from generator.site.load import load_site_data
-from generator.site.stats import above_chance, mcnemar_exact, paired_bootstrap, tiers
+from generator.site.stats import above_baseline, mcnemar_exact, paired_bootstrap, tiers
 from tests.support.servers import REPO
 from tools.synth_site_data import SUITES, all_texts, generate, item_ids, size
 
@@ -49,7 +49,8 @@ def test_paired_bootstrap_and_tiers_and_pareto() -> None:
     assert lo == hi == 0 and p == 1.0
     assert tiers(4, lambda i, j: j != 2) == [1, 1, 2, 2]
     assert pareto([("a", 1.0, 0.5), ("b", 2.0, 0.9), ("c", 3.0, 0.8), ("d", 0.5, 0.1)]) == {"a", "b", "d"}
-    assert above_chance(0.25, 0.25) == 0 and above_chance(1.0, 0.5) == 1 and above_chance(0.4, 0.0) == 0.4
+    assert above_baseline(0.25, 0.25) == 0 and above_baseline(1.0, 0.5) == 1 and above_baseline(0.4, 0.0) == 0.4
+    assert above_baseline(0.411, 0.622) == 0 and above_baseline(0.811, 0.622) == pytest.approx(0.5)
 
 
 def test_score_key_of_each_suite_main_metric() -> None:
@@ -330,3 +331,29 @@ def test_background_gallery_writer_gives_back_the_tree_or_its_error(data: Path, 
     writer = BackgroundGallery(site_data, Tree(tmp_path / "bad"), None, None, None, None)
     with pytest.raises(DataError, match="x.jsonl.gz:3"):
         writer.wait()
+
+
+def test_a_score_that_does_not_beat_its_baseline_counts_zero_and_is_flagged() -> None:
+    """The committed board: BoolQ's baseline is always answering 'yes' (62.2%), not chance (50%) — SmolLM2's 41.1%
+    (it answers 'no' on 90% of items) and Gemma's 61.1% count 0 in Avg, each cell says so, and every other term
+    is the score above the better of chance and the majority answer."""
+    from generator.site.leaderboard import averaged_groups, build_rows
+    from generator.site.suites import suite_infos
+
+    d = load_site_data(Path(__file__).parents[2] / "site_data")
+    infos = suite_infos(d.latest())
+    assert infos["boolq"].baseline == pytest.approx(0.6217, abs=1e-4) and infos["gsm8k"].baseline == 0
+    rows = {r.model.id: r for r in build_rows(d.models, d.latest(), list(infos.values()), d.reported)}
+    for mid in ("smollm2-135m-instruct", "gemma-3-270m"):
+        row = rows[mid]
+        boolq = row.cells["boolq"]
+        assert boolq.value < infos["boolq"].baseline and boolq.counted
+        assert boolq.floor_note.startswith("no better than always answering 'yes' (62.2%)"), boolq.floor_note
+        terms = []
+        for group in averaged_groups(list(infos.values())).values():
+            picked = [c for c in group if c.id in row.cells and row.cells[c.id].counted]
+            if picked:
+                terms.append(above_baseline(row.cells[picked[0].id].value, picked[0].baseline))
+        assert 0.0 in terms and min(terms) >= 0
+        assert row.average == pytest.approx(sum(terms) / len(terms))
+    assert not rows["gemma-3-270m"].cells["winogrande"].floor_note  # 53.7% beats 50.4%
