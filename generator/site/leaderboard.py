@@ -26,7 +26,7 @@ from generator.site.suites import (
     not_run_note,
     protocol_flag,
 )
-from generator.site.views import cost_per_1k
+from generator.site.views import cost_per_1k, usd
 
 ALPHA = 0.05
 
@@ -68,6 +68,7 @@ class Row:
     excluded: list[str] = field(default_factory=list)  # "<suite>: first 5 per subject (not a random sample)"
     cost: float | None = None  # mean USD per 1,000 items over the counted suites
     cost_partial: bool = False  # some counted run without a price
+    cost_parts: list[tuple[str, int, float | None]] = field(default_factory=list)  # (suite, samples, $/1k items)
     tier: int = 0
     reported: dict[str, list[ReportedResult]] = field(default_factory=dict)  # reported-only rows: suite → rows
     not_run: dict[str, NotRun] = field(default_factory=dict)  # column → why this model has no cell there
@@ -80,6 +81,18 @@ class Row:
     def reported_only(self) -> bool:
         return not self.cells
 
+    @property
+    def cost_text(self) -> str:
+        """The Cost cell's title: what its mean is made of, largest first, with each part's share of the sum —
+        one suite sampled 20 times per problem can be most of it."""
+        known = sum(c for _, _, c in self.cost_parts if c is not None)
+        parts = []
+        for name, samples, c in sorted(self.cost_parts, key=lambda p: -(p[2] or 0)):
+            each = f" ({samples} samples per item)" if samples > 1 else ""
+            share = "" if c is None or known == 0 else f", {c / known:.0%} of the sum" if c >= known / 200 else ", <1%"
+            parts.append(f"{name}{each} {usd(c) if c is not None else 'no price'}{share}")
+        return f"USD per 1,000 items, mean over {len(parts)} suite(s) in Avg: " + "; ".join(parts)
+
 
 def reported_for(reported: list[ReportedResult], model_id: str, base: str) -> list[ReportedResult]:
     return [r for r in reported if r.model_id == model_id and r.suite == base]
@@ -88,7 +101,8 @@ def reported_for(reported: list[ReportedResult], model_id: str, base: str) -> li
 def _score(lr: LoadedRun, m: MetricValue, model: ModelEntry, info: SuiteInfo,
            reported: list[ReportedResult]) -> Score:
     run = lr.run
-    return Score(m.value, m.ci_low, m.ci_high, m.n, run, reported_for(reported, model.id, info.base),
+    mine = reported_for(reported, model.id, info.base) if fits(info, model) else []  # one column per base suite
+    return Score(m.value, m.ci_low, m.ci_high, m.n, run, mine,
                  counted=run.representative and info.in_average, protocol_flag=protocol_flag(run, model),
                  bias_note=bias_note(run), floor_note=baseline_note(run, m.value))
 
@@ -133,6 +147,7 @@ def _average(row: Row, cols: list[SuiteInfo]) -> None:
         vals.append(above_baseline(cell.value, pick.baseline))
         halves.append((cell.ci_high - cell.ci_low) / 2 / (1 - pick.baseline))
         costs.append(cell.cost_per_1k)
+        row.cost_parts.append((pick.name, cell.run.sampling.n, cell.cost_per_1k))
     if vals:
         row.average = sum(vals) / len(vals)
         row.average_ci = normal_ci(row.average, halves)
@@ -142,17 +157,23 @@ def _average(row: Row, cols: list[SuiteInfo]) -> None:
     row.cost_partial = len(known) < len(costs)
 
 
-def _not_run(row: Row, cols: list[SuiteInfo]) -> None:
+def _not_run(row: Row, cols: list[SuiteInfo], other: list[LoadedRun]) -> None:
     """Why a column has no cell, where the reason is the model's kind: a chat-only suite on a base model, a
-    completion protocol on a chat model that runs the chat variant."""
+    completion protocol on a chat model that runs the chat variant — and how many of the model's runs of that
+    suite are of another suite version (listed on its model page, never in the column)."""
     for c in cols:
         if c.id not in row.cells and not fits(c, row.model):
-            row.not_run[c.id] = not_run_note(c, row.model)
+            older = sum(1 for lr in other if lr.run.suite.id == c.id and lr.run.suite.version != c.version)
+            note = not_run_note(c, row.model)
+            row.not_run[c.id] = NotRun(note.label, note.why + (
+                f"; {older} run(s) of an older version of this suite are listed on the model page" if older else ""),
+                older)
 
 
 def build_rows(models: dict[str, ModelEntry], shown: dict[tuple[str, str], LoadedRun], cols: list[SuiteInfo],
-               reported: list[ReportedResult]) -> list[Row]:
-    """The ranked rows (models with runs), best first, with tiers."""
+               reported: list[ReportedResult], other: dict[str, list[LoadedRun]] | None = None) -> list[Row]:
+    """The ranked rows (models with runs), best first, with tiers; ``other``: model → its runs not in a column
+    (:class:`~generator.site.load.Selection`), named where a column says why it is empty."""
     info = {c.id: c for c in cols}
     rows: dict[str, Row] = {}
     for (mid, sid), lr in shown.items():
@@ -163,7 +184,7 @@ def build_rows(models: dict[str, ModelEntry], shown: dict[tuple[str, str], Loade
         row.cells[sid] = _score(lr, m, models[mid], info[sid], reported)
     for row in rows.values():
         _average(row, cols)
-        _not_run(row, cols)
+        _not_run(row, cols, (other or {}).get(row.model.id, []))
     ordered = sorted(rows.values(), key=lambda r: (r.missing != [], -(r.average if r.average is not None else -9),
                                                    r.model.name.lower()))
 
@@ -185,9 +206,10 @@ def reported_rows(models: dict[str, ModelEntry], ranked: list[Row], cols: list[S
         if mid in have:
             continue
         row = Row(model)
-        for c in cols:
+        for c in cols:  # a published number sits in one column: its suite's protocol made for the model's kind
             found = reported_for(reported, mid, c.base)
-            if found:
+            twins = [t for t in cols if t.base == c.base]
+            if found and c is next(iter([t for t in twins if fits(t, model)] or twins)):
                 row.reported[c.id] = found
         if row.reported or any(r.model_id == mid for r in reported):
             out.append(row)

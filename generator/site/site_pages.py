@@ -77,7 +77,7 @@ def site_pages(data: SiteData, infos: dict[str, SuiteInfo], vectors: dict[str, S
     shown = sel.shown
     frame = scores_frame(data)
     cols = list(infos.values())
-    rows = leaderboard.build_rows(data.models, shown, cols, data.reported)
+    rows = leaderboard.build_rows(data.models, shown, cols, data.reported, sel.other)
     reported = leaderboard.reported_rows(data.models, rows, cols, data.reported)
     board = BoardView(cols, rows, reported, sorted({r.model.family for r in rows}), built_at(), len(data.runs))
     pages: list[Page] = [board_page(board), downloads_page(frame, data, sel)]

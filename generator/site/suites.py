@@ -90,6 +90,7 @@ class NotRun:
 
     label: str  # the cell's text: "chat-only suite"
     why: str  # its title: one sentence
+    older: int = 0  # runs of this column's suite on this model that are of another suite version (model page)
 
 
 def not_run_note(info: SuiteInfo, model: ModelEntry) -> NotRun:

@@ -144,3 +144,42 @@ def test_every_model_is_averaged_over_the_suites_its_kind_runs(server: str) -> N
     assert not_run == {"Scenarios": "chat-only suite", "HumanEval (chat)": "chat-only suite"}
     assert "base (pretrained) model" in title
     assert "none" not in frontier and "Gemma 3 270M" in frontier
+
+
+def test_board_cells_say_what_their_numbers_are(server: str) -> None:
+    """Read as a reader reads the committed board: a lopsided interval is shown as [low–high], not ±; BoolQ below its
+    always-'yes' baseline is flagged; a chat model's empty completion column links its older-version runs on the
+    model page (and the link lands on them); a published number sits in one HumanEval column, not both; the Cost
+    cell names what its mean is made of."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_browser import CHROMIUM
+
+    runs = [read_run(p) for p in iter_run_files(REPO / "site_data")]
+    he = next(r for r in runs if r.model_id == "gemma-3-270m" and r.suite.id == "humaneval" and r.shard is None)
+    main = he.main()
+    assert main is not None and (main.ci_high - main.value) - (main.value - main.ci_low) > 0.002
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = b.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        page.goto(server + "/", wait_until="networkidle")
+        gemma = page.locator("tr[data-kind]", has_text="Gemma 3 270M").first
+        smol = page.locator("tr[data-kind]", has_text="SmolLM2 135M Instruct").first
+        he_text = gemma.locator('td[data-label="HumanEval"]').inner_text()
+        boolq = [r.locator('td[data-label="BoolQ"] .podium-flag-floor').get_attribute("title") for r in (gemma, smol)]
+        cost = smol.locator('td[data-label="Cost / 1k items"]').get_attribute("title") or ""
+        gpt = page.locator("tr[data-kind]", has_text="GPT-4o").first
+        reported_cols = [c.get_attribute("data-label") for c in gpt.locator("td:has(.podium-reported)").all()]
+        older = smol.locator('td[data-label="HumanEval"] a', has_text="older runs")
+        older_count = older.count()
+        if older_count:
+            older.click()
+            page.wait_for_load_state("networkidle")
+            landed = page.url
+            heading = page.locator("#other-runs").inner_text()
+        b.close()
+    assert f"[{main.ci_low * 100:.1f}–{main.ci_high * 100:.1f}]" in he_text and "±" not in he_text, he_text
+    assert all(t and "always answering 'yes' (62.2%)" in t for t in boolq), boolq
+    assert older_count == 1 and landed.endswith("/models/smollm2-135m-instruct/#other-runs") and "Other runs" in heading
+    assert reported_cols.count("HumanEval (chat)") + reported_cols.count("HumanEval") == 1, reported_cols
+    assert re.search(r"HumanEval \(chat\) \(20 samples per item\) \$[\d.]+, 9\d% of the sum", cost), cost
