@@ -58,8 +58,7 @@ def _layers(measured: pd.DataFrame, points: pd.DataFrame, x_enc: alt.X, color: a
             out.append(m.mark_area(opacity=0.15).encode(y=_y("ci_low"), y2="ci_high:Q"))
         out.append(m.mark_line(point=True).encode(y=_y(), detail="series:N", tooltip=tips))
     if len(points):
-        p = alt.Chart(points).encode(x=x_enc, y=_y())
-        out.append(p.mark_line(strokeDash=[5, 4], color=CLAIM_COLOR, opacity=0.7).encode(order="k:Q"))
+        p = alt.Chart(points).encode(x=x_enc, y=_y())  # points only: each comes from its own source, no curve
         out.append(p.mark_point(size=90, filled=True, shape="diamond").encode(color=color, tooltip=[
             alt.Tooltip("series:N", title="published"), alt.Tooltip("k:Q"), alt.Tooltip("value:Q", format=".1%"),
             *([alt.Tooltip("cost:Q", format="$.6f", title="cost per problem")] if "cost" in points else []),

@@ -28,7 +28,6 @@ class Curve:
     model: ModelEntry
     run: RunRecord
     points: tuple[MetricValue, ...]  # top-level pass@k, by k
-    shown: bool  # the run the gallery and the suite page show
 
     @property
     def samples(self) -> int:
@@ -75,6 +74,16 @@ class Band:
     @property
     def high(self) -> float:
         return max(r.value for r in self.rows)
+
+    @property
+    def sources_text(self) -> str:
+        """'3 published numbers, 2 distinct: sources reporting the same value may be one run' — never a count of
+        runs, since two catalogue entries with one value are likely one evaluation listed twice."""
+        n, distinct = len(self.rows), len({r.value for r in self.rows})
+        text = f"{n} published number{'s' if n != 1 else ''}"
+        if distinct < n:
+            text += f", {distinct} distinct: sources reporting the same value may be one run listed twice"
+        return text
 
 
 @dataclass(frozen=True)
@@ -157,13 +166,14 @@ class Question:
 
 
 def curves(data: SiteData, base: str | None) -> list[Curve]:
-    """Every reproduced run (shards excepted) with pass@k of the suite ``base`` (all suites when None), labelled
+    """Every run with pass@k of the suite ``base`` (all suites when None) that the board shows in a column — the
+    same selection as every other page: no shards, no older suite versions, no superseded runs — labelled
     model · variant · n samples, and where it covers part of the split, which part."""
     shown = {id(lr) for lr in data.selection().shown.values()}
     out: list[Curve] = []
     for lr in sorted(data.runs, key=lambda r: (data.models[r.run.model_id].name.lower(), r.run.finished_at)):
         run = lr.run
-        if run.shard is not None or (base is not None and run.suite.base != base):
+        if id(lr) not in shown or (base is not None and run.suite.base != base):
             continue
         pts = tuple(sorted((m for m in run.metrics if m.k is not None and m.group is None), key=lambda m: m.k or 0))
         if not pts:
@@ -173,11 +183,11 @@ def curves(data: SiteData, base: str | None) -> list[Curve]:
         if run.n_items < run.suite.items_total:  # the selection in full is in the table and on the run's page
             how = "random" if run.suite.selection.kind == "subset" else "first"
             label += f" · {how} {run.n_items}/{run.suite.items_total}"
-        out.append(Curve(label, model, run, pts, id(lr) in shown))
+        out.append(Curve(label, model, run, pts))
     seen: dict[str, int] = {}
     for c in out:
         seen[c.label] = seen.get(c.label, 0) + 1
-    return [Curve(f"{c.label} · {c.run.finished_at:%Y-%m-%d}", c.model, c.run, c.points, c.shown)
+    return [Curve(f"{c.label} · {c.run.finished_at:%Y-%m-%d}", c.model, c.run, c.points)
             if seen[c.label] > 1 else c for c in out]
 
 
@@ -222,6 +232,6 @@ def build_question(story: SeedStory, data: SiteData) -> Question:
                  curves(data, story.suite), cost_model(story, challenger, opponent))
     dirs = {id(lr.run): lr for lr in data.runs}
     for c in q.curves:
-        if c.shown and c.run.sampling.n > 1:
+        if c.run.sampling.n > 1:
             q.problems.append(ProblemView(c, problem_stats(dirs[id(c.run)])))
     return q

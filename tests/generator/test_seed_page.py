@@ -168,7 +168,7 @@ def test_verdict_flips_with_the_measured_run(tmp_path: Path) -> None:
     def measured(value: float, lo: float, hi: float) -> str:
         c = q.challenger_runs()[0]
         pts = (MetricValue(name="pass@k", variant="completion", k=100, value=value, n=164, ci_low=lo, ci_high=hi),)
-        q.curves = [type(c)(c.label, c.model, c.run, pts, c.shown)]
+        q.curves = [type(c)(c.label, c.model, c.run, pts)]
         return verdict(q, []).headline
 
     assert measured(0.97, 0.95, 0.99) == "Verified"  # CI above the band's top (92.07%)
@@ -196,3 +196,20 @@ def test_render_seed_writes_the_question_and_its_head_to_head_page(tmp_path: Pat
     (data.root / "reported" / "story.yaml").unlink()  # without a story: the page says what is missing
     render_seed(load_site_data(data.root), data.selection().shown, docs, [])
     assert "No story file" in (docs / "small-vs-large.md").read_text()
+
+
+def test_the_question_shows_the_boards_runs_and_counts_published_numbers_honestly() -> None:
+    """On the committed data: the question's curves are the runs the board shows (SmolLM2's two HumanEval runs of an
+    older suite version are on its model page only), and the band says its three published numbers hold two
+    distinct values (two Azure catalogue entries report the same 92.07%)."""
+    repo = Path(__file__).parents[2]
+    data = load_site_data(repo / "site_data")
+    story = load_story(data.root)
+    assert story is not None
+    q = build_question(story, data)
+    shown = {id(lr.run) for lr in data.selection().shown.values()}
+    older = [lr.run for lrs in data.selection().other.values() for lr in lrs if lr.run.suite.base == story.suite]
+    assert older and q.curves and all(id(c.run) in shown for c in q.curves)
+    assert not any(c.run is r for c in q.curves for r in older)
+    assert q.band is not None and len(q.band.rows) == 3
+    assert q.band.sources_text.startswith("3 published numbers, 2 distinct")
