@@ -87,13 +87,13 @@ class ChartsView:
 def charts_page(frame: pd.DataFrame, cols: list[SuiteInfo], chart_pages: list[Page]) -> Page:
     """Every suite's scores in one faceted chart, and links to every other chart page."""
     page = Page("charts.md", "Charts", "All scores", "charts.md.j2")
-    chance = {c.id: c.chance for c in cols}
-    mains = frame[frame["main"].astype(bool)].assign(chance=lambda d: d["suite"].map(chance))
+    floor = {c.id: c.baseline or None for c in cols}  # free answers (baseline 0) draw no rule
+    mains = frame[frame["main"].astype(bool)].assign(baseline=lambda d: d["suite"].map(floor))
     names = {c.id: c.name for c in cols}
     mains = mains.assign(suite=mains["suite"].map(lambda s: names.get(s, s)))
     ref = page.chart(ChartRef("leaderboard", "Main metric per model, one panel per suite, with 95% confidence "
-                              "intervals and the chance level"),
-                     charts.faceted_scores(mains, "Main metric per suite (95% CI; dashed: chance)"))
+                              "intervals and the baseline"),
+                     charts.faceted_scores(mains, "Main metric per suite (95% CI; dashed: baseline)"))
     page.view = ChartsView(ref, [(p.title, p.route) for p in chart_pages if p.charts])
     return page
 

@@ -128,14 +128,14 @@ def score_dots(frame: pd.DataFrame, base: pd.DataFrame, title: str, metric: str 
 
 
 def faceted_scores(frame: pd.DataFrame, title: str) -> dict[str, Any]:
-    """One dot-and-whisker panel per suite (each sorted on its own, with its chance level as a dashed rule), one
-    panel per line so it reads at any width."""
-    df = frame[["model", "suite", "value", "ci_low", "ci_high", "n", "chance"]].copy()
+    """One dot-and-whisker panel per suite (each sorted on its own, with its baseline — the better of chance and
+    the majority answer, Avg's zero — as a dashed rule), one panel per line so it reads at any width."""
+    df = frame[["model", "suite", "value", "ci_low", "ci_high", "n", "baseline"]].copy()
     whisk, dots = _dots(df, "main metric (95% CI)")
-    rule = alt.Chart(df).transform_filter("isValid(datum.chance)").mark_rule(
-        strokeDash=[4, 3], color="#8d6e63").encode(x=alt.X("min(chance):Q", title="main metric (95% CI)", axis=PCT),
-                                                   tooltip=[alt.Tooltip("min(chance):Q", format=".1%",
-                                                                        title="chance")])
+    rule = alt.Chart(df).transform_filter("isValid(datum.baseline)").mark_rule(
+        strokeDash=[4, 3], color="#8d6e63").encode(x=alt.X("min(baseline):Q", title="main metric (95% CI)", axis=PCT),
+                                                   tooltip=[alt.Tooltip("min(baseline):Q", format=".1%",
+                                                                        title="baseline")])
     chart = alt.layer(whisk, dots, rule, data=df).properties(width="container", height=alt.Step(16)).facet(
         row=alt.Row("suite:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start",
                                                              labelOrient="top", labelFontWeight="bold")),
