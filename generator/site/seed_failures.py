@@ -9,7 +9,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
-from evals.records import ModelEntry, OutputRecord, SampleRecord, ScenarioDetail, ScenarioRecord
+from evals.records import (
+    ModelEntry,
+    OutputRecord,
+    SampleRecord,
+    ScenarioDetail,
+    ScenarioRecord,
+    ToolCallRecord,
+)
 from evals.story import FailureCase
 from generator.site.load import LoadedRun, SiteData
 from generator.site.scenario_pages import MatrixRow, ScenarioView, build_views, scenario_runs
@@ -61,11 +68,22 @@ def _passed(o: OutputRecord) -> bool | None:
     return bool(o.scores.get("pass", 0.0) >= 1)
 
 
+def call_text(c: ToolCallRecord) -> str:
+    """A tool call in words: ``gcd({"a": 6})``; one that could not be read says so, with what the model wrote —
+    never ``({})`` (an unreadable call is stored with no name and ``{}``, which the model did not write). The
+    gallery's ``callText`` (assets/podium.js) follows the same rule."""
+    name, args = c.name.strip(), c.arguments.strip()
+    if not name or c.error:
+        args = "" if args == "{}" else _cut(args, 120)
+        head = f"{name} {args}".strip() if name else "unreadable tool call" + (f": {args}" if args else "")
+        return head + (f" — {'unreadable: ' if name else ''}{c.error}" if c.error else "")
+    return f"{name}({_cut(args, 120)})"
+
+
 def _calls(o: OutputRecord) -> list[str]:
     out = []
     for turn in o.transcript or []:
-        out += [f"{c.name}({_cut(c.arguments, 120)})" + (f" — unreadable: {c.error}" if c.error else "")
-                for c in turn.tool_calls]
+        out += [call_text(c) for c in turn.tool_calls]
         if turn.role == "tool":
             out.append(f"  → {_cut(turn.content, 120)}")
     return out

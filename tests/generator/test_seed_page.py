@@ -213,3 +213,19 @@ def test_the_question_shows_the_boards_runs_and_counts_published_numbers_honestl
     assert not any(c.run is r for c in q.curves for r in older)
     assert q.band is not None and len(q.band.rows) == 3
     assert q.band.sources_text.startswith("3 published numbers, 2 distinct")
+
+
+def test_a_tool_call_that_could_not_be_read_says_so() -> None:
+    """An unreadable call is stored with no name and '{}' (which the model did not write): the question page says
+    'unreadable tool call', never '({})'; what the model did write is kept, a readable call reads name(args)."""
+    from evals.records import ToolCallRecord
+    from generator.site.seed_failures import call_text
+
+    stored = ToolCallRecord(name="", arguments="{}", error="invalid JSON: Expecting value")
+    assert call_text(stored) == "unreadable tool call — invalid JSON: Expecting value"
+    raw = ToolCallRecord(name="", arguments="gcd 6 8", error="no JSON object")
+    assert call_text(raw) == "unreadable tool call: gcd 6 8 — no JSON object"
+    named = ToolCallRecord(name="factorial", arguments='{"n": 5', error="invalid JSON")
+    assert call_text(named) == 'factorial {"n": 5 — unreadable: invalid JSON'
+    assert call_text(ToolCallRecord(name="gcd", arguments='{"a": 6, "b": 8}')) == 'gcd({"a": 6, "b": 8})'
+    assert all("({})" not in call_text(c) for c in (stored, raw, named))

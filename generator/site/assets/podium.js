@@ -19,13 +19,20 @@
     return fetch(url).then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status + " for " + url); return r.json(); });
   }
   function hashParams() { return new URLSearchParams(location.hash.replace(/^#/, "")); }
-  function setHash(state) {
+  // the page's state in the URL's hash. push: a new history entry (Back returns to the state before); else the
+  // current entry is rewritten. pushState and replaceState fire no hashchange or popstate, so this never loops. A new
+  // entry holds the scroll offset, as Material's instant navigation keeps it (it scrolls there on Back/Forward; on an
+  // entry without a state it would re-navigate to the hash instead).
+  function setHash(state, push) {
     var p = new URLSearchParams();
     Object.keys(state).forEach(function (k) {
       var v = state[k];
       if (v !== undefined && v !== null && v !== "" && !(k === "page" && +v === 0) && !(k === "filter" && v === "all")) p.set(k, String(v));
     });
-    history.replaceState(history.state, "", "#" + p.toString());
+    var hash = "#" + p.toString();
+    if (hash === (location.hash || "#")) return;  // unchanged: no entry to add or rewrite
+    if (push) history.pushState({ x: window.scrollX, y: window.scrollY }, "", hash);
+    else history.replaceState(history.state, "", hash);
   }
 
   // ------------------------------------------------------------------ charts
@@ -219,33 +226,65 @@
     }
     return this.cache[rel];
   };
+  Gallery.prototype.readHash = function () {
+    var p = hashParams();
+    this.state = { suite: p.get("suite") || "", models: p.get("models") || "", filter: p.get("filter") || "all",
+      page: +(p.get("page") || 0) || 0, q: p.get("q") || "", item: p.get("item") || "" };
+  };
   Gallery.prototype.start = function () {
     var self = this;
+    this.path = location.pathname;
+    this.gen = 0;        // the latest suite load: an older one that resolves later draws nothing
+    this.push = false;   // the next draw adds a history entry (a selection made on the page)
+    this.shown = null;   // the hash of the view on screen
+    this.fromUrl = false;  // the next draw shows the URL's hash: it leaves the URL as it is
     this.get("index.json").then(function (index) {
       self.index = index;
-      var p = hashParams();
-      self.state = { suite: p.get("suite") || "", models: p.get("models") || "", filter: p.get("filter") || "all",
-        page: +(p.get("page") || 0), q: p.get("q") || "", item: p.get("item") || "" };
+      self.readHash();
       self.loadSuite();
+      // Back/Forward and a hash typed or linked: the view follows the URL. Browsers fire popstate, hashchange or
+      // both (and Material's instant navigation moves between same-page entries with pushState): both are heard,
+      // and a hash already on screen (this page's own update) is ignored, so nothing re-renders twice or loops.
+      var onHash = function () {
+        if (!self.root.isConnected) {  // instant navigation replaced the page: this gallery is gone
+          window.removeEventListener("popstate", onHash); window.removeEventListener("hashchange", onHash); return;
+        }
+        if (location.pathname !== self.path || location.hash === self.shown) return;
+        self.shown = location.hash;
+        self.push = false;
+        self.fromUrl = true;
+        self.readHash();
+        self.loadSuite();
+      };
+      window.addEventListener("popstate", onHash);
+      window.addEventListener("hashchange", onHash);
     }).catch(function (err) { self.root.textContent = "Gallery index failed to load: " + err.message; });
   };
+  // a selection made on the page: a new history entry, so that Back returns to the view before it
+  Gallery.prototype.change = function (reload) {
+    this.push = true; this.fromUrl = false;
+    if (reload) this.loadSuite(); else this.draw();
+  };
   Gallery.prototype.loadSuite = function () {
-    var self = this, st = this.state, suites = this.index.suites;
+    var self = this, st = this.state, suites = this.index.suites, gen = ++this.gen;
     if (!suites.length) { this.root.textContent = "No runs yet."; return; }
     if (!suites.some(function (s) { return s.id === st.suite; })) st.suite = suites[0].id;
     Promise.all([this.get(st.suite + "/index.json"), this.get(st.suite + "/ids.json")]).then(function (got) {
+      if (gen !== self.gen) return null;
       var si = got[0];
       si.ids = got[1];
       self.si = si;
-      var want = st.models.split(",").filter(Boolean);
-      var ms = si.models.filter(function (m) { return want.indexOf(m.id) >= 0; });
+      var want = st.models.split(",").filter(Boolean), byId = {};
+      si.models.forEach(function (m) { byId[m.id] = m; });
+      var ms = want.filter(function (id, i) { return byId[id] && want.indexOf(id) === i; }).map(function (id) { return byId[id]; });  // in the URL's order
       if (!ms.length) ms = si.models.slice().sort(function (a, b) { return (b.value || 0) - (a.value || 0); }).slice(0, 3);
       self.models = ms;
       return Promise.all(ms.map(function (m) { return self.get(st.suite + "/m/" + m.id + ".json"); }));
     }).then(function (status) {
+      if (gen !== self.gen || !status) return;
       self.status = status;
       self.draw();
-    }).catch(function (err) { self.root.textContent = "Gallery data failed to load: " + err.message; });
+    }).catch(function (err) { self.push = false; self.root.textContent = "Gallery data failed to load: " + err.message; });
   };
   Gallery.prototype.shardOf = function (pos) {
     var s = this.si.starts, lo = 0, hi = s.length - 1;
@@ -306,21 +345,23 @@
     this.index.suites.forEach(function (s) {
       var o = h("option", { value: s.id, text: s.name + " (" + s.items + " items)" }); if (s.id === st.suite) o.selected = true; suiteSel.appendChild(o);
     });
-    suiteSel.onchange = function () { st.suite = suiteSel.value; st.models = ""; st.page = 0; st.item = ""; self.loadSuite(); };
+    suiteSel.onchange = function () { st.suite = suiteSel.value; st.models = ""; st.page = 0; st.item = ""; self.change(true); };
     var picked = this.models.map(function (m) { return m.id; });
     var boxes = h("details", { "class": "podium-models" }, [h("summary", { text: "models (" + picked.length + " of " + si.models.length + ")" })]);
     si.models.forEach(function (m) {
       var cb = h("input", { type: "checkbox", value: m.id }); cb.checked = picked.indexOf(m.id) >= 0;
       cb.onchange = function () {
-        st.models = Array.prototype.slice.call(boxes.querySelectorAll("input:checked")).map(function (x) { return x.value; }).join(",");
-        st.page = 0; self.loadSuite();
+        var on = Array.prototype.slice.call(boxes.querySelectorAll("input:checked")).map(function (x) { return x.value; });
+        st.models = picked.filter(function (id) { return on.indexOf(id) >= 0; })  // the columns keep their order
+          .concat(on.filter(function (id) { return picked.indexOf(id) < 0; })).join(",");
+        st.page = 0; self.change(true);
       };
       boxes.appendChild(h("label", {}, [cb, " " + m.name + (m.partial ? " (first " + m.n + " of " + m.total + ")" : "")]));
     });
     var filters = [["all", "all items"], ["pass", "all correct"], ["fail", "all wrong"], ["disagree", "models disagree"], ["ungraded", "ungraded"]];
     var filt = h("select", { "aria-label": "filter" });
     filters.forEach(function (p) { var o = h("option", { value: p[0], text: p[1] }); if (p[0] === st.filter) o.selected = true; filt.appendChild(o); });
-    filt.onchange = function () { st.filter = filt.value; st.page = 0; self.draw(); };
+    filt.onchange = function () { st.filter = filt.value; st.page = 0; self.change(); };
     var picker = null;
     if (si.scenarios && si.scenarios.length) {
       picker = h("select", { "aria-label": "scenario" });
@@ -328,18 +369,18 @@
       si.scenarios.forEach(function (sc) {
         var o = h("option", { value: sc.id + "/", text: sc.title + " (" + sc.id + ")" }); if (st.q === sc.id + "/") o.selected = true; picker.appendChild(o);
       });
-      picker.onchange = function () { st.q = picker.value; st.page = 0; self.draw(); };
+      picker.onchange = function () { st.q = picker.value; st.page = 0; self.change(); };
     }
     var search = h("input", { type: "search", placeholder: "search ids (and text of loaded pages)", value: st.q, "aria-label": "search" });
-    search.onchange = function () { st.q = search.value; st.page = 0; self.draw(); };
+    search.onchange = function () { st.q = search.value; st.page = 0; self.change(); };
     var pages = Math.max(1, Math.ceil(total / PAGE));
     var prev = h("button", { type: "button", text: "‹ prev" }), next = h("button", { type: "button", text: "next ›" });
     prev.disabled = st.page <= 0; next.disabled = st.page >= pages - 1;
-    prev.onclick = function () { st.page -= 1; self.draw(); };
-    next.onclick = function () { st.page += 1; self.draw(); };
+    prev.onclick = function () { st.page -= 1; self.change(); };
+    next.onclick = function () { st.page += 1; self.change(); };
     var info = h("span", { "class": "podium-pageinfo", text: total + " items · page " + (st.page + 1) + " / " + pages });
     var all = null;
-    if (st.item) { all = h("button", { type: "button", text: "show all items" }); all.onclick = function () { st.item = ""; self.draw(); }; }
+    if (st.item) { all = h("button", { type: "button", text: "show all items" }); all.onclick = function () { st.item = ""; self.change(); }; }
     return h("div", { "class": "podium-gallery-controls" }, [suiteSel, picker, boxes, filt, search, all, h("span", { "class": "podium-pager" }, [prev, info, next])]);
   };
 
@@ -391,15 +432,22 @@
     hljsLoad.then(function () { if (window.hljs && code.isConnected) window.hljs.highlightElement(code); });
   }
 
+  // one tool call of a transcript, as text: "→ call name {arguments}". A call that could not be read (no function
+  // name, or arguments that are not a JSON object) is labelled so, with the arguments as the model wrote them when
+  // there are any (an unreadable "Action:" reply is stored with name "" and arguments "{}": nothing to show) and why.
+  function callText(c) {
+    var name = (c.name || "").trim(), args = (c.arguments || "").trim(), bad = !name || !!c.error;
+    if (bad && args === "{}") args = "";
+    var out = "→ " + (name ? "call " + name : "unreadable tool call") + (args ? (name ? " " : ": ") + args : "");
+    if (c.error) out += (name ? " — unreadable: " : " — ") + c.error;
+    return out + (c.id ? "  [" + c.id + "]" : "");
+  }
   function renderTurns(turns) {
     var box = h("div", { "class": "podium-transcript" });
     turns.forEach(function (t) {
       var turn = h("div", { "class": "podium-turn podium-turn-" + t.role }, [h("div", { "class": "podium-turn-role", text: turnLabel(t) })]);
       if (t.content) turn.appendChild(h("pre", { "class": "podium-out", text: t.content }));
-      (t.tool_calls || []).forEach(function (c) {
-        var shown = c.error ? "(unreadable: " + c.error + ")" : c.arguments;
-        turn.appendChild(h("div", { "class": "podium-call", text: "→ call " + (c.name || "?") + " " + shown + (c.id ? "  [" + c.id + "]" : "") }));
-      });
+      (t.tool_calls || []).forEach(function (c) { turn.appendChild(h("div", { "class": "podium-call", text: callText(c) })); });
       box.appendChild(turn);
     });
     return box;
@@ -420,6 +468,11 @@
   Gallery.prototype.card = function (pos) {
     var self = this, id = this.si.ids[pos], card = h("div", { "class": "podium-item", id: "item-" + id });
     var link = h("a", { href: "#" + new URLSearchParams({ suite: this.state.suite, models: this.models.map(function (m) { return m.id; }).join(","), item: id }).toString(), text: "¶", title: "link to this item" });
+    link.addEventListener("click", function (ev) {  // shown here, as a new history entry (a modified click opens a tab)
+      if (ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+      ev.preventDefault(); ev.stopPropagation();  // instant navigation would change the URL without a hashchange
+      self.state.item = id; self.state.page = 0; self.change();
+    });
     card.appendChild(h("h3", {}, [id + " ", link]));
     var head = h("div", { "class": "podium-question" });
     card.appendChild(head);
@@ -466,7 +519,11 @@
     var pages = Math.max(1, Math.ceil(rows.length / PAGE));
     st.page = Math.min(Math.max(0, st.page), pages - 1);
     st.models = this.models.map(function (m) { return m.id; }).join(",");
-    setHash(st);
+    // a view drawn from a hash the browser moved to (Back/Forward, typed) leaves it as it is: rewriting it then would
+    // race Material's own re-navigation to that hash and add an entry
+    if (!this.fromUrl) setHash(st, this.push);
+    this.push = this.fromUrl = false;
+    this.shown = location.hash;
     this.root.textContent = "";
     this.root.appendChild(this.controls(rows.length));
     var self = this;
