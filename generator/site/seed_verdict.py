@@ -38,13 +38,15 @@ def _where(value: float, b: Band) -> str:
     return "inside the band" if value >= b.low else "below the band"
 
 
-def measured_outcome(curve: Curve, b: Band) -> tuple[str, int | None]:
-    """'matches' (smallest k whose 95% CI lies above the band), 'short' (even the largest k's CI lies below it) or
-    'open', with the k that decides."""
-    for m in curve.points:
-        if m.ci_low > b.high:
-            return "matches", m.k
-    return ("short", curve.best.k) if curve.best.ci_high < b.low else ("open", curve.best.k)
+def measured_outcome(curve: Curve, b: Band, k: int | None) -> str:
+    """At the claimed k (the run's largest when there is no claim): 'matches' when the 95% interval lies at or
+    above the band's bottom — the challenger is at least as good as a published number of the opponent, inside
+    the band or over it — 'short' when it lies below the bottom, 'open' when it straddles it or the run has no
+    point at that k."""
+    m = next((m for m in curve.points if m.k == k), None) if k is not None else curve.best
+    if m is None:
+        return "open"
+    return "matches" if m.ci_low >= b.low else "short" if m.ci_high < b.low else "open"
 
 
 def _headline(q: Question, b: Band) -> tuple[str, str]:
@@ -52,19 +54,14 @@ def _headline(q: Question, b: Band) -> tuple[str, str]:
     if not runs:
         name = q.challenger.name if q.challenger else q.story.challenger.model_id
         return "Not verified", f"Podium has no run of {name} on this suite yet."
-    out = [(c, *measured_outcome(c, b)) for c in runs]
-    hit = next(((c, k) for c, o, k in out if o == "matches"), None)
-    if hit:
-        m = next(m for m in hit[0].points if m.k == hit[1])
-        return "Verified", (f"Podium measured {hit[0].label}: pass@{hit[1]} = {pct(m.value)} [{pct(m.ci_low)}–"
-                            f"{pct(m.ci_high)}], above {b.name}'s band.")
     claim_k = min((p.k for p in q.claims), default=None)
-    short = [(c, k) for c, o, k in out if o == "short" and claim_k is not None and k is not None and k >= claim_k]
-    if short:
-        c, k = short[0]
-        m = next(m for m in c.points if m.k == k)
-        return "Refuted", (f"Podium measured {c.label}: pass@{k} = {pct(m.value)} [{pct(m.ci_low)}–"
-                           f"{pct(m.ci_high)}], below {b.name}'s band.")
+    for outcome, headline, where in (("matches", "Verified", f"at or above the bottom of {b.name}'s band"),
+                                     ("short", "Refuted", f"below {b.name}'s band")):
+        c = next((c for c in runs if measured_outcome(c, b, claim_k) == outcome), None)
+        if c is not None:
+            m = next(m for m in c.points if m.k == (claim_k if claim_k is not None else c.best.k))
+            return headline, (f"Podium measured {c.label}: pass@{m.k} = {pct(m.value)} [{pct(m.ci_low)}–"
+                              f"{pct(m.ci_high)}], {where}.")
     best = max(runs, key=lambda c: c.best.k or 0)
     return "Not verified", (f"Podium's run of {best.label} reaches pass@{best.best.k} = {pct(best.best.value)} "
                             f"[{pct(best.best.ci_low)}–{pct(best.best.ci_high)}]: not enough to decide.")
@@ -114,8 +111,8 @@ def verdict(q: Question, failures: list[FailureStat]) -> Verdict:
                  f"not about {ch}.")
     claim_k = min((p.k for p in q.claims), default=None)
     flips = [f"Verified once a Podium run of {ch} with at least {claim_k or 'k'} samples per problem has its "
-             f"pass@{claim_k or 'k'} 95% interval above {pct(b.high)} (the top of {b.name}'s band); refuted once "
-             f"that interval lies below {pct(b.low)}."]
+             f"pass@{claim_k or 'k'} 95% interval at or above {pct(b.low)}, the bottom of {b.name}'s published band "
+             f"(a match: inside the band or over it); refuted once that interval lies below {pct(b.low)}."]
     if q.cost is not None and claim_k is not None:
         text, flip = _cost_sentence(q.cost, claim_k, b.name)
         s += [text] if text else []
@@ -129,5 +126,6 @@ def verdict(q: Question, failures: list[FailureStat]) -> Verdict:
                       "model) that picks a passing sample about as often as pass@k counts one.")
     fails = [f"{f.model} passes {f.label} in {f.successes} of {f.n} graded trials" for f in failures if f.n]
     if fails:
-        s.append("Where it fails: " + "; ".join(fails) + ".")
+        s.append(f"Where it fails: no outputs of {ch} or {b.name} are stored here, so the failure cases are shown "
+                 "on Podium's own models: " + "; ".join(fails) + ".")
     return Verdict(headline, s, flips)

@@ -172,6 +172,7 @@ def test_verdict_flips_with_the_measured_run(tmp_path: Path) -> None:
         return verdict(q, []).headline
 
     assert measured(0.97, 0.95, 0.99) == "Verified"  # CI above the band's top (92.07%)
+    assert measured(0.91, 0.905, 0.915) == "Verified"  # inside the band (90.2%-92.07%): a match is a match
     assert measured(0.5, 0.45, 0.55) == "Refuted"  # CI below the band at the claimed k
     assert measured(0.91, 0.88, 0.94) == "Not verified"  # overlaps the band
     q.curves = [c for c in q.curves if c.model.id != story.challenger.model_id]
