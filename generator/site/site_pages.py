@@ -33,6 +33,11 @@ class CompareView:
     suites: list[SuiteInfo]
     default: list[str]
 
+    @property
+    def baselines(self) -> dict[str, float]:
+        """Suite id → its baseline (the better of chance and the majority answer), where it has one."""
+        return {s.id: s.baseline for s in self.suites if s.baseline > 0}
+
 
 @dataclass
 class GalleryView:

@@ -183,3 +183,25 @@ def test_board_cells_say_what_their_numbers_are(server: str) -> None:
     assert older_count == 1 and landed.endswith("/models/smollm2-135m-instruct/#other-runs") and "Other runs" in heading
     assert reported_cols.count("HumanEval (chat)") + reported_cols.count("HumanEval") == 1, reported_cols
     assert re.search(r"HumanEval \(chat\) \(20 samples per item\) \$[\d.]+, 9\d% of the sum", cost), cost
+
+
+def test_compare_flags_runs_at_or_below_their_baseline_and_names_what_it_left_out(server: str) -> None:
+    """The compare page on the committed board (Gemma vs SmolLM2): BoolQ's significant difference is between two
+    runs that do no better than always answering 'yes' — both say so; HumanEval, which each ran with its own
+    protocol, is named as not compared instead of vanishing."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_browser import CHROMIUM
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = b.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        page.goto(server + "/compare/", wait_until="networkidle")
+        page.wait_for_selector("#podium-compare-table tbody tr")
+        boolq = [f.inner_text() for f in page.locator('tr[data-suite="boolq"] .podium-flag-floor').all()]
+        wino = page.locator('tr[data-suite="winogrande"] .podium-flag-floor').count()
+        only = page.locator(".podium-compare-only").inner_text()
+        b.close()
+    assert boolq == ["≤ baseline 62.2%", "≤ baseline 62.2%"], boolq
+    assert wino == 0  # both beat always-'B' (50.4%)
+    assert "HumanEval (A only)" in only and "HumanEval (chat) (B only)" in only, only

@@ -554,6 +554,7 @@
     this.root = root; this.base = new URL(root.getAttribute("data-base"), document.baseURI);
     this.out = root.querySelector(".podium-compare-out");
     this.form = root.querySelector("form");
+    this.baselines = JSON.parse(root.getAttribute("data-baselines") || "{}");
   }
   Compare.prototype.start = function () {
     var self = this, p = hashParams(), def = (this.root.getAttribute("data-default") || "").split(",");
@@ -570,13 +571,14 @@
     var jobs = this.index.suites.map(function (s) {
       return getJSON(new URL(s.id + "/index.json", self.base)).then(function (si) {
         var ma = si.models.filter(function (m) { return m.id === a; })[0], mb = si.models.filter(function (m) { return m.id === b; })[0];
-        if (!ma || !mb) return null;
+        if (!ma || !mb) return ma || mb ? { only: s.name + " (" + (ma ? "A" : "B") + " only)" } : null;
         return Promise.all([getJSON(new URL(s.id + "/m/" + a + ".json", self.base)), getJSON(new URL(s.id + "/m/" + b + ".json", self.base))])
           .then(function (v) { return self.suiteRow(s, si, ma, mb, v[0], v[1]); });
       });
     });
     Promise.all(jobs).then(function (rows) {
-      rows = rows.filter(Boolean);
+      var only = rows.filter(function (r) { return r && r.only; }).map(function (r) { return r.only; });
+      rows = rows.filter(function (r) { return r && !r.only; });
       self.out.textContent = "";
       if (a === b) { self.out.appendChild(h("p", { text: "Pick two different models." })); }
       var table = h("table", { "class": "podium-table", id: "podium-compare-table" });
@@ -586,6 +588,7 @@
       table.appendChild(tb);
       self.out.appendChild(table);
       if (!rows.length) self.out.appendChild(h("p", { text: "These two models share no suite." }));
+      if (only.length) self.out.appendChild(h("p", { "class": "podium-compare-only", text: "Not compared (only one of the two ran it, or ran another protocol of it): " + only.join(", ") + "." }));
     }).catch(function (err) { self.out.textContent = "Comparison failed: " + err.message; });
   };
   Compare.prototype.suiteRow = function (s, si, ma, mb, va, vb) {
@@ -605,8 +608,13 @@
     var delta = d.length ? (sa - sb) / d.length : null;
     var link = h("a", { href: "../gallery/#" + new URLSearchParams({ suite: s.id, models: ma.id + "," + mb.id, filter: "disagree" }).toString(), text: "disagreeing items" });
     function ci(m) { return m.value === null ? "–" : pct(m.value) + " [" + pct(m.ci[0]) + "–" + pct(m.ci[1]) + "]"; }
-    function own(m) { return ci(m) + " · n=" + m.n + (m.partial ? " of " + m.total : ""); }
-    return h("tr", { "data-suite": s.id }, [h("td", { text: s.name }), h("td", { text: own(ma) }), h("td", { text: own(mb) }),
+    var floor = this.baselines[s.id];
+    function own(m) {
+      var low = floor !== undefined && m.value !== null && m.value <= floor;
+      return h("td", {}, [ci(m), h("br"), h("small", { "class": "podium-n", text: "n=" + m.n + (m.partial ? " of " + m.total : "") }),
+        low ? h("small", { "class": "podium-flag podium-flag-floor", title: "no better than its baseline (" + pct(floor) + "): the better of guessing and always giving the most common answer", text: "≤ baseline " + pct(floor) }) : null]);
+    }
+    return h("tr", { "data-suite": s.id }, [h("td", { text: s.name }), own(ma), own(mb),
       h("td", { "class": "podium-shared", text: String(d.length) }),
       h("td", { text: d.length ? pct(sa / d.length) : "–" }), h("td", { text: d.length ? pct(sb / d.length) : "–" }),
       h("td", { text: delta === null ? "–" : (delta >= 0 ? "+" : "") + (100 * delta).toFixed(1) + " pts" }),
