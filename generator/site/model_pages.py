@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from evals.records import MetricValue, ModelEntry, ReportedResult, SuiteRecord
 from generator.site.load import LoadedRun, Selection, SiteData
 from generator.site.registry import Page
-from generator.site.suites import average_pick, baseline_note, bias_note, bias_text, protocol_flag
+from generator.site.suites import (
+    SuiteInfo,
+    average_pick,
+    baseline_note,
+    bias_note,
+    bias_text,
+    protocol_flag,
+    reported_column,
+    suite_infos,
+)
 from generator.site.views import ModelView, RunView, metric_cell, price_text
 
 
@@ -38,18 +47,22 @@ def run_view(lr: LoadedRun, data: SiteData, versions: dict[str, str], shown: boo
                    bias_note(run), cells, baseline_note(run, main.value) if main else "")
 
 
-def model_page(mid: str, data: SiteData, sel: Selection) -> Page:
+def model_page(mid: str, data: SiteData, sel: Selection, infos: list[SuiteInfo]) -> Page:
+    """``infos``: the board's suites — a published number is set beside the run of the column it sits in
+    (:func:`~generator.site.suites.reported_column`: a suite's chat protocol for a chat model), and named by it."""
     model = data.models[mid]
     here = sorted((lr for (m, _), lr in sel.shown.items() if m == mid), key=lambda lr: lr.run.suite.id)
-    heads = {lr.run.suite.base: lr.run.main() for lr in here}
+    heads = {lr.run.suite.id: lr.run.main() for lr in here}
     by_base: dict[str, list[SuiteRecord]] = {}
     for lr in here:
         if lr.run.representative and lr.run.suite.in_average:
             by_base.setdefault(lr.run.suite.base, []).append(lr.run.suite)
     picks = (average_pick(suites, model) for suites in by_base.values())
     picked = frozenset(s.id for s in picks if s is not None)
-    published: list[tuple[ReportedResult, MetricValue | None]] = [
-        (r, heads.get(r.suite)) for r in data.reported if r.model_id == mid]
+    published: list[tuple[ReportedResult, MetricValue | None, str]] = []
+    for r in (r for r in data.reported if r.model_id == mid):
+        col = reported_column(r, infos, model)
+        published.append((r, heads.get(col.id) if col else None, col.name if col else r.suite))
     view = ModelView(model, price_text(model.prices), [run_view(lr, data, sel.versions, True, picked) for lr in here],
                      [run_view(lr, data, sel.versions, False) for lr in sel.other.get(mid, [])], published,
                      reported_only=not here)
@@ -66,7 +79,8 @@ def model_pages(data: SiteData, sel: Selection) -> list[Page]:
     with_runs = {lr.run.model_id for lr in data.runs}
     with_reported = {r.model_id for r in data.reported if r.model_id in data.models}
     ids = sorted(with_runs | with_reported, key=lambda m: data.models[m].name.lower())
-    pages = [model_page(mid, data, sel) for mid in ids]
+    infos = list(suite_infos(sel.shown).values())
+    pages = [model_page(mid, data, sel, infos) for mid in ids]
     index = ModelsIndex([(data.models[mid], sum(1 for (m, _) in sel.shown if m == mid),
                           sum(1 for r in data.reported if r.model_id == mid)) for mid in ids])
     return [Page("models/index.md", "Models", "All models", "models.md.j2", index), *pages]

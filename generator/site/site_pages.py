@@ -86,7 +86,7 @@ def site_pages(data: SiteData, infos: dict[str, SuiteInfo], vectors: dict[str, S
     reported = leaderboard.reported_rows(data.models, rows, cols, data.reported)
     board = BoardView(cols, rows, reported, sorted({r.model.family for r in rows}), built_at(), len(data.runs))
     pages: list[Page] = [board_page(board), downloads_page(frame, data, sel)]
-    pages += [suite_page(info, data, shown, frame, vectors.get(sid)) for sid, info in infos.items()]
+    pages += [suite_page(info, data, shown, frame, vectors.get(sid), cols) for sid, info in infos.items()]
     scen = scenarios_page(data)
     pages += [scen] if scen is not None else []
     pages += model_pages(data, sel)
@@ -94,7 +94,7 @@ def site_pages(data: SiteData, infos: dict[str, SuiteInfo], vectors: dict[str, S
     pages.append(Page("compare.md", "Compare", "Compare", "compare.md.j2",
                       CompareView(models, cols, [r.model.id for r in rows[:2]])))
     chart_pages = [quality_cost_page(rows, cols)]
-    scaling = scaling_page(data, shown)
+    scaling = scaling_page(data, shown, cols)
     chart_pages += [scaling] if scaling is not None else []
     pages += [charts_page(frame, cols, chart_pages + [p for p in pages if p.charts]), *chart_pages]
     pages.append(seed_page(data, rows, pages))

@@ -16,7 +16,7 @@ from generator.site.gallery_files import SuiteVectors
 from generator.site.leaderboard import PairTest, suite_tiers
 from generator.site.load import LoadedRun, SiteData
 from generator.site.registry import ChartRef, Page
-from generator.site.suites import SuiteInfo, baseline_note, bias_note, bias_text, protocol_flag
+from generator.site.suites import SuiteInfo, baseline_note, bias_note, bias_text, protocol_flag, reported_on
 from generator.site.views import Cell, cost_per_1k, metric_cell, usd
 
 
@@ -72,10 +72,11 @@ def passk_frames(runs: list[LoadedRun], data: SiteData) -> tuple[pd.DataFrame, p
     return pd.DataFrame(rows), pd.DataFrame(cost_rows)
 
 
-def reference_rules(reported: list[ReportedResult], base: str) -> pd.DataFrame:
-    """Published pass@1 of the suite's benchmark, drawn as reference lines."""
+def reference_rules(reported: list[ReportedResult]) -> pd.DataFrame:
+    """Published pass@1 of the suite's benchmark (those :func:`~generator.site.suites.reported_on` puts on this
+    suite's protocol), drawn as reference lines."""
     return pd.DataFrame([{"label": f"{r.model} {r.metric}", "value": r.value}
-                         for r in reported if r.suite == base and r.metric == "pass@1"], columns=["label", "value"])
+                         for r in reported if r.metric == "pass@1"], columns=["label", "value"])
 
 
 def _category_frame(runs: list[LoadedRun], data: SiteData) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -131,7 +132,8 @@ def _row(lr: LoadedRun, data: SiteData, info: SuiteInfo, columns: list[str]) -> 
 
 
 def suite_page(info: SuiteInfo, data: SiteData, shown: dict[tuple[str, str], LoadedRun],
-               frame: pd.DataFrame, vectors: SuiteVectors | None) -> Page:
+               frame: pd.DataFrame, vectors: SuiteVectors | None, infos: list[SuiteInfo]) -> Page:
+    """``infos``: every suite on the board (a published number sits on one of its suite's protocols)."""
     sid = info.id
     runs_here = sorted((lr for (_, s), lr in shown.items() if s == sid), key=lambda r: -_main_value(r.run))
     columns: list[str] = []
@@ -148,13 +150,14 @@ def suite_page(info: SuiteInfo, data: SiteData, shown: dict[tuple[str, str], Loa
     page = Page(f"suites/{sid}.md", "Benchmarks", info.name, "suite.md.j2")
     base = charts.baselines_frame(info.chance, info.majority, info.majority_label)
     mains = frame[(frame["suite"] == sid) & frame["main"]]
-    view = SuiteView(info, columns, rows, [r for r in data.reported if r.suite == info.base],
+    published = reported_on(info, infos, data.reported, data.models)
+    view = SuiteView(info, columns, rows, published,
                      page.chart(ChartRef(f"suite-{sid}", f"{info.name} scores with 95% confidence intervals"),
                                 charts.score_dots(mains, base, f"{info.name} (95% CI)", info.metric)))
     pk, pk_cost = passk_frames(runs_here, data)
     if len(pk):
         view.passk = page.chart(ChartRef(f"passk-{sid}", "pass@k against k"), charts.passk_scaling(
-            pk, reference_rules(data.reported, info.base), f"{info.name}: pass@k vs k (95% bootstrap CI)"))
+            pk, reference_rules(published), f"{info.name}: pass@k vs k (95% bootstrap CI)"))
         view.passk_cost = page.chart(ChartRef(f"passk-cost-{sid}", "pass@k against cost"), charts.passk_cost(
             pk_cost, f"{info.name}: pass@k vs cost of k samples"))
     cats, subjects = _category_frame(runs_here, data)

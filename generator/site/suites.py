@@ -3,10 +3,11 @@ main metric, baselines (chance, majority), whether it counts in the average and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from evals.records import MetricRef, ModelEntry, RunRecord, SuiteRecord
+from evals.records import MetricRef, ModelEntry, ReportedResult, RunRecord, SuiteRecord
 from generator.site.load import LoadedRun
 
 S = TypeVar("S", "SuiteInfo", SuiteRecord)  # a suite as the board sees it, or as its run records it
@@ -148,3 +149,21 @@ def bias_text(run: RunRecord) -> str:
         return ""
     yes = f"; 'yes' {rb.yes_share:.0%}" if rb.yes_share is not None else ""
     return f"'{rb.label}' on {rb.share:.0%} of {rb.n:,} picks{yes}"
+
+
+def reported_column(r: ReportedResult, infos: Iterable[SuiteInfo], model: ModelEntry | None) -> SuiteInfo | None:
+    """The one column a published number belongs to: of its suite's columns (a suite may have a completion and a
+    chat protocol), the first whose protocol is made for the model's kind — a model without an entry is taken as a
+    chat model (published numbers come from assistants and model cards' instruct rows), else the first column."""
+    twins = [c for c in infos if c.base == r.suite]
+    fitting = [c for c in twins if (fits(c, model) if model is not None else c.intended_for != "base")]
+    return next(iter(fitting or twins), None)
+
+
+def reported_on(info: SuiteInfo, infos: Iterable[SuiteInfo], reported: Iterable[ReportedResult],
+                models: Mapping[str, ModelEntry]) -> list[ReportedResult]:
+    """The published numbers a suite's page shows: those whose column (:func:`reported_column`) is this suite."""
+    infos = list(infos)
+    return [r for r in reported if r.suite == info.base
+            and getattr(reported_column(r, infos, models.get(r.model_id or "")), "id", None) == info.id]
+

@@ -106,5 +106,5 @@ class ModelView:
     price: str
     runs: list[RunView]
     others: list[RunView]
-    published: list[tuple[ReportedResult, MetricValue | None]]
+    published: list[tuple[ReportedResult, MetricValue | None, str]]  # (row, what Podium measured, column name)
     reported_only: bool

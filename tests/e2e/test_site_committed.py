@@ -205,3 +205,17 @@ def test_compare_flags_runs_at_or_below_their_baseline_and_names_what_it_left_ou
     assert boolq == ["≤ baseline 62.2%", "≤ baseline 62.2%"], boolq
     assert wino == 0  # both beat always-'B' (50.4%)
     assert "HumanEval (A only)" in only and "HumanEval (chat) (B only)" in only, only
+
+
+def test_a_published_number_sits_on_the_protocol_made_for_its_model(site: Path) -> None:
+    """GPT-4o's and Llama 3.1's HumanEval numbers were measured on assistants: they are on the chat protocol's page
+    and chart, not beside Gemma's completion curve, and the model pages name that column."""
+    completion = (site / "suites" / "humaneval" / "index.html").read_text()
+    chat = (site / "suites" / "humaneval-chat" / "index.html").read_text()
+    completion_chart = (site / "charts" / "passk-humaneval.json").read_text()
+    chat_chart = (site / "charts" / "passk-humaneval-chat.json").read_text()
+    for name in ("Llama 3.1 8B Instruct", "GPT-4o (2024-05-13)"):
+        assert f"<td>{name}</td>" in chat and f"<td>{name}</td>" not in completion, name
+        assert name in chat_chart and name not in completion_chart, name
+    llama = (site / "models" / "llama-3.1-8b-instruct" / "index.html").read_text()
+    assert "<td>HumanEval (chat)</td>" in llama and "<td>humaneval</td>" not in llama
