@@ -16,6 +16,8 @@ import pandas as pd
 LEGEND = alt.Legend(orient="bottom", direction="vertical")
 PCT = alt.Axis(format="%", tickCount=10, labelOverlap="greedy", labelSeparation=4, labelFlush=False)
 TITLE = {"anchor": "start", "fontSize": 13}
+# reference lines: every one dashed (Vega's default range starts with a solid line) and each visibly different
+DASHES = [[6, 3], [2, 2], [10, 3, 2, 3], [14, 4], [1, 4], [6, 2, 1, 2, 1, 2], [3, 6], [18, 3, 3, 3]] * 4
 
 
 def _spec(chart: Any, title: str, **props: Any) -> dict[str, Any]:
@@ -59,9 +61,11 @@ def passk_scaling(df: pd.DataFrame, refs: pd.DataFrame, title: str) -> dict[str,
     layers: list[Any] = [band, line]
     if len(refs):
         refs = reference_labels(refs)
-        layers.append(alt.Chart(refs).mark_rule(color="#9e9e9e").encode(
-            y=alt.Y("value:Q", title="pass@k", axis=PCT), strokeDash=alt.StrokeDash("text:N", title="published pass@1 (not reproduced)",
-                                                   legend=LEGEND, sort=list(refs["text"])),
+        layers.append(alt.Chart(refs).mark_rule(color="#9e9e9e", strokeWidth=1.5).encode(
+            y=alt.Y("value:Q", title="pass@k", axis=PCT),
+            strokeDash=alt.StrokeDash("text:N", title="published pass@1 (not reproduced)", legend=LEGEND,
+                                      sort=list(refs["text"]),
+                                      scale=alt.Scale(range=DASHES[:len(refs)] or DASHES[:1])),
             tooltip=[alt.Tooltip("text:N", title="published")]))
     return _spec(alt.layer(*layers).resolve_scale(strokeDash="independent"), title, width="container", height=300)
 
