@@ -3,9 +3,11 @@ reproduced — including models with published numbers only, and the models inde
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from evals.records import MetricValue, ModelEntry, ReportedResult, SuiteRecord
+from generator.site.leaderboard import Row
 from generator.site.load import LoadedRun, Selection, SiteData
 from generator.site.registry import Page
 from generator.site.suites import (
@@ -74,13 +76,33 @@ class ModelsIndex:
     models: list[tuple[ModelEntry, int, int]]  # (model, runs shown, published numbers)
 
 
-def model_pages(data: SiteData, sel: Selection) -> list[Page]:
-    """A page per model with runs or published numbers, and the index (first)."""
+def board_text(row: Row, rows: int) -> str:
+    """A model's leaderboard row in words, as its page repeats it: Avg with its interval, over how many suites, the
+    tier."""
+    if row.average is None:
+        return f"not averaged (no suite counts) · {rows} ranked row(s)"
+    ci = f" [{row.average_ci[0] * 100:.1f}–{row.average_ci[1] * 100:.1f}]" if row.average_ci else ""
+    missing = f"; missing: {', '.join(row.missing)}" if row.missing else ""
+    return (f"Avg {row.average * 100:.1f}{ci} above each suite's baseline, over {row.counted} suite(s){missing}"
+            f" · tier {row.tier} of the {rows} ranked row(s)")
+
+
+def model_pages(data: SiteData, sel: Selection, rows: Sequence[Row] = (),
+                question: tuple[str, str, frozenset[str]] | None = None) -> list[Page]:
+    """A page per model with runs or published numbers, and the index (first). ``rows``: the board's ranked rows
+    (each page repeats its own); ``question``: (title, route, model ids) of the question page, linked from the
+    pages of the models it is about."""
     with_runs = {lr.run.model_id for lr in data.runs}
     with_reported = {r.model_id for r in data.reported if r.model_id in data.models}
     ids = sorted(with_runs | with_reported, key=lambda m: data.models[m].name.lower())
     infos = list(suite_infos(sel.shown).values())
+    board = {r.model.id: board_text(r, len(rows)) for r in rows}
     pages = [model_page(mid, data, sel, infos) for mid in ids]
+    for page in pages:
+        mid = page.route.removeprefix("models/").removesuffix(".md")
+        asked = question is not None and mid in question[2]
+        page.view = replace(page.view, board=board.get(mid, ""),
+                            question=(question[0], question[1]) if question is not None and asked else None)
     index = ModelsIndex([(data.models[mid], sum(1 for (m, _) in sel.shown if m == mid),
                           sum(1 for r in data.reported if r.model_id == mid)) for mid in ids])
     return [Page("models/index.md", "Models", "All models", "models.md.j2", index), *pages]

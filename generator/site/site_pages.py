@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evals.records import ModelEntry
+from evals.story import load_story
 from generator.site import leaderboard
 from generator.site.board_pages import BoardView, board_page, built_at, charts_page, quality_cost_page
 from generator.site.downloads import downloads_page
 from generator.site.extra_pages import scaling_page
+from generator.site.gallery import FIRST_SAMPLES, MAX_PASSING, MAX_TEXT
 from generator.site.gallery_files import SuiteVectors
 from generator.site.load import SiteData
 from generator.site.model_pages import model_pages
@@ -43,6 +45,9 @@ class CompareView:
 class GalleryView:
     has_texts: bool
     hint: str | None
+    first: int = FIRST_SAMPLES  # repeated sampling: the samples shown (see gallery.shown_outputs)
+    passing: int = MAX_PASSING
+    cap: int = MAX_TEXT
 
 
 def hand_pages(docs_src: Path) -> list[Page]:
@@ -89,7 +94,10 @@ def site_pages(data: SiteData, infos: dict[str, SuiteInfo], vectors: dict[str, S
     pages += [suite_page(info, data, shown, frame, vectors.get(sid), cols) for sid, info in infos.items()]
     scen = scenarios_page(data)
     pages += [scen] if scen is not None else []
-    pages += model_pages(data, sel)
+    story = load_story(data.root)
+    question = (story.question, SEED_ROUTE.removesuffix(".md") + "/",
+                frozenset({story.challenger.model_id, story.opponent.model_id})) if story is not None else None
+    pages += model_pages(data, sel, rows, question)
     models = sorted((data.models[m] for m in {mid for mid, _ in shown}), key=lambda m: m.name.lower())
     pages.append(Page("compare.md", "Compare", "Compare", "compare.md.j2",
                       CompareView(models, cols, [r.model.id for r in rows[:2]])))

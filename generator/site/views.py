@@ -29,8 +29,10 @@ class Cell:
 
 
 def metric_cell(m: MetricValue, note: str = "") -> Cell:
-    return Cell(text=pct(m.value), ci=f"{m.ci_low * 100:.1f}–{m.ci_high * 100:.1f}", n=m.n, note=note,
-                sort=m.value)
+    """A metric as shown in a table; a metric with no interval (``ci_method`` none: a count such as the share of
+    ungraded trials) shows none rather than a zero-width one."""
+    ci = "" if m.ci_method == "none" else f"{m.ci_low * 100:.1f}–{m.ci_high * 100:.1f}"
+    return Cell(text=pct(m.value), ci=ci, n=m.n, note=note, sort=m.value)
 
 
 def price_text(p: Prices | None) -> str:
@@ -108,3 +110,5 @@ class ModelView:
     others: list[RunView]
     published: list[tuple[ReportedResult, MetricValue | None, str]]  # (row, what Podium measured, column name)
     reported_only: bool
+    board: str = ""  # the leaderboard row in words: "Avg 5.2 [3.4–6.9] over 6 of 6 suites · tier 1 of 2"
+    question: tuple[str, str] | None = None  # (title, route) of the question page this model is part of

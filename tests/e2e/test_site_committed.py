@@ -219,3 +219,17 @@ def test_a_published_number_sits_on_the_protocol_made_for_its_model(site: Path) 
         assert name in chat_chart and name not in completion_chart, name
     llama = (site / "models" / "llama-3.1-8b-instruct" / "index.html").read_text()
     assert "<td>HumanEval (chat)</td>" in llama and "<td>humaneval</td>" not in llama
+
+
+def test_model_pages_repeat_their_board_row_and_link_the_question(site: Path) -> None:
+    home = (site / "index.html").read_text()
+    for mid in ("gemma-3-270m", "smollm2-135m-instruct"):
+        row = re.search(rf'<tr data-kind(?:(?!</tr>).)*?models/{mid}/(?:(?!</tr>).)*</tr>', home, re.S)
+        assert row, mid
+        avg = re.search(r'data-label="Avg".*?podium-score">([\d.]+)<', row.group(0), re.S)
+        assert avg, mid
+        page = (site / "models" / mid / "index.html").read_text()
+        assert f"Avg {avg.group(1)} [" in page and "tier " in page, mid
+    for mid in ("gpt-4o", "llama-3.1-8b-instruct"):
+        assert 'href="../../small-vs-large/"' in (site / "models" / mid / "index.html").read_text(), mid
+    assert 'href="../../small-vs-large/">Does' not in (site / "models" / "gemma-3-270m" / "index.html").read_text()

@@ -508,7 +508,7 @@
         if (!e) { col.appendChild(h("p", { text: "not evaluated on this item" })); return; }
         var sc = Object.keys(e.scores).map(function (key) { return key + " " + (+e.scores[key]).toFixed(2); }).join(" · ");
         col.appendChild(h("div", { "class": "podium-mark", text: ({ "1": "✓ ", "0": "✗ ", "p": "◐ ", "?": "? " }[mark] || "") + sc }));
-        if (e.n !== undefined) col.appendChild(h("div", { "class": "podium-n", text: "solved by " + e.c + " of " + e.n + " samples; showing " + e.outputs.length + " (the first few and passing ones)" }));
+        if (e.n !== undefined) col.appendChild(h("div", { "class": "podium-n", text: "solved by " + e.c + " of " + e.n + " samples; showing " + e.outputs.length + " (the first few, then passing ones with code not shown yet)" }));
         e.outputs.forEach(function (o) { col.appendChild(outputBlock(o, e.outputs.length > 1 || e.n !== undefined)); });
       });
     }).catch(function (err) { cols.appendChild(h("p", { text: "failed to load: " + err.message })); });
