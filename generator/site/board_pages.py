@@ -66,13 +66,13 @@ def quality_cost_page(rows: list[Row], cols: list[SuiteInfo]) -> Page:
         sp = [(n, x, s.value) for n, s in cells if (x := cost_per_1k(s.run)) is not None]
         if not sp:
             continue
-        f = leaderboard.pareto(sp)
+        f = leaderboard.pareto([p for p in sp if p[2] > c.baseline])  # no skill, no place on the frontier
         how = {n: s.run.cost.method for n, s in cells}
         df = pd.DataFrame([{"model": n, "cost": x, "value": y, "frontier": n in f, "method": how.get(n, "")}
                            for n, x, y in sp])
         ref = page.chart(ChartRef(f"qc-{c.id}", f"{c.name} score against cost, Pareto frontier marked"),
                          charts.pareto_scatter(df, f"{c.name}: {c.metric} vs cost", c.metric,
-                                               "cost per 1,000 items (USD)"))
+                                               "cost per 1,000 items (USD)", baseline=c.baseline or None))
         per_suite.append((c, ref, sorted(f)))
     page.view = QualityCostView(sorted(front), sorted(points, key=lambda p: p[1] or 0), per_suite, avg)
     return page

@@ -148,15 +148,17 @@ def faceted_scores(frame: pd.DataFrame, title: str) -> dict[str, Any]:
     return spec
 
 
-def pareto_scatter(df: pd.DataFrame, title: str, y_title: str, x_title: str) -> dict[str, Any]:
+def pareto_scatter(df: pd.DataFrame, title: str, y_title: str, x_title: str,
+                   baseline: float | None = None) -> dict[str, Any]:
     """Quality against cost (symlog x); the Pareto frontier drawn as a step line; frontier models named in the
-    legend (colour), the others grey — no text on the plot, so no label collides or is cut."""
+    legend (colour), the others grey — no text on the plot, so no label collides or is cut; ``baseline`` (a suite's
+    Avg zero) as a dashed rule."""
     if not len(df):
         df = pd.DataFrame(columns=["model", "cost", "value", "frontier", "method"])
     df = df.assign(who=[m if f else "not on the frontier" for m, f in zip(df["model"], df["frontier"], strict=True)])
     names = sorted({str(m) for m, f in zip(df["model"], df["frontier"], strict=True) if f})
     base = alt.Chart(df).encode(
-        x=alt.X("cost:Q", title=x_title + ", symlog", scale=alt.Scale(type="symlog"),
+        x=alt.X("cost:Q", title=x_title + ", symlog", scale=alt.Scale(type="symlog", padding=14),  # no point cut in half
                 axis=alt.Axis(format="$.2~g", tickCount=3, labelOverlap="greedy", labelSeparation=10, labelFlush=True)),
         y=alt.Y("value:Q", title=y_title, axis=PCT))
     points = base.mark_point(filled=True, size=70).encode(
@@ -168,4 +170,8 @@ def pareto_scatter(df: pd.DataFrame, title: str, y_title: str, x_title: str) -> 
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("value:Q", format=".1%"), alt.Tooltip("cost:Q", format="$.4f"),
                  alt.Tooltip("method:N", title="cost from"), alt.Tooltip("frontier:N", title="on the frontier")])
     front = base.transform_filter("datum.frontier").mark_line(interpolate="step-after", color="#e65100")
-    return _spec(alt.layer(front, points), title, width="container", height=320)
+    layers = [front, points]
+    if baseline:
+        layers.append(alt.Chart(pd.DataFrame([{"baseline": baseline}])).mark_rule(strokeDash=[4, 3], color="#8d6e63")
+                      .encode(y=alt.Y("baseline:Q", title=y_title, axis=PCT), tooltip=[alt.Tooltip("baseline:Q", format=".1%")]))
+    return _spec(alt.layer(*layers), title, width="container", height=320)

@@ -233,3 +233,17 @@ def test_model_pages_repeat_their_board_row_and_link_the_question(site: Path) ->
     for mid in ("gpt-4o", "llama-3.1-8b-instruct"):
         assert 'href="../../small-vs-large/"' in (site / "models" / mid / "index.html").read_text(), mid
     assert 'href="../../small-vs-large/">Does' not in (site / "models" / "gemma-3-270m" / "index.html").read_text()
+
+
+def test_no_run_at_or_below_its_baseline_is_on_a_frontier(site: Path) -> None:
+    """Both committed BoolQ runs do no better than always answering 'yes': the BoolQ quality-vs-cost chart names
+    no frontier and draws the baseline; a suite whose runs beat it keeps its frontier."""
+    page = (site / "quality-vs-cost" / "index.html").read_text()
+    boolq = page[page.index('id="boolq"'):page.index('id="gsm8k"')]
+    assert "On the frontier: none — no score beats the suite's baseline (62.2%)" in boolq
+    spec = json.loads((site / "charts" / "qc-boolq.json").read_text())
+    rows = [d for data in spec["datasets"].values() for d in data]
+    assert not any(d.get("frontier") for d in rows) and any(d.get("baseline") == pytest.approx(0.6217, abs=1e-4)
+                                                            for d in rows)
+    wino = page[page.index('id="winogrande"'):]
+    assert "On the frontier: Gemma 3 270M" in wino  # 53.7% beats always-'B' (50.4%)
