@@ -371,7 +371,7 @@
       });
       picker.onchange = function () { st.q = picker.value; st.page = 0; self.change(); };
     }
-    var search = h("input", { type: "search", placeholder: "search ids (and text of loaded pages)", value: st.q, "aria-label": "search" });
+    var search = h("input", { type: "search", placeholder: "search ids, text", title: "searches item ids, and the text of the pages already loaded", value: st.q, "aria-label": "search item ids and loaded text" });
     search.onchange = function () { st.q = search.value; st.page = 0; self.change(); };
     var pages = Math.max(1, Math.ceil(total / PAGE));
     var prev = h("button", { type: "button", text: "‹ prev" }), next = h("button", { type: "button", text: "next ›" });
