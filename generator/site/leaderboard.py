@@ -17,6 +17,7 @@ from generator.site.gallery_files import SuiteVectors
 from generator.site.load import LoadedRun
 from generator.site.stats import above_baseline, mcnemar_exact, normal_ci, overlap, paired_bootstrap, tiers
 from generator.site.suites import (
+    BelowBaseline,
     NotRun,
     SuiteInfo,
     average_pick,
@@ -44,7 +45,7 @@ class Score:
     counted: bool = True  # in Avg/Tier/Cost/frontier
     protocol_flag: str = ""
     bias_note: str = ""
-    floor_note: str = ""  # set when the score does not beat the suite's baseline (it counts 0 in Avg)
+    floor: BelowBaseline | None = None  # set when the score does not beat the suite's baseline (it counts 0 in Avg)
 
     @property
     def selection(self) -> str:
@@ -104,7 +105,7 @@ def _score(lr: LoadedRun, m: MetricValue, model: ModelEntry, info: SuiteInfo,
     mine = reported_for(reported, model.id, info.base) if fits(info, model) else []  # one column per base suite
     return Score(m.value, m.ci_low, m.ci_high, m.n, run, mine,
                  counted=run.representative and info.in_average, protocol_flag=protocol_flag(run, model),
-                 bias_note=bias_note(run), floor_note=baseline_note(run, m.value))
+                 bias_note=bias_note(run), floor=baseline_note(run, m.value))
 
 
 def averaged_groups(cols: list[SuiteInfo]) -> dict[str, list[SuiteInfo]]:

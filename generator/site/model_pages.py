@@ -46,7 +46,7 @@ def run_view(lr: LoadedRun, data: SiteData, versions: dict[str, str], shown: boo
     selection = run.suite.selection.text if run.shard is None else f"shard {run.shard} of {run.suite.selection.text}"
     return RunView(run, model, link, main, "" if shown else _why(lr, versions), selection,
                    counted, protocol_flag(run, model), bias_text(run),
-                   bias_note(run), cells, baseline_note(run, main.value) if main else "")
+                   bias_note(run), cells, baseline_note(run, main.value) if main else None)
 
 
 def model_page(mid: str, data: SiteData, sel: Selection, infos: list[SuiteInfo]) -> Page:

@@ -16,7 +16,15 @@ from generator.site.gallery_files import SuiteVectors
 from generator.site.leaderboard import PairTest, suite_tiers
 from generator.site.load import LoadedRun, SiteData
 from generator.site.registry import ChartRef, Page
-from generator.site.suites import SuiteInfo, baseline_note, bias_note, bias_text, protocol_flag, reported_on
+from generator.site.suites import (
+    BelowBaseline,
+    SuiteInfo,
+    baseline_note,
+    bias_note,
+    bias_text,
+    protocol_flag,
+    reported_on,
+)
 from generator.site.views import Cell, cost_per_1k, metric_cell, usd
 
 
@@ -38,7 +46,7 @@ class SuiteRow:
     cost: str  # per 1,000 items (and per solved problem for pass@k)
     tier: int = 0
     test: PairTest | None = None
-    floor_note: str = ""  # set when the main score does not beat the suite's baseline
+    floor: BelowBaseline | None = None  # set when the main score does not beat the suite's baseline
 
 
 @dataclass
@@ -128,7 +136,7 @@ def _row(lr: LoadedRun, data: SiteData, info: SuiteInfo, columns: list[str]) -> 
     main = run.main()
     return SuiteRow(model, run, cells, "" if sel.kind == "full" and not sel.subjects else sel.text,
                     run.representative and info.in_average, protocol_flag(run, model), bias_text(run),
-                    bias_note(run), cost_text(run), floor_note=baseline_note(run, main.value) if main else "")
+                    bias_note(run), cost_text(run), floor=baseline_note(run, main.value) if main else None)
 
 
 def suite_page(info: SuiteInfo, data: SiteData, shown: dict[tuple[str, str], LoadedRun],

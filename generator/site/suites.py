@@ -120,17 +120,33 @@ def baseline(chance: float | None, majority: float | None) -> float:
     return max(chance or 0.0, majority or 0.0)
 
 
-def baseline_note(run: RunRecord, value: float) -> str:
-    """'no better than always answering 'yes' (62.2%) — counts 0 in Avg' when the score does not beat the suite's
-    :func:`baseline`; '' otherwise (and for suites without one)."""
+@dataclass(frozen=True)
+class BelowBaseline:
+    """A score that does not beat its suite's :func:`baseline`: the flag a cell shows and the sentence behind it."""
+
+    baseline: float
+    how: str  # "always answering 'yes'" | "guessing at random"
+    in_average: bool
+
+    @property
+    def label(self) -> str:
+        return f"≤ baseline {self.baseline:.1%}"
+
+    @property
+    def text(self) -> str:
+        """'no better than always answering 'yes' (62.2%) — counts 0 in Avg'."""
+        return f"no better than {self.how} ({self.baseline:.1%})" + (" — counts 0 in Avg" if self.in_average else "")
+
+
+def baseline_note(run: RunRecord, value: float) -> BelowBaseline | None:
+    """Set when the score does not beat the suite's :func:`baseline`; None otherwise (and for suites without one)."""
     s = run.suite
     floor = baseline(s.chance, s.majority)
     if floor == 0 or value > floor:
-        return ""
+        return None
     how = (f"always answering '{s.majority_label}'" if s.majority_label and (s.majority or 0) >= (s.chance or 0)
            else "guessing at random")
-    avg = " — counts 0 in Avg" if s.in_average else ""
-    return f"no better than {how} ({floor:.1%}){avg}"
+    return BelowBaseline(floor, how, s.in_average)
 
 
 def bias_note(run: RunRecord) -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from evals.records import MetricValue, ModelEntry, Prices, ReportedResult, RunRecord
+
+if TYPE_CHECKING:
+    from generator.site.suites import BelowBaseline
 
 
 def pct(x: float) -> str:
@@ -85,7 +89,7 @@ class RunView:
     bias: str  # response bias in words
     bias_note: str  # set when flagged
     cells: list[tuple[MetricValue, Cell]] = field(default_factory=list)
-    floor_note: str = ""  # set when the main score does not beat the suite's baseline
+    floor: BelowBaseline | None = None  # set when the main score does not beat the suite's baseline
 
     @property
     def cost(self) -> str:

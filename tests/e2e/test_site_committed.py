@@ -167,6 +167,7 @@ def test_board_cells_say_what_their_numbers_are(server: str) -> None:
         smol = page.locator("tr[data-kind]", has_text="SmolLM2 135M Instruct").first
         he_text = gemma.locator('td[data-label="HumanEval"]').inner_text()
         boolq = [r.locator('td[data-label="BoolQ"] .podium-flag-floor').get_attribute("title") for r in (gemma, smol)]
+        shown = [r.locator('td[data-label="BoolQ"] .podium-flag-floor').inner_text() for r in (gemma, smol)]
         cost = smol.locator('td[data-label="Cost / 1k items"]').get_attribute("title") or ""
         gpt = page.locator("tr[data-kind]", has_text="GPT-4o").first
         reported_cols = [c.get_attribute("data-label") for c in gpt.locator("td:has(.podium-reported)").all()]
@@ -180,6 +181,7 @@ def test_board_cells_say_what_their_numbers_are(server: str) -> None:
         b.close()
     assert f"[{main.ci_low * 100:.1f}–{main.ci_high * 100:.1f}]" in he_text and "±" not in he_text, he_text
     assert all(t and "always answering 'yes' (62.2%)" in t for t in boolq), boolq
+    assert shown == ["≤ baseline 62.2%"] * 2, shown  # the baseline is on the cell, not only in a hover title
     assert older_count == 1 and landed.endswith("/models/smollm2-135m-instruct/#other-runs") and "Other runs" in heading
     assert reported_cols.count("HumanEval (chat)") + reported_cols.count("HumanEval") == 1, reported_cols
     assert re.search(r"HumanEval \(chat\) \(20 samples per item\) \$[\d.]+, 9\d% of the sum", cost), cost

@@ -348,7 +348,8 @@ def test_a_score_that_does_not_beat_its_baseline_counts_zero_and_is_flagged() ->
         row = rows[mid]
         boolq = row.cells["boolq"]
         assert boolq.value < infos["boolq"].baseline and boolq.counted
-        assert boolq.floor_note.startswith("no better than always answering 'yes' (62.2%)"), boolq.floor_note
+        assert boolq.floor is not None and boolq.floor.label == "≤ baseline 62.2%"
+        assert boolq.floor.text.startswith("no better than always answering 'yes' (62.2%)"), boolq.floor.text
         terms = []
         for group in averaged_groups(list(infos.values())).values():
             picked = [c for c in group if c.id in row.cells and row.cells[c.id].counted]
@@ -356,4 +357,4 @@ def test_a_score_that_does_not_beat_its_baseline_counts_zero_and_is_flagged() ->
                 terms.append(above_baseline(row.cells[picked[0].id].value, picked[0].baseline))
         assert 0.0 in terms and min(terms) >= 0
         assert row.average == pytest.approx(sum(terms) / len(terms))
-    assert not rows["gemma-3-270m"].cells["winogrande"].floor_note  # 53.7% beats 50.4%
+    assert rows["gemma-3-270m"].cells["winogrande"].floor is None  # 53.7% beats 50.4%
