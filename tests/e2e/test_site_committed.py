@@ -169,6 +169,7 @@ def test_board_cells_say_what_their_numbers_are(server: str) -> None:
         boolq = [r.locator('td[data-label="BoolQ"] .podium-flag-floor').get_attribute("title") for r in (gemma, smol)]
         shown = [r.locator('td[data-label="BoolQ"] .podium-flag-floor').inner_text() for r in (gemma, smol)]
         cost = smol.locator('td[data-label="Cost / 1k items"]').get_attribute("title") or ""
+        cost_shown = smol.locator('td[data-label="Cost / 1k items"]').inner_text()
         gpt = page.locator("tr[data-kind]", has_text="GPT-4o").first
         reported_cols = [c.get_attribute("data-label") for c in gpt.locator("td:has(.podium-reported)").all()]
         older = smol.locator('td[data-label="HumanEval"] a', has_text="older runs")
@@ -185,6 +186,7 @@ def test_board_cells_say_what_their_numbers_are(server: str) -> None:
     assert older_count == 1 and landed.endswith("/models/smollm2-135m-instruct/#other-runs") and "Other runs" in heading
     assert reported_cols.count("HumanEval (chat)") + reported_cols.count("HumanEval") == 1, reported_cols
     assert re.search(r"HumanEval \(chat\) \(20 samples per item\) \$[\d.]+, 9\d% of the sum", cost), cost
+    assert re.search(r"9\d% HumanEval \(chat\)", cost_shown), cost_shown  # on the cell too: a phone has no hover
 
 
 def test_compare_flags_runs_at_or_below_their_baseline_and_names_what_it_left_out(server: str) -> None:
