@@ -84,7 +84,7 @@ class Row:
 
     @property
     def cost_major(self) -> str:
-        """'92% HumanEval' when one suite is most of the Cost mean (shown on the cell: a phone has no hover)."""
+        """'92% <suite>' when one suite is most of the Cost mean (shown on the cell: a phone has no hover)."""
         known = sum(c for _, _, c in self.cost_parts if c is not None)
         top = max(((c, n) for n, _, c in self.cost_parts if c is not None), default=None)
         return f"{top[0] / known:.0%} {top[1]}" if top is not None and known > 0 and top[0] >= known / 2 else ""
