@@ -26,6 +26,7 @@ from generator.site.suites import (
     fits,
     not_run_note,
     protocol_flag,
+    reported_column,
 )
 from generator.site.views import cost_per_1k, usd
 
@@ -83,9 +84,13 @@ class Row:
         return not self.cells
 
     @property
+    def _cost_sum(self) -> float:
+        return sum(c for _, _, c in self.cost_parts if c is not None)
+
+    @property
     def cost_major(self) -> str:
         """'92% <suite>' when one suite is most of the Cost mean (shown on the cell: a phone has no hover)."""
-        known = sum(c for _, _, c in self.cost_parts if c is not None)
+        known = self._cost_sum
         top = max(((c, n) for n, _, c in self.cost_parts if c is not None), default=None)
         return f"{top[0] / known:.0%} {top[1]}" if top is not None and known > 0 and top[0] >= known / 2 else ""
 
@@ -93,7 +98,7 @@ class Row:
     def cost_text(self) -> str:
         """The Cost cell's title: what its mean is made of, largest first, with each part's share of the sum —
         one suite sampled 20 times per problem can be most of it."""
-        known = sum(c for _, _, c in self.cost_parts if c is not None)
+        known = self._cost_sum
         parts = []
         for name, samples, c in sorted(self.cost_parts, key=lambda p: -(p[2] or 0)):
             each = f" ({samples} samples per item)" if samples > 1 else ""
@@ -106,10 +111,10 @@ def reported_for(reported: list[ReportedResult], model_id: str, base: str) -> li
     return [r for r in reported if r.model_id == model_id and r.suite == base]
 
 
-def _score(lr: LoadedRun, m: MetricValue, model: ModelEntry, info: SuiteInfo,
+def _score(lr: LoadedRun, m: MetricValue, model: ModelEntry, info: SuiteInfo, cols: list[SuiteInfo],
            reported: list[ReportedResult]) -> Score:
     run = lr.run
-    mine = reported_for(reported, model.id, info.base) if fits(info, model) else []  # one column per base suite
+    mine = [r for r in reported_for(reported, model.id, info.base) if reported_column(r, cols, model) is info]
     return Score(m.value, m.ci_low, m.ci_high, m.n, run, mine,
                  counted=run.representative and info.in_average, protocol_flag=protocol_flag(run, model),
                  bias_note=bias_note(run), floor=baseline_note(run, m.value))
@@ -137,7 +142,7 @@ def _pick(row: Row, group: list[SuiteInfo]) -> SuiteInfo | None:
 def _average(row: Row, cols: list[SuiteInfo]) -> None:
     """Avg over the counted cells, one per base suite: each score rescaled above its suite's baseline (the better
     of chance and the majority answer; a score below it counts 0), then averaged."""
-    vals, halves, costs = [], [], []
+    vals, halves = [], []
     for group in averaged_groups(cols).values():
         pick = _pick(row, group)
         for c in group:
@@ -154,15 +159,14 @@ def _average(row: Row, cols: list[SuiteInfo]) -> None:
         cell = row.cells[pick.id]
         vals.append(above_baseline(cell.value, pick.baseline))
         halves.append((cell.ci_high - cell.ci_low) / 2 / (1 - pick.baseline))
-        costs.append(cell.cost_per_1k)
         row.cost_parts.append((pick.name, cell.run.sampling.n, cell.cost_per_1k))
     if vals:
         row.average = sum(vals) / len(vals)
         row.average_ci = normal_ci(row.average, halves)
         row.counted = len(vals)
-    known = [c for c in costs if c is not None]
+    known = [c for _, _, c in row.cost_parts if c is not None]
     row.cost = sum(known) / len(known) if known else None
-    row.cost_partial = len(known) < len(costs)
+    row.cost_partial = len(known) < len(row.cost_parts)
 
 
 def _not_run(row: Row, cols: list[SuiteInfo], other: list[LoadedRun]) -> None:
@@ -172,10 +176,7 @@ def _not_run(row: Row, cols: list[SuiteInfo], other: list[LoadedRun]) -> None:
     for c in cols:
         if c.id not in row.cells and not fits(c, row.model):
             older = sum(1 for lr in other if lr.run.suite.id == c.id and lr.run.suite.version != c.version)
-            note = not_run_note(c, row.model)
-            row.not_run[c.id] = NotRun(note.label, note.why + (
-                f"; {older} run(s) of an older version of this suite are listed on the model page" if older else ""),
-                older)
+            row.not_run[c.id] = not_run_note(c, row.model, older)
 
 
 def build_rows(models: dict[str, ModelEntry], shown: dict[tuple[str, str], LoadedRun], cols: list[SuiteInfo],
@@ -189,7 +190,7 @@ def build_rows(models: dict[str, ModelEntry], shown: dict[tuple[str, str], Loade
         if m is None or sid not in info:
             continue
         row = rows.setdefault(mid, Row(models[mid]))
-        row.cells[sid] = _score(lr, m, models[mid], info[sid], reported)
+        row.cells[sid] = _score(lr, m, models[mid], info[sid], cols, reported)
     for row in rows.values():
         _average(row, cols)
         _not_run(row, cols, (other or {}).get(row.model.id, []))
@@ -214,10 +215,9 @@ def reported_rows(models: dict[str, ModelEntry], ranked: list[Row], cols: list[S
         if mid in have:
             continue
         row = Row(model)
-        for c in cols:  # a published number sits in one column: its suite's protocol made for the model's kind
-            found = reported_for(reported, mid, c.base)
-            twins = [t for t in cols if t.base == c.base]
-            if found and c is next(iter([t for t in twins if fits(t, model)] or twins)):
+        for c in cols:  # a published number sits in one column (suites.reported_column)
+            found = [r for r in reported_for(reported, mid, c.base) if reported_column(r, cols, model) is c]
+            if found:
                 row.reported[c.id] = found
         if row.reported or any(r.model_id == mid for r in reported):
             out.append(row)

@@ -4,7 +4,7 @@ reproduced — including models with published numbers only, and the models inde
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from evals.records import MetricValue, ModelEntry, ReportedResult, SuiteRecord
 from generator.site.leaderboard import Row
@@ -49,9 +49,11 @@ def run_view(lr: LoadedRun, data: SiteData, versions: dict[str, str], shown: boo
                    bias_note(run), cells, baseline_note(run, main.value) if main else None)
 
 
-def model_page(mid: str, data: SiteData, sel: Selection, infos: list[SuiteInfo]) -> Page:
+def model_page(mid: str, data: SiteData, sel: Selection, infos: list[SuiteInfo], board: str = "",
+               question: tuple[str, str] | None = None) -> Page:
     """``infos``: the board's suites — a published number is set beside the run of the column it sits in
-    (:func:`~generator.site.suites.reported_column`: a suite's chat protocol for a chat model), and named by it."""
+    (:func:`~generator.site.suites.reported_column`: a suite's chat protocol for a chat model), and named by it;
+    ``board``: the model's leaderboard row in words; ``question``: (title, route) of the question it is part of."""
     model = data.models[mid]
     here = sorted((lr for (m, _), lr in sel.shown.items() if m == mid), key=lambda lr: lr.run.suite.id)
     heads = {lr.run.suite.id: lr.run.main() for lr in here}
@@ -67,7 +69,7 @@ def model_page(mid: str, data: SiteData, sel: Selection, infos: list[SuiteInfo])
         published.append((r, heads.get(col.id) if col else None, col.name if col else r.suite))
     view = ModelView(model, price_text(model.prices), [run_view(lr, data, sel.versions, True, picked) for lr in here],
                      [run_view(lr, data, sel.versions, False) for lr in sel.other.get(mid, [])], published,
-                     reported_only=not here)
+                     reported_only=not here, board=board, question=question)
     return Page(f"models/{mid}.md", "Models", model.name, "model.md.j2", view)
 
 
@@ -97,12 +99,9 @@ def model_pages(data: SiteData, sel: Selection, rows: Sequence[Row] = (),
     ids = sorted(with_runs | with_reported, key=lambda m: data.models[m].name.lower())
     infos = list(suite_infos(sel.shown).values())
     board = {r.model.id: board_text(r, len(rows)) for r in rows}
-    pages = [model_page(mid, data, sel, infos) for mid in ids]
-    for page in pages:
-        mid = page.route.removeprefix("models/").removesuffix(".md")
-        asked = question is not None and mid in question[2]
-        page.view = replace(page.view, board=board.get(mid, ""),
-                            question=(question[0], question[1]) if question is not None and asked else None)
+    pages = [model_page(mid, data, sel, infos, board.get(mid, ""),
+                        (question[0], question[1]) if question is not None and mid in question[2] else None)
+             for mid in ids]
     index = ModelsIndex([(data.models[mid], sum(1 for (m, _) in sel.shown if m == mid),
                           sum(1 for r in data.reported if r.model_id == mid)) for mid in ids])
     return [Page("models/index.md", "Models", "All models", "models.md.j2", index), *pages]

@@ -94,14 +94,17 @@ class NotRun:
     older: int = 0  # runs of this column's suite on this model that are of another suite version (model page)
 
 
-def not_run_note(info: SuiteInfo, model: ModelEntry) -> NotRun:
+def not_run_note(info: SuiteInfo, model: ModelEntry, older: int = 0) -> NotRun:
     """'chat-only suite' for a base model under a chat protocol; 'for base models' for a chat model under a
-    completion protocol (it runs the chat variant, where the suite has one)."""
+    completion protocol (it runs the chat variant, where the suite has one); ``older``: the model's runs of this
+    suite of another suite version (on its model page)."""
+    also = f"; {older} run(s) of an older version of this suite are listed on the model page" if older else ""
     if model.chat:
         return NotRun("for base models", f"{info.name}'s protocol is made for base (pretrained) models; "
-                      f"{model.name} is a chat model, so it runs the suite's chat protocol where there is one")
+                      f"{model.name} is a chat model, so it runs the suite's chat protocol where there is one{also}",
+                      older)
     return NotRun("chat-only suite", f"{info.name} needs a chat template; {model.name} is a base (pretrained) model "
-                  "without one, so this suite is not run on it")
+                  f"without one, so this suite is not run on it{also}", older)
 
 
 def protocol_flag(run: RunRecord, model: ModelEntry) -> str:
@@ -180,6 +183,9 @@ def reported_on(info: SuiteInfo, infos: Iterable[SuiteInfo], reported: Iterable[
                 models: Mapping[str, ModelEntry]) -> list[ReportedResult]:
     """The published numbers a suite's page shows: those whose column (:func:`reported_column`) is this suite."""
     infos = list(infos)
-    return [r for r in reported if r.suite == info.base
-            and getattr(reported_column(r, infos, models.get(r.model_id or "")), "id", None) == info.id]
-
+    out = []
+    for r in (r for r in reported if r.suite == info.base):
+        col = reported_column(r, infos, models.get(r.model_id or ""))
+        if col is not None and col.id == info.id:
+            out.append(r)
+    return out
