@@ -108,13 +108,13 @@ def group_bars(df: pd.DataFrame, base: pd.DataFrame, title: str, group_title: st
     return _spec(alt.layer(*layers), title, width="container")
 
 
-def _dots(df: pd.DataFrame, x_title: str) -> tuple[Any, Any]:
+def _dots(df: pd.DataFrame, x_title: str, axis: alt.Axis = PCT) -> tuple[Any, Any]:
     base = alt.Chart(df).encode(y=alt.Y("model:N", sort=alt.EncodingSortField("value", order="descending"),
                                         title=None))
     whisk = base.mark_rule(color="#7986cb", strokeWidth=2).encode(
-        x=alt.X("ci_low:Q", title=x_title, scale=alt.Scale(domain=[0, 1]), axis=PCT), x2="ci_high:Q")
+        x=alt.X("ci_low:Q", title=x_title, scale=alt.Scale(domain=[0, 1]), axis=axis), x2="ci_high:Q")
     dots = base.mark_point(filled=True, size=40, color="#3f51b5").encode(
-        x=alt.X("value:Q", title=x_title, axis=PCT),
+        x=alt.X("value:Q", title=x_title, axis=axis),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("value:Q", format=".1%"),
                  alt.Tooltip("ci_low:Q", format=".1%", title="CI low"),
                  alt.Tooltip("ci_high:Q", format=".1%", title="CI high"), alt.Tooltip("n:Q")])
@@ -135,9 +135,11 @@ def faceted_scores(frame: pd.DataFrame, title: str) -> dict[str, Any]:
     """One dot-and-whisker panel per suite (each sorted on its own, with its baseline — the better of chance and
     the majority answer, Avg's zero — as a dashed rule), one panel per line so it reads at any width."""
     df = frame[["model", "suite", "value", "ci_low", "ci_high", "n", "baseline"]].copy()
-    whisk, dots = _dots(df, "main metric (95% CI)")
+    # the panels fill the page's width exactly (podium.js), so the end labels sit inside, not across the edge
+    axis = alt.Axis(format="%", labelOverlap="greedy", labelSeparation=4, labelFlush=True)  # ticks follow the width
+    whisk, dots = _dots(df, "main metric (95% CI)", axis)
     rule = alt.Chart(df).transform_filter("isValid(datum.baseline)").mark_rule(
-        strokeDash=[4, 3], color="#8d6e63").encode(x=alt.X("min(baseline):Q", title="main metric (95% CI)", axis=PCT),
+        strokeDash=[4, 3], color="#8d6e63").encode(x=alt.X("min(baseline):Q", title="main metric (95% CI)", axis=axis),
                                                    tooltip=[alt.Tooltip("min(baseline):Q", format=".1%",
                                                                         title="baseline")])
     chart = alt.layer(whisk, dots, rule, data=df).properties(width="container", height=alt.Step(16)).facet(

@@ -181,7 +181,7 @@ def test_humaneval_gallery_bounded_samples(server: str, browser) -> None:  # typ
 # every text element of every rendered chart: its box, its text and its fill (Vega renders SVG here)
 TEXT_BOXES = """() => [...document.querySelectorAll('.vega-chart svg')].map((svg, k) => {
   const box = svg.getBoundingClientRect();
-  return {chart: k, svg: [box.left, box.top, box.right, box.bottom],
+  return {chart: k, svg: [box.left, box.top, box.right, box.bottom], drawn: parseFloat(svg.getAttribute('width')),
           texts: [...svg.querySelectorAll('text')].filter(t => t.textContent.trim() && t.getBBox().width > 0)
             .map(t => { const r = t.getBoundingClientRect();
               return {text: t.textContent, box: [r.left, r.top, r.right, r.bottom], fill: getComputedStyle(t).fill}; })};
@@ -209,8 +209,8 @@ def luminance(css: str) -> float:
 @pytest.mark.parametrize("path", CHART_PAGES)
 def test_every_chart_renders_without_overlapping_text(server: str, browser, path: str, width: int,
                                                       scheme: str) -> None:  # type: ignore[no-untyped-def]
-    """Every chart at 1440 and 390 px, light and dark: rendered, no two text boxes overlapping, no text outside its
-    chart (cut), and text readable on the theme's background."""
+    """Every chart at 1440 and 390 px, light and dark: rendered at its own size (not shrunk to fit), no two text
+    boxes overlapping, no text outside its chart (cut), and text readable on the theme's background."""
     p = Page(browser, server + path, width, scheme)
     n = p.page.locator(".vega-chart").count()
     assert n > 0
@@ -221,6 +221,8 @@ def test_every_chart_renders_without_overlapping_text(server: str, browser, path
         assert texts, f"{path}: chart {chart['chart']} has no text"
         assert overlaps(texts) == [], f"{path} @{width}px {scheme}: chart {chart['chart']} text overlaps"
         left, _top, right, _bottom = chart["svg"]
+        # drawn at its own width, never shrunk to fit (a shrunk chart shrinks its text below legible)
+        assert right - left >= chart["drawn"] - 1, f"{path} @{width}px: chart {chart['chart']} drawn {chart['drawn']} px wide, shown {right - left:.0f}"
         cut = [t["text"] for t in texts if t["box"][0] < left - 1 or t["box"][2] > right + 1]
         assert cut == [], f"{path} @{width}px: text cut at the chart's edge: {cut}"
         for t in texts:

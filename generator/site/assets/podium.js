@@ -87,7 +87,19 @@
         symbolOpacity: 1, layout: { bottom: { direction: "vertical", anchor: "start" } } },  // legends below the plot, one under another
       axisY: { labelLimit: Math.max(60, Math.round(w * 0.3)) }, title: { limit: Math.max(120, w - 20) } };
     if (dark()) { opts.theme = "dark"; opts.config.text = { color: "#e0e0e0" }; spec.background = "transparent"; }
-    return vegaEmbed(el, spec, opts);
+    // Vega-Lite cannot give a faceted chart's panels the container's width: it draws them at a default width and
+    // the browser shrinks the whole picture, text included, to fit. Draw once, then widen or narrow the panels by
+    // what the chart missed the container by, so it is drawn at the container's width and its text at full size.
+    var faceted = spec.facet && spec.spec && spec.spec.width === "container";
+    if (faceted) spec.spec = Object.assign({}, spec.spec, { width: Math.max(120, w - 160) });
+    return vegaEmbed(el, spec, opts).then(function (res) {
+      var svg = el.querySelector("svg"), got = svg ? parseFloat(svg.getAttribute("width")) : w;
+      if (!faceted || Math.abs(got - w) < 2) return res;
+      res.finalize();
+      spec.spec.width = Math.max(120, spec.spec.width + w - got);
+      el.textContent = "";
+      return vegaEmbed(el, spec, opts);
+    });
   }
   // a chart marked data-follow shows only the leaderboard rows (models) and columns (suites) the filters leave
   var chartFilter = null, refilterTimer = null;
