@@ -112,7 +112,9 @@ def git_state() -> tuple[str | None, bool | None]:
 
 
 def compute_cost(model: ModelEntry, prompt_tokens: int, completion_tokens: int, wall: float,
-                 gpus: int, cpu_cores: int = 1) -> CostRecord:
+                 gpus: int, cpu_cores: int = 1, local_cpu: bool = False) -> CostRecord:
+    """The run's cost from the model entry's prices. Without a price, only a run on this machine's CPU is free
+    (``local_cpu``); an unpriced API or server run is ``unknown``, never $0."""
     p = model.prices
     if p and p.input_per_mtok is not None and p.output_per_mtok is not None:
         usd = prompt_tokens / 1e6 * p.input_per_mtok + completion_tokens / 1e6 * p.output_per_mtok
@@ -127,9 +129,9 @@ def compute_cost(model: ModelEntry, prompt_tokens: int, completion_tokens: int, 
         usd = wall / 3600 * cpu_cores * p.cpu_core_hour
         return CostRecord(usd=usd, method="cpu_hours",
                           detail=f"{wall:.0f} s × {cpu_cores} CPU core(s) × ${p.cpu_core_hour}/core-hour")
-    if gpus == 0:
+    if gpus == 0 and local_cpu:
         return CostRecord(usd=0.0, method="local_cpu", detail=f"{wall:.0f} s on a local CPU; no price applies")
-    return CostRecord(usd=None, method="unknown", detail="the model entry has no price")
+    return CostRecord(usd=None, method="unknown", detail="the model entry has no price for where this run ran")
 
 
 def journal_fingerprint(model_id: str, suite_rec: SuiteRecord, info: BackendInfo, sampling: Sampling,
@@ -249,7 +251,8 @@ def build_record(suite: Suite, model: ModelEntry, opts: RunOptions, suite_rec: S
         response_bias=suite.response_bias(samples),
         prompt_tokens=ptoks, completion_tokens=ctoks, gpu_count=info.gpu_count,
         prompt_tokens_cached=sum(s.prompt_tokens_cached for s in samples),
-        cost=compute_cost(model, ptoks, ctoks, wall, info.gpu_count, _int(info.parameters.get("threads"), 1)),
+        cost=compute_cost(model, ptoks, ctoks, wall, info.gpu_count, _int(info.parameters.get("threads"), 1),
+                          info.local_cpu),
         shard=opts.shard.record() if opts.shard else None, metrics=suite.metrics(samples),
     )
 

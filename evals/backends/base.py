@@ -111,6 +111,8 @@ class BackendInfo:
     supports_chat: bool = True
     supports_tools: bool = False  # native (OpenAI-style) tool calling
     gpu_count: int = 0
+    local_cpu: bool = False  # the work ran in this process on this machine's CPU (the embedded engine): an unpriced
+    # run then costs nothing but its wall time; elsewhere (an API, a server) an unpriced run's cost is not known
     synthetic: bool = False  # no model behind it (the fake backend): its runs never go on a board
     output_parameters: tuple[str, ...] = ()  # parameters that change outputs (part of the resume fingerprint)
 

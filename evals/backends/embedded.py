@@ -124,7 +124,7 @@ class EmbeddedBackend(Backend):
             name="embedded", engine=f"llama.cpp (xllamacpp {version('xllamacpp')})", model=path.name,
             parameters={"n_ctx": cfg.n_ctx, "threads": threads, "parallel": cfg.parallel,
                         "prompt_cache": cfg.prompt_cache, "prefix_reuse": self.prefix_reuse},
-            supports_loglikelihood=True, supports_chat=True, supports_tools=True,
+            supports_loglikelihood=True, supports_chat=True, supports_tools=True, local_cpu=True,
             output_parameters=("threads",),  # llama.cpp's greedy text differs between thread counts
         )
 

@@ -58,3 +58,21 @@ def test_embedded_subset_run_is_the_documented_draw(site_data: Path, data_dir: P
     with gzip.open(run_json.parent / "samples.jsonl.gz", "rt") as fh:
         got = [json.loads(line)["item_id"] for line in fh]
     assert got == want
+
+
+def test_an_unpriced_model_run_through_a_server_has_an_unknown_cost_never_zero(server_url: str, site_data: Path,
+                                                                                tmp_path: Path) -> None:
+    """A real llama.cpp server on 127.0.0.1 and a model entry without a price: Podium cannot know what that server
+    costs, so the run's cost is ``unknown`` (no dollar figure), not the $0 of a local CPU run."""
+    add = podium("add-model", "served-smollm2", "--name", "Served SmolLM2", "--family", "SmolLM2",
+                 "--parameters-b", "0.135", "--license", "Apache-2.0", "--open-weights", "--source", "test",
+                 "--chat", "--api-model", "smollm2", "--site-data", str(site_data))
+    assert add.returncode == 0, add.stderr
+    r = podium("run", "--model", "served-smollm2", "--backend", "openai", "--base-url", server_url, "--suite", "gsm8k",
+               "--limit", "2", "--max-tokens", "8", "--no-cache", "--site-data", str(site_data),
+               env={"PODIUM_CACHE_DIR": str(tmp_path / "cache")})
+    assert r.returncode == 0, r.stderr
+    (run_json,) = site_data.glob("runs/served-smollm2/gsm8k/*/run.json")
+    run = RunRecord.model_validate_json(run_json.read_text())
+    assert (run.cost.method, run.cost.usd) == ("unknown", None)
+    assert podium("validate", str(site_data)).returncode == 0
