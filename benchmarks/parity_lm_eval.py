@@ -556,7 +556,7 @@ def main() -> None:
                     help="requests in flight, both harnesses (>1: vLLM's bf16 results depend on the batch)")
     ap.add_argument("--suites", default=",".join(SUITES), help=f"comma-separated subset of {','.join(SUITES)}")
     ap.add_argument("--select", default=None,
-                    help="Podium's item selection instead of --limit (first N), e.g. '--subset 100 --seed 0' or "
+                    help="Podium's item selection instead of --limit (first N), e.g. '--subset 100 --subset-seed 0' or "
                          "'--shard 1/11 --limit 100'; lm-eval then runs the items Podium ran (--samples); not MMLU")
     ap.add_argument("--mmlu-subjects", default=",".join(DEFAULT_SUBJECTS), help="comma-separated MMLU subjects")
     ap.add_argument("--mmlu-per-subject", type=int, default=None, help="default: ceil(limit / #subjects)")
