@@ -25,7 +25,7 @@ from generator.site.pages import write_text
 from generator.site.registry import nav
 from generator.site.site_pages import site_pages
 from generator.site.suites import suite_infos
-from generator.site.sync import sync_tree
+from generator.site.sync import check_target, sync_tree
 
 ASSETS = Path(__file__).parent / "assets"
 VENDOR = {  # npm package → file, pinned in assets/package.json to Altair 6.3's Vega-Lite schema (v6.4.1)
@@ -146,6 +146,7 @@ def build_site(data_root: Path, site_dir: Path, *, mkdocs_yml: Path = Path("mkdo
     if not data_root.is_dir():
         raise DataError("site data directory not found", where=str(data_root),
                         fix="run `podium run` first or pass --data PATH")
+    check_target(site_dir, (data_root, docs_src, mkdocs_yml, work, cache or work.parent / "site-cache"))
     data = load_site_data(data_root)
     infos = suite_infos(data.latest())
     docs = _fresh_docs(work, docs_src)

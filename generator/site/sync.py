@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from evals.errors import ConfigError
+
+MARKER = ".podium-site"  # written into every site Podium builds: a directory with it may be replaced
 
 
 @dataclass
@@ -45,11 +50,31 @@ def _move(src: Path, dst: Path) -> None:
         os.replace(tmp, dst)
 
 
+def check_target(dest: Path, protected: Iterable[Path]) -> None:
+    """Refuse, before any work, a site directory whose files a build would delete: one that is or holds a path in
+    ``protected`` (the data, the hand-written pages), or a non-empty directory that no Podium build wrote."""
+    where = dest.resolve()
+    for path in protected:
+        if where == path.resolve() or where in path.resolve().parents:
+            raise ConfigError(f"the site would be built over {path}: a build deletes every file in its directory "
+                              "that it did not write", where=str(dest), fix="choose a separate --site directory, "
+                              "e.g. --site site")
+    if not where.is_dir() or (where / MARKER).exists() or (where / "assets" / "podium.js").is_file():
+        return  # new, a Podium site, or one built before the marker existed
+    visible = sorted(c.name for c in where.iterdir() if not c.name.startswith("."))
+    if visible:
+        shown = ", ".join(visible[:3]) + (", …" if len(visible) > 3 else "")
+        raise ConfigError(f"not empty and not a site Podium built (it holds {shown}): a build deletes every file "
+                          "there that it did not write", where=str(dest),
+                          fix="choose an empty or new --site directory, or move those files away first")
+
+
 def sync_tree(stage: Path, dest: Path, keep: tuple[str, ...] = ()) -> Synced:
     """Make ``dest`` hold exactly ``stage``'s files (paths under a prefix in ``keep``, and top-level hidden entries,
     are left alone), writing only what differs. Files are moved out of ``stage``, so it is consumed."""
     out = Synced()
     dest.mkdir(parents=True, exist_ok=True)
+    (dest / MARKER).write_text("built by Podium: `podium build` replaces every file here\n", encoding="utf-8")
     built: set[str] = set()
     for path in sorted(stage.rglob("*")):
         if not path.is_file():
