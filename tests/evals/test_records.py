@@ -141,3 +141,19 @@ def test_atomic_write_never_leaves_a_partial_file(tmp_path: Path) -> None:
         proc.wait()
         data = target.read_bytes()
         assert len(data) == 4_000_000 and len(set(data)) == 1, "partial or mixed file after SIGKILL"
+
+
+def test_atomic_writes_get_the_mode_a_plain_write_would(tmp_path: Path) -> None:
+    """New files follow the umask (0644 under 022), not mkstemp's 0600; a replaced file keeps its own mode."""
+    from evals.atomic import write_text
+
+    old = os.umask(0o022)
+    try:
+        new = tmp_path / "run.json"
+        write_text(new, "{}")
+        assert new.stat().st_mode & 0o777 == 0o644
+        os.chmod(new, 0o640)
+        write_text(new, "{}\n")
+        assert new.stat().st_mode & 0o777 == 0o640 and new.read_text() == "{}\n"
+    finally:
+        os.umask(old)
