@@ -22,7 +22,7 @@ PLAIN_TEXT = r"^[^<>\x00-\x1f]*$"  # display names: no markup, no control charac
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # .inf in YAML is no number
 
 
 # ---------------------------------------------------------------- models/<id>.yaml

@@ -61,6 +61,10 @@ def check_files(root: Path, limits: Limits, unchanged: frozenset[Path] = frozens
             if (here / d).is_symlink():
                 dirnames.remove(d)
                 scan.problems.append(_link_problem(here / d))
+            elif kind_of((here / d).relative_to(root).parts) not in (None, "keep"):
+                dirnames.remove(d)  # a folder where a file belongs (models/x.yaml/, a run's samples.jsonl.gz/)
+                scan.problems.append(Problem.at(here / d, None, "a folder where a file belongs",
+                                                "replace it with the file (or remove it)"))
         dirnames.sort()
         for name in sorted(filenames):
             _check_path(root, here / name, limits, scan)

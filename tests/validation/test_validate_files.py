@@ -151,6 +151,13 @@ FAULTS: dict[str, tuple[Callable[[Path], None], str, str]] = {
                           "not a calendar date", "published.csv:2"),
     "reported future date": (lambda r: edit(r / "reported" / "published.csv", "2024-08-06,", "2999-01-01,"),
                              "in the future", "published.csv:2"),
+    "yaml infinity": (lambda r: edit(model_file(r), "parameters_b: 0.135", "parameters_b: .inf"), "finite number",
+                      f"{MODEL}.yaml:4"),
+    "samples a folder": (lambda r: ((run_dir(r) / "samples.jsonl.gz").unlink(), (run_dir(r) / "samples.jsonl.gz").mkdir()),
+                         "a folder where a file belongs", "samples.jsonl.gz"),
+    "model a folder": (lambda r: (r / "models" / "dir.yaml").mkdir(), "a folder where a file belongs", "models/dir.yaml"),
+    "run.json a folder": (lambda r: (run_json(r).unlink(), run_json(r).mkdir()), "a folder where a file belongs",
+                          "run.json"),
     "reported value as percent": (lambda r: edit(r / "reported" / "published.csv", ",0.902,", ",90.2,"),
                                   "field 'value'", "published.csv:2"),
 }
