@@ -463,7 +463,7 @@ class ReportedResult(Strict):
     suite: str = Field(description="Podium suite id the number corresponds to (roughly: protocols differ).")
     metric: str = Field(description="e.g. pass@1, exact_match, acc.")
     value: float = Field(ge=0, le=1, description="As a fraction.")
-    shots: int | None = None
+    shots: int | None = Field(None, ge=0, le=1000, description="In-context examples the source used.")
     protocol: str = Field(description="How the source ran it, in its words.")
     source: str
     source_date: str

@@ -27,6 +27,10 @@ def check_reported(path: object, text: str, models: set[str]) -> list[Problem]:
     if unknown or len(set(header)) != len(header):
         return [Problem.at(str(path), 1, f"header has unknown or repeated columns {unknown or header}",
                            f"columns are: {', '.join(ReportedResult.model_fields)}")]
+    missing = [c for c, f in ReportedResult.model_fields.items() if f.is_required() and c not in header]
+    if missing:
+        return [Problem.at(str(path), 1, f"header lacks the column(s) {', '.join(missing)}",
+                           f"columns are: {', '.join(ReportedResult.model_fields)}")]
     try:
         for row in reader:
             out += _check_row(str(path), reader.line_num, row, models)
@@ -39,6 +43,10 @@ def _check_row(path: str, line: int, row: dict[str | None, str | None], models: 
     if None in row:
         return [Problem.at(path, line, "more fields than the header", "quote values that contain commas")]
     clean = {k: v.strip() for k, v in row.items() if k is not None and v is not None and v.strip() != ""}
+    formula = next((k for k, v in clean.items() if k not in ("value", "shots") and v[0] in "=+-@"), None)
+    if formula is not None:  # published again in downloads/reported.csv: a spreadsheet would run it
+        return [Problem.at(path, line, f"field '{formula}' starts with {clean[formula][0]!r}, which a spreadsheet "
+                           "runs as a formula", "write it without that first character")]
     try:
         result = ReportedResult.model_validate(clean)
     except ValidationError as exc:

@@ -158,6 +158,12 @@ FAULTS: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "model a folder": (lambda r: (r / "models" / "dir.yaml").mkdir(), "a folder where a file belongs", "models/dir.yaml"),
     "run.json a folder": (lambda r: (run_json(r).unlink(), run_json(r).mkdir()), "a folder where a file belongs",
                           "run.json"),
+    "csv formula cell": (lambda r: edit(r / "reported" / "published.csv", "\nGPT-4o (2024-08-06),", "\n=HYPERLINK(1),"),
+                         "which a spreadsheet runs as a formula", "published.csv:2"),
+    "csv header lacks a column": (lambda r: edit(r / "reported" / "published.csv", "source_date,", ""),
+                                  "header lacks the column(s) source_date", "published.csv:1"),
+    "reported negative shots": (lambda r: edit(r / "reported" / "published.csv", ",pass@1,0.902,0,", ",pass@1,0.902,-3,"),
+                                "field 'shots'", "published.csv:2"),
     "reported value as percent": (lambda r: edit(r / "reported" / "published.csv", ",0.902,", ",90.2,"),
                                   "field 'value'", "published.csv:2"),
 }
