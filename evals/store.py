@@ -93,6 +93,12 @@ def read_run(path: Path) -> RunRecord:
     except json.JSONDecodeError as exc:
         raise DataError(f"malformed JSON ({exc.msg})", where=f"{path}:{exc.lineno}",
                         fix="restore the file from git or re-run the evaluation") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start})", where=str(path),
+                        fix="restore the file from git or re-run the evaluation") from None
+    except OSError as exc:
+        raise DataError(f"cannot read run.json ({exc.strerror})", where=str(path),
+                        fix="it must be a readable file: restore it from git") from None
     version = raw.get("schema_version") if isinstance(raw, dict) else None
     if isinstance(version, int) and version > SCHEMA_VERSION:
         raise DataError(f"schema_version {version} is newer than this Podium ({SCHEMA_VERSION})",
@@ -129,7 +135,7 @@ def read_samples(path: Path) -> list[SampleRecord]:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, 1):
                 try:
-                    if '"prompt_sha256"' not in line:  # schema v1: upgrade in memory
+                    if '"prompt_sha256"' not in line and line.lstrip().startswith("{"):  # v1: upgrade in memory
                         notice_upgrade(path, 1)
                         line = json.dumps(upgrade_sample(json.loads(line), suite_id, protocol))
                     out.append(SampleRecord.model_validate_json(line))

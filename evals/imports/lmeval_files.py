@@ -58,15 +58,20 @@ def _load_json(path: Path) -> Any:
                         fix="pass the results_<timestamp>.json lm_eval wrote with --output_path") from e
 
 
-def _row(raw: dict[str, Any], where: str) -> LmEvalRow:
+def _row(raw: Any, where: str) -> LmEvalRow:
     try:
+        if not isinstance(raw, dict):
+            raise TypeError("not a JSON object")
+        if not raw["resps"] or not all(isinstance(r, list) and r for r in raw["resps"]):
+            raise ValueError("'resps' holds no response for a request")
         metric_names = raw.get("metrics") or []
         metrics = {m: float(raw[m]) for m in metric_names if m in raw}
         return LmEvalRow(doc_id=int(raw["doc_id"]), filter=str(raw.get("filter", "none")),
                          resps=tuple(raw["resps"]), filtered_resps=tuple(raw.get("filtered_resps") or ()), metrics=metrics,
                          prompt_hash=str(raw["prompt_hash"]), doc_hash=str(raw.get("doc_hash", "")))
     except (KeyError, TypeError, ValueError) as e:
-        raise DataError(f"{where}: not an lm-eval samples row ({e!r})", where=where,
+        why = f"no field {e.args[0]!r}" if isinstance(e, KeyError) else str(e)
+        raise DataError(f"not an lm-eval samples row ({why})", where=where,
                         fix="pass the samples_<task>_<timestamp>.jsonl files lm_eval wrote with --log_samples") from e
 
 
@@ -84,11 +89,28 @@ def samples_file(task: str, results: Path, samples_dir: Path) -> Path:
 
 
 def read_rows(path: Path) -> tuple[tuple[LmEvalRow, ...], str]:
+    """Every row of a samples file; each (doc_id, filter) once — a repeat would give one document another's answer."""
+    fix = "pass the samples_<task>_<timestamp>.jsonl files lm_eval wrote with --log_samples, unedited"
     data = path.read_bytes()
-    rows = []
-    for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
-        if line.strip():
-            rows.append(_row(json.loads(line), f"{path}:{n}"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"not UTF-8 (byte {data[e.start]:#04x} at offset {e.start})", where=str(path), fix=fix) from None
+    rows: list[LmEvalRow] = []
+    seen: dict[tuple[int, str], int] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"not a JSON line ({e.msg})", where=f"{path}:{n}", fix=fix) from None
+        row = _row(raw, f"{path}:{n}")
+        first = seen.setdefault((row.doc_id, row.filter), n)
+        if first != n:
+            raise DataError(f"doc_id {row.doc_id} (filter {row.filter}) again, first on line {first}",
+                            where=f"{path}:{n}", fix=fix)
+        rows.append(row)
     return tuple(rows), hashlib.sha256(data).hexdigest()
 
 
@@ -98,6 +120,10 @@ def read_results(path: Path, samples_dir: Path | None = None) -> LmEvalResults:
     if not isinstance(raw, dict) or "results" not in raw or "configs" not in raw:
         raise DataError(f"{path} is not an lm-evaluation-harness results file (no 'results'/'configs')",
                         where=str(path), fix="pass results_<timestamp>.json from lm_eval --output_path")
+    if not isinstance(raw["results"], dict) or not isinstance(raw["configs"], dict) or not all(
+            isinstance(v, dict) for v in (*raw["results"].values(), *raw["configs"].values())):
+        raise DataError(f"{path}: 'results' and 'configs' must map each task to an object", where=str(path),
+                        fix="pass results_<timestamp>.json from lm_eval --output_path, unedited")
     cfg = raw.get("config") or {}
     tasks = []
     for name, config in sorted(raw["configs"].items()):

@@ -55,7 +55,12 @@ def read_samples_file(path: Path, prompts: dict[str, str]) -> SamplesFile:
     """Completions per item; an EvalPlus ``solution`` that repeats the prompt is cut to the part after it."""
     data = path.read_bytes()
     texts: dict[str, list[str]] = {}
-    for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise DataError(f"not UTF-8 (byte {data[e.start]:#04x} at offset {e.start})", where=str(path),
+                        fix="pass the samples .jsonl file as written (UTF-8 text, one JSON object per line)") from None
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -63,11 +68,13 @@ def read_samples_file(path: Path, prompts: dict[str, str]) -> SamplesFile:
             task = str(row["task_id"])
             text = row["completion"] if "completion" in row else row["solution"]
         except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise DataError(f"{path}:{n}: not a samples row ({e!r})", where=f"{path}:{n}",
+            why = (f"no field {e.args[0]!r}" if isinstance(e, KeyError) else
+                   e.msg if isinstance(e, json.JSONDecodeError) else "not a JSON object")
+            raise DataError(f"not a samples row ({why})", where=f"{path}:{n}",
                             fix='write one {"task_id": "HumanEval/0", "completion": "..."} per line') from e
         iid = task.replace("/", "-")
         if iid not in prompts:
-            raise DataError(f"{path}:{n}: unknown task_id '{task}'", where=f"{path}:{n}",
+            raise DataError(f"unknown task_id '{task}'", where=f"{path}:{n}",
                             fix="use HumanEval task ids, HumanEval/0 … HumanEval/163")
         if "completion" not in row and str(text).startswith(prompts[iid]):
             text = str(text)[len(prompts[iid]):]

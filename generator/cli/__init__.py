@@ -102,6 +102,10 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.secho(f"error: {error.one_line()}", fg="red", err=True)
         sys.exit(error.exit_code)
+    except OSError as exc:  # a path the system refuses (too long, not a directory, no permission): one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.secho(f"error: {where}{exc.strerror or exc} — check the path and its permissions", fg="red", err=True)
+        sys.exit(2)
     except click.exceptions.Abort:
         click.echo("interrupted — re-run the same command to resume where it stopped", err=True)
         sys.exit(130)

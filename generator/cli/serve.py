@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
 from pathlib import Path
@@ -15,7 +16,7 @@ from evals.errors import ConfigError
 @click.option("--site", "site_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("site"),
               show_default=True, help="Built site directory.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free port.")
 def serve(site_dir: Path, host: str, port: int) -> None:
     """Serve the built site locally.
 
@@ -29,8 +30,10 @@ def serve(site_dir: Path, host: str, port: int) -> None:
     try:
         server = http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror})", where="--port",
-                          fix="choose another port") from None
+        in_use = exc.errno == errno.EADDRINUSE
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror})", where="--port" if in_use else "--host",
+                          fix="choose another port" if in_use else "use an address of this machine, e.g. 127.0.0.1"
+                          ) from None
     click.echo(f"serving {site_dir} at http://{host}:{server.server_address[1]}/ — Ctrl-C to stop")
     try:
         server.serve_forever()

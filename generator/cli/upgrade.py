@@ -8,9 +8,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from evals.atomic import write_json, write_jsonl_gz
-from evals.errors import DataError
+from evals.errors import DataError, PodiumError
 from evals.records import SCHEMA_VERSION, RunRecord, SampleRecord
 from evals.suites import Item, get_suite, takes_option
 from evals.suites.base import Baselines
@@ -83,9 +84,24 @@ def upgrade(root: Path | None, site_data: Path, data_dir: Path | None) -> None:
       podium upgrade site_data
     """
     root = root_or_site_data(root, site_data)
+    if not root.is_dir():
+        raise DataError("no such directory", where=str(root), fix="pass the site_data directory or a run folder")
     data = resolve_data_dir(data_dir)
     dirs = sorted(p.parent for p in root.rglob("run.json"))
-    done = [d for d in dirs if upgrade_dir(d, data)]
-    for d in done:
-        click.echo(f"upgraded {d}")
-    click.echo(f"{len(done)} of {len(dirs)} run(s) upgraded to schema v{SCHEMA_VERSION}")
+    done, failed = [], []
+    for d in dirs:
+        try:
+            if upgrade_dir(d, data):
+                done.append(d)
+                click.echo(f"upgraded {d}")
+        except PodiumError as exc:
+            failed.append(exc.one_line())
+        except (ValidationError, ValueError, KeyError, TypeError, OSError, EOFError) as exc:  # a broken old run
+            why = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc) or type(exc).__name__
+            failed.append(f"{d}: cannot upgrade this run ({why}) — restore it from git, or re-run it")
+    for line in failed:
+        click.secho(f"error: {line}", fg="red", err=True)
+    click.echo(f"{len(done)} of {len(dirs)} run(s) upgraded to schema v{SCHEMA_VERSION}"
+               + (f"; {len(failed)} could not be read (above)" if failed else ""))
+    if failed:
+        raise SystemExit(2)

@@ -89,6 +89,7 @@ def test_summary_table_and_progress(built: dict[str, Path]) -> None:
      "no server answers"),
     (["build", "--site-data", "/nonexistent"], "site data directory not found"),
     (["serve", "--site", "/nonexistent"], "no built site here"),
+    (["init", "/proc/podium-x", "--podium-source", "pypi"], "/proc/podium-x: No such file or directory — check"),
 ])
 def test_errors_are_one_line_without_traceback(args: list[str], fragment: str, site_data: Path) -> None:
     if args[0] == "run":
@@ -98,6 +99,20 @@ def test_errors_are_one_line_without_traceback(args: list[str], fragment: str, s
     assert fragment in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert not list(site_data.glob("runs/**/run.json"))
+
+
+def test_a_port_out_of_range_is_a_usage_error() -> None:
+    r = podium("serve", "--port", "99999", timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "99999 is not in the range 0<=x<=65535" in r.stderr
+
+
+def test_a_run_json_that_is_not_utf8_or_not_a_file_is_one_line(site_data: Path) -> None:
+    run = site_data / "runs" / "gemma-3-270m" / "boolq" / "r1"
+    run.mkdir(parents=True)
+    (run / "run.json").write_bytes(b'{"schema_version": 4, "x": "\xff"}')
+    r = podium("view", str(run), timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "not UTF-8 (byte 0xff" in r.stderr, r.stderr
+    assert str(run / "run.json") in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
 def test_malformed_model_file_names_file_and_line(site_data: Path) -> None:

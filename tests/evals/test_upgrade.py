@@ -97,3 +97,18 @@ def test_upgraded_details_are_typed(v1: Path, data_dir: Path) -> None:
     assert sc[0].prompt and sc[0].group == Group(kind="scenario", id="math-9-11-vs-9-9")
     d = sc[0].outputs[0].detail
     assert isinstance(d, ScenarioDetail) and d.trial == 0 and d.sampling.temperature == 0.0 and d.protocol == "plain"
+
+
+def test_a_broken_old_run_is_named_and_the_others_are_still_upgraded(v1: Path, data_dir: Path) -> None:
+    """Old runs whose samples are not gzip, or hold a line that is no sample: one line each naming the run, no
+    traceback, exit 2 — and every other run is upgraded."""
+    bad = run_dir(v1, "mmlu")
+    (bad / "samples.jsonl.gz").write_bytes(b"not gzip at all\n")
+    odd = run_dir(v1, "gsm8k")
+    (odd / "samples.jsonl.gz").write_bytes(gzip.compress(b'{"x": 1}\n'))
+    r = podium("upgrade", str(v1), "--data-dir", str(data_dir))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 2 and any(str(bad) in ln for ln in errors) and any(str(odd) in ln for ln in errors), errors
+    assert r.stdout.strip().endswith("7 of 9 run(s) upgraded to schema v4; 2 could not be read (above)")
+    assert podium("upgrade", str(v1.parent / "nowhere")).returncode == 2

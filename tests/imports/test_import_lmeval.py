@@ -136,3 +136,40 @@ def test_multiple_choice_rows_are_regraded_from_loglikelihoods(data_dir: Path) -
     assert imp2.run.imported.prompts_matching == 0
     assert {s.prompt_sha256 for s in imp2.samples} == {"f" * 64}
     assert imp2.run.suite.version.startswith("lmeval-") and imp2.run.suite.version != imp.run.suite.version
+
+
+def _hostile_copy(tmp_path: Path, edit_samples: object = None, edit_results: object = None) -> Path:
+    out = tmp_path / "lm"
+    out.mkdir()
+    results = results_file()
+    (samples,) = sorted(FIXTURE.glob("samples_*.jsonl"))
+    data = samples.read_bytes()
+    (out / samples.name).write_bytes(edit_samples(data) if callable(edit_samples) else data)
+    text = results.read_text()
+    (out / results.name).write_text(edit_results(text) if callable(edit_results) else text)
+    return out / results.name
+
+
+HOSTILE = {
+    "a document twice (another's answer)": (lambda b: b.replace(b'"doc_id": 0', b'"doc_id": 1', 1), None,
+                                           "doc_id 1 (filter strict-match) again, first on line"),
+    "a line that is not JSON": (lambda b: b + b"{not json\n", None, "not a JSON line"),
+    "not UTF-8": (lambda b: b.replace(b'"doc_id"', b'"\xff"', 1), None, "not UTF-8 (byte 0xff"),
+    "no responses": (lambda b: b.replace(b'"resps": [[', b'"resps": [], "x": [[', 1), None,
+                     "'resps' holds no response"),
+    "a row that is a list": (lambda b: b"[1, 2]\n" + b, None, "not a JSON object"),
+    "results not objects": (None, lambda t: t.replace('"results": {', '"results": {"x": 5, ', 1),
+                            "'results' and 'configs' must map each task to an object"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_lm_eval_files_are_refused_in_one_line(case: str, tmp_path: Path, site_data: Path) -> None:
+    """Edited or broken lm-eval outputs: nothing is written, and the one-line error names the file (and line)."""
+    samples, results, message = HOSTILE[case]
+    path = _hostile_copy(tmp_path, samples, results)
+    r = podium("import", "lm-eval", str(path), "--model", "smollm2-135m-instruct", "--site-data", str(site_data))
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    assert message in r.stderr and str(tmp_path / "lm") in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not list(site_data.glob("runs/*/*/*/run.json"))

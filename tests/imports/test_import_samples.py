@@ -64,3 +64,16 @@ def test_unknown_task_id_is_one_line_error(data_dir: Path, tmp_path: Path, site_
     r = podium("import", "samples", str(f), "--model", "smollm2-135m-instruct", "--site-data", str(site_data),
                "--data-dir", str(data_dir))
     assert r.returncode != 0 and "unknown task_id" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(("body", "message"), [(b"\xff\xfe garbage\n", "not UTF-8 (byte 0xff"),
+                                               (b'{"task_id": "HumanEval/0"}\n', "no field 'solution'"),
+                                               (b"[1]\n", "not a JSON object"), (b"{oops\n", "not a samples row")])
+def test_a_broken_samples_file_is_one_line_naming_it(body: bytes, message: str, data_dir: Path, tmp_path: Path,
+                                                     site_data: Path) -> None:
+    f = tmp_path / "broken.jsonl"
+    f.write_bytes(body)
+    r = podium("import", "samples", str(f), "--model", "smollm2-135m-instruct", "--site-data", str(site_data),
+               "--data-dir", str(data_dir))
+    assert r.returncode != 0 and "Traceback" not in r.stderr and message in r.stderr and str(f) in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not list(site_data.glob("runs/*/*/*/run.json"))
