@@ -61,12 +61,16 @@ def model_path(root: Path, model_id: str) -> Path:
 
 
 def list_models(root: Path) -> list[str]:
+    """The model ids of ``root/models/*.yaml``; a site_data without a models folder is an error, not "none"."""
+    if not (root / "models").is_dir():
+        raise ConfigError("no site_data here (no models/ folder)", where=str(root),
+                          fix="run from your leaderboard's repository, pass --site-data, or make one: podium init DIR")
     return sorted(p.stem for p in (root / "models").glob("*.yaml"))
 
 
 def load_model(root: Path, model_id: str) -> ModelEntry:
     path = model_path(root, model_id)
-    if not path.exists():
+    if not path.is_file():
         known = ", ".join(list_models(root)) or "none"
         raise ConfigError(
             f"unknown model '{model_id}'", where=str(root / "models"),

@@ -90,6 +90,7 @@ def test_summary_table_and_progress(built: dict[str, Path]) -> None:
     (["build", "--site-data", "/nonexistent"], "site data directory not found"),
     (["serve", "--site", "/nonexistent"], "no built site here"),
     (["init", "/proc/podium-x", "--podium-source", "pypi"], "/proc/podium-x: No such file or directory — check"),
+    (["list", "models", "--site-data", "/nonexistent"], "/nonexistent: no site_data here (no models/ folder)"),
 ])
 def test_errors_are_one_line_without_traceback(args: list[str], fragment: str, site_data: Path) -> None:
     if args[0] == "run":
