@@ -74,7 +74,8 @@ def sync_tree(stage: Path, dest: Path, keep: tuple[str, ...] = ()) -> Synced:
     are left alone), writing only what differs. Files are moved out of ``stage``, so it is consumed."""
     out = Synced()
     dest.mkdir(parents=True, exist_ok=True)
-    (dest / MARKER).write_text("built by Podium: `podium build` replaces every file here\n", encoding="utf-8")
+    if not (dest / MARKER).is_file():  # bookkeeping, not a page: like other top-level hidden entries, not in `written`
+        (dest / MARKER).write_text("built by Podium: `podium build` replaces every file here\n", encoding="utf-8")
     built: set[str] = set()
     for path in sorted(stage.rglob("*")):
         if not path.is_file():
