@@ -49,10 +49,11 @@ class Journal:
             self.prior_seconds = max(0.0, float(self._wall_path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             self.prior_seconds = 0.0
-        lines = self.path.read_text(encoding="utf-8").splitlines()
+        lines = self.path.read_bytes().splitlines()
         good = []
-        for i, line in enumerate(lines):
+        for i, raw in enumerate(lines):
             try:
+                line = raw.decode("utf-8")  # a kill can cut a line inside a character: UnicodeDecodeError
                 if i == 0:
                     self.started_at = datetime.fromisoformat(json.loads(line)["started_at"])
                 else:

@@ -55,13 +55,16 @@ def merge(shards: Sequence[ShardRun], data_dir: Path) -> tuple[RunRecord, list[S
     if not shards:
         raise DataError("no shard runs given", fix="pass the shard run directories (or their parent)")
     for what, key in (("model", [s.run.model_id for s in shards]),
+                      ("suite", [s.run.suite.id for s in shards]),
                       ("suite version", [s.run.suite.version for s in shards]),
+                      ("selection", [s.run.suite.selection for s in shards]),
                       ("backend", [(s.run.backend.name, s.run.backend.model) for s in shards]),
                       ("sampling", [s.run.sampling for s in shards])):
         _same(shards, what, key)
     counts = {s.run.shard.count for s in shards if s.run.shard}
     if len(counts) != 1:
-        raise DataError(f"shards come from different splits: N ∈ {sorted(counts)}", where=str(shards[0].dir))
+        raise DataError(f"shards come from different splits: N ∈ {sorted(counts)}", where=str(shards[0].dir.parent),
+                        fix="merge the shards of one --shard i/N split; a shard of another N belongs to another run")
     n = counts.pop()
     seen = sorted(s.run.shard.index for s in shards if s.run.shard)
     if seen != list(range(1, n + 1)):

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from evals.backends.base import Completion, FinishReason, GenerateRequest, ToolCallMsg
+from evals.errors import DataError
 from evals.hashing import sha256_json
 
 
@@ -30,8 +31,13 @@ class RequestCache:
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, body TEXT NOT NULL)")
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, body TEXT NOT NULL)")
+        except sqlite3.DatabaseError as e:  # a damaged or foreign file where the cache belongs
+            self._db.close()
+            raise DataError(f"not a readable request cache ({e})", where=str(path),
+                            fix="delete it: it only holds cached responses, and the next run rebuilds it") from None
         self.hits = 0
 
     def get(self, key: str, req: GenerateRequest) -> Completion | None:
@@ -39,12 +45,18 @@ class RequestCache:
             row = self._db.execute("SELECT body FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        body = json.loads(row[0])
+        try:
+            body = json.loads(row[0])
+            finish: tuple[FinishReason, ...] = tuple(body["finish"])
+            calls = tuple(tuple(ToolCallMsg(*c) for c in choice) for choice in body.get("tool_calls", []))
+            comp = Completion(req.key, tuple(body["texts"]), finish, int(body["prompt_tokens"]),
+                              int(body["completion_tokens"]), 0.0, tool_calls=calls)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None  # a damaged row is a miss: the engine answers again and `put` replaces it
+        if len(comp.texts) != req.sampling.n or len(comp.finish) != len(comp.texts):
+            return None
         self.hits += 1
-        finish: tuple[FinishReason, ...] = tuple(body["finish"])
-        calls = tuple(tuple(ToolCallMsg(*c) for c in choice) for choice in body.get("tool_calls", []))
-        return Completion(req.key, tuple(body["texts"]), finish, body["prompt_tokens"],
-                          body["completion_tokens"], 0.0, tool_calls=calls)
+        return comp
 
     def put(self, key: str, comp: Completion) -> None:
         if comp.error is not None:

@@ -1,0 +1,90 @@
+"""What a run leaves behind between runs — the resume journal, the completion cache — can be damaged (a kill
+mid-write, a foreign file where the cache belongs). A damaged journal line is dropped and its item re-run; a cache
+Podium cannot open is one line naming the file, never a traceback. Shards of different runs are refused by merge
+with the fix."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from evals.backends.base import Completion, GenerateRequest, Sampling
+from evals.backends.fake import FakeBackend, FakeConfig
+from evals.backends.request_cache import RequestCache
+from evals.errors import DataError
+from evals.runner import RunIncomplete, RunOptions, run_suite
+from evals.store import load_model
+from evals.suites import get_suite
+from evals.suites.base import SelectionSpec
+from tests.conftest import podium
+
+
+def test_a_journal_line_cut_inside_a_character_is_dropped_and_its_item_re_run(site_data: Path, data_dir: Path,
+                                                                               tmp_path: Path) -> None:
+    suite = get_suite("gsm8k")
+    items = suite.load(data_dir)[:4]
+    model = load_model(site_data, "smollm2-135m-instruct")
+    opts = RunOptions(out=site_data, data_dir=data_dir, command="t", selection=SelectionSpec(limit=4),
+                      cache_dir=tmp_path)
+    with pytest.raises(RunIncomplete):
+        run_suite(suite, FakeBackend(FakeConfig(replies={items[3].id: "<error>"})), model, opts)
+    (journal,) = (tmp_path / "journal").glob("*.jsonl")
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 5  # header + 4 items (one failed)
+    cut = lines[2][:-1].replace(b'"', b'"\xc3\xa9', 1)[:40] + b"\xe2\x82"  # a kill inside a 3-byte character
+    journal.write_bytes(b"".join(lines[:2]) + cut + b"\n" + b"".join(lines[3:]))
+    seen: list[tuple[int, int]] = []
+    fixed = run_suite(suite, FakeBackend(), model, opts, on_start=lambda kept, retried: seen.append((kept, retried)))
+    assert seen == [(2, 1)]  # two kept; the failed item is retried and the damaged line's item runs afresh
+    assert fixed.run.n_errors == 0 and len(fixed.samples) == 4
+
+
+def test_a_damaged_cache_row_is_a_miss_and_a_foreign_cache_file_is_one_line(tmp_path: Path) -> None:
+    req = GenerateRequest("k", "2+2=", Sampling(max_tokens=4, n=2))
+    cache = RequestCache(tmp_path / "c.sqlite")
+    cache.put("key", Completion("k", ("4", "4"), ("stop", "stop"), 3, 2, 0.1))
+    assert cache.get("key", req) is not None
+    for body in ("not json", json.dumps({"texts": ["4"]}), json.dumps({"texts": ["4"], "finish": ["stop"],
+                                                                          "prompt_tokens": 3, "completion_tokens": 1})):
+        with sqlite3.connect(tmp_path / "c.sqlite") as db:
+            db.execute("UPDATE responses SET body = ? WHERE key = 'key'", (body,))
+        assert cache.get("key", req) is None  # garbage, a missing field, one text where two were asked
+    cache.close()
+    foreign = tmp_path / "f.sqlite"
+    foreign.write_bytes(b"this is not a database\n" * 200)
+    with pytest.raises(DataError) as exc:
+        RequestCache(foreign)
+    assert str(foreign) in exc.value.one_line() and "delete it" in exc.value.one_line()
+
+
+def test_podium_run_with_a_foreign_file_as_its_cache_says_so_in_one_line(site_data: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    (state / "cache").mkdir(parents=True)
+    (state / "cache" / "requests.sqlite").write_bytes(b"\x00garbage" * 500)
+    r = podium("run", "--backend", "fake", "--suite", "gsm8k", "--subset", "3", "--site-data", str(site_data),
+               env={"PODIUM_CACHE_DIR": str(state)})
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "requests.sqlite: not a readable request cache" in r.stderr and "delete it" in r.stderr
+    assert not list(site_data.glob("runs/*/gsm8k/*/run.json"))
+
+
+def test_merge_refuses_shards_of_different_splits_or_selections_with_the_fix(site_data: Path,
+                                                                             tmp_path: Path) -> None:
+    env = {"PODIUM_CACHE_DIR": str(tmp_path / "state")}
+    runs = []
+    for name, args in (("a", ["--limit", "4", "--shard", "1/2"]), ("b", ["--limit", "4", "--shard", "2/3"]),
+                       ("c", ["--subset", "4", "--shard", "2/2"])):
+        where = tmp_path / name
+        shutil.copytree(site_data, where)
+        r = podium("run", "--backend", "fake", "--suite", "gsm8k", "--site-data", str(where), *args, env=env)
+        assert r.returncode == 0, r.stderr
+        runs.append(str(next(where.glob("runs/*/gsm8k/*"))))
+    r = podium("merge", runs[0], runs[1], "--site-data", str(site_data))
+    assert r.returncode == 2 and "different splits: N ∈ [2, 3]" in r.stderr and "— merge the shards of one" in r.stderr
+    r = podium("merge", runs[0], runs[2], "--site-data", str(site_data))
+    assert r.returncode == 2 and "shards differ in selection" in r.stderr and "Traceback" not in r.stderr
+    assert not list(site_data.glob("runs/**/run.json"))
