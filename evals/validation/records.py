@@ -63,6 +63,14 @@ def _podium_problem(exc: PodiumError, path: Path) -> Problem:
     return Problem.from_where(exc.where, exc.what, exc.fix, path)
 
 
+def _number_hint(text: str) -> str:
+    """YAML 1.1 (PyYAML) reads an exponent without a dot and a sign, like 1e3, as text even when unquoted."""
+    if re.search(r"[eE]", text) and not re.fullmatch(r"\s*-?\d+\.\d*[eE][+-]\d+\s*", text):
+        return f"YAML reads {text.strip()} as text, not a number: write {float(text)!r} (an exponent needs a dot " \
+               "and a sign, e.g. 1.0e+3)"
+    return f"write {text!r} as a number, not in quotes"
+
+
 def _strict_problems(cls: type[BaseModel], data: Any, path: Path, line_of: dict[str, int] | None = None,
                      line: int | None = None) -> list[Problem]:
     """Problems pydantic's strict mode finds that its lax mode forgave (numbers or booleans written as strings)."""
@@ -76,8 +84,8 @@ def _strict_problems(cls: type[BaseModel], data: Any, path: Path, line_of: dict[
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"])
             got = err.get("input")
-            hint = (f"write {got!r} as a number, not in quotes" if isinstance(got, str) and looks_numeric(got)
-                    else "use the type the schema names (site_data/schema/)")
+            hint = _number_hint(got) if isinstance(got, str) and looks_numeric(got) else \
+                "use the type the schema names (site_data/schema/)"
             where = line if line is not None else (line_of or {}).get(str(err["loc"][-1]) if err["loc"] else "")
             out.append(Problem.at(path, where, f"field '{loc}': {err['msg']} (got {got!r:.40})", hint))
         return out

@@ -84,9 +84,15 @@ def _prompt_missing(values: dict[str, Any], model_id: str) -> None:
             values[key] = (float(answer) if key == "parameters_b" else answer) if answer.strip() else None
 
 
+def _check_id(model_id: str) -> None:
+    if not re.fullmatch(ID_PATTERN.rstrip("$"), model_id):
+        shown = model_id if len(model_id) <= 40 else model_id[:40] + "…"
+        raise ConfigError(f"'{shown}' is not a valid model id", fix="use a lowercase slug of at most 80 characters "
+                          "(letters, digits, '.', '_', '-'), such as llama-3.1-8b")
+
+
 def build_entry(model_id: str, values: dict[str, Any], prices: dict[str, Any]) -> ModelEntry:
-    if not re.match(ID_PATTERN, model_id):
-        raise ConfigError(f"'{model_id}' is not a valid model id", fix="use a lowercase slug such as llama-3.1-8b")
+    _check_id(model_id)
     missing = [flag for key, flag in REQUIRED_FLAGS.items() if values.get(key) is None]
     if missing:
         raise ConfigError(f"missing {', '.join(missing)}", fix="pass them, or run interactively to be asked")
@@ -133,6 +139,7 @@ def add_model(model_id: str, license_: str | None, open_weights: bool | None, pr
       podium add-model qwen2.5-7b-instruct --name "Qwen2.5 7B Instruct" --family Qwen2.5 \\
         --parameters-b 7.6 --license Apache-2.0 --open-weights --source Qwen/Qwen2.5-7B-Instruct
     """
+    _check_id(model_id)  # before any prompt or file access: the id names the file
     path = model_path(site_data, model_id)
     if path.exists() and not force:
         raise ConfigError("model file exists", where=str(path), fix="edit it, or pass --force to overwrite")

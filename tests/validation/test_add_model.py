@@ -49,6 +49,9 @@ def test_refusals_are_one_line_errors(site_data: Path) -> None:
     assert r.exit_code != 0 and "missing --name, --family, --license, --source" in str(r.exception)
     r = invoke(site_data, "Bad Id", *FLAGS)
     assert "not a valid model id" in str(r.exception)
+    for bad in ("a" * 300, "../../escape", "x\n"):  # too long for a file name, a path, a trailing newline
+        r = invoke(site_data, bad, "--interactive")  # refused before any prompt
+        assert "not a valid model id" in str(r.exception) and "at most 80 characters" in str(r.exception), bad
     r = invoke(site_data, "gpt-4o", *FLAGS)
     assert "model file exists" in str(r.exception)
     assert not (site_data / "models" / "x.yaml").exists()

@@ -130,6 +130,8 @@ FAULTS: dict[str, tuple[Callable[[Path], None], str, str]] = {
         encoding="utf-8"), "anchor/alias", "bomb.yaml:1"),
     "yaml quoted number": (lambda r: edit(model_file(r), "parameters_b: 0.135", 'parameters_b: "0.135"'),
                            "not in quotes", f"{MODEL}.yaml:4"),
+    "yaml exponent as text": (lambda r: edit(model_file(r), "parameters_b: 0.135", "parameters_b: 135e-3"),
+                              "YAML reads 135e-3 as text", f"{MODEL}.yaml:4"),
     "yaml malformed": (lambda r: edit(model_file(r), "family: SmolLM2", "family: [SmolLM2"), "malformed YAML", MODEL),
     "samples missing": (lambda r: (run_dir(r) / "samples.jsonl.gz").unlink(), "samples.jsonl.gz missing", MODEL),
     "samples without run.json": (lambda r: run_json(r).unlink(), "samples without run.json", "samples.jsonl.gz"),
