@@ -12,12 +12,12 @@ import pytest
 
 from evals.backends.fake import FakeBackend, FakeConfig
 from evals.errors import ConfigError
-from evals.records import SelectionRecord
+from evals.records import ModelEntry, SelectionRecord
 from evals.runlock import RunBusy, run_lock
 from evals.runner import RunIncomplete, RunOptions, errors_allowed, run_suite
 from evals.store import load_model
 from evals.suites import SUITES, get_suite
-from evals.suites.base import SelectionSpec
+from evals.suites.base import Item, SelectionSpec, Suite
 from generator.cli.run import JudgeOptions, SamplingOptions, Selection, reproducing_command, resolve_suite_id
 from tests.conftest import podium
 
@@ -79,13 +79,17 @@ def test_baselines_and_response_bias_are_stored(site_data: Path, data_dir: Path,
     assert result.run.suite.chance == 0.5 and result.run.suite.majority_label == "yes"
 
 
+def four_gsm8k(site_data: Path, data_dir: Path, state: Path) -> tuple[Suite, list[Item], ModelEntry, RunOptions]:
+    """A 4-item GSM8K run of the embedded model's entry, its journal under ``state``."""
+    suite = get_suite("gsm8k")
+    opts = RunOptions(out=site_data, data_dir=data_dir, command="t", selection=SelectionSpec(limit=4),
+                      cache_dir=state)
+    return suite, suite.load(data_dir)[:4], load_model(site_data, "smollm2-135m-instruct"), opts
+
+
 def test_a_run_with_failures_is_not_a_result_and_resumes_only_the_failed(site_data: Path, data_dir: Path,
                                                                          tmp_path: Path) -> None:
-    suite = get_suite("gsm8k")
-    items = suite.load(data_dir)[:4]
-    model = load_model(site_data, "smollm2-135m-instruct")
-    opts = RunOptions(out=site_data, data_dir=data_dir, command="t", selection=SelectionSpec(limit=4),
-                      cache_dir=tmp_path)
+    suite, items, model, opts = four_gsm8k(site_data, data_dir, tmp_path)
     broken = {items[1].id: "<error>", items[3].id: "<error>"}
     with pytest.raises(RunIncomplete) as exc:
         run_suite(suite, FakeBackend(FakeConfig(replies=broken)), model, opts)
@@ -96,6 +100,22 @@ def test_a_run_with_failures_is_not_a_result_and_resumes_only_the_failed(site_da
     fixed = run_suite(suite, FakeBackend(), model, opts, on_start=lambda kept, retried: seen.append((kept, retried)))
     assert seen == [(2, 2)] and (fixed.resumed, fixed.retried) == (2, 2)
     assert fixed.run.n_errors == 0 and len(fixed.samples) == 4 and not fixed.existing
+
+
+def test_a_journal_line_cut_inside_a_character_is_dropped_and_its_item_re_run(site_data: Path, data_dir: Path,
+                                                                               tmp_path: Path) -> None:
+    suite, items, model, opts = four_gsm8k(site_data, data_dir, tmp_path)
+    with pytest.raises(RunIncomplete):
+        run_suite(suite, FakeBackend(FakeConfig(replies={items[3].id: "<error>"})), model, opts)
+    (journal,) = (tmp_path / "journal").glob("*.jsonl")
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 5  # header + 4 items (one failed)
+    cut = lines[2][:-1].replace(b'"', b'"\xc3\xa9', 1)[:40] + b"\xe2\x82"  # a kill inside a 3-byte character
+    journal.write_bytes(b"".join(lines[:2]) + cut + b"\n" + b"".join(lines[3:]))
+    seen: list[tuple[int, int]] = []
+    fixed = run_suite(suite, FakeBackend(), model, opts, on_start=lambda kept, retried: seen.append((kept, retried)))
+    assert seen == [(2, 1)]  # two kept; the failed item is retried and the damaged line's item runs afresh
+    assert fixed.run.n_errors == 0 and len(fixed.samples) == 4
 
 
 def test_max_errors_accepts_a_bounded_share(site_data: Path, data_dir: Path, tmp_path: Path) -> None:
