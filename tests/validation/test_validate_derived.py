@@ -1,6 +1,7 @@
 """`podium validate` derives again what a run derives from its suite and selection (issue 21): the split's chance
 and majority baselines, the response bias of its picks and its item ids (a random subset's seed, a shard) — on
-copies of committed runs, each single fault is rejected naming run.json; the untouched copies pass."""
+copies of committed full runs and of a random-subset run the embedded model makes here (the board keeps no subset
+once a suite's full run is in), each single fault is rejected naming run.json; the untouched copies pass."""
 
 from __future__ import annotations
 
@@ -13,25 +14,44 @@ from typing import Any
 import pytest
 
 from evals.validation import validate_tree
+from tests.conftest import copy_site_data, podium
 from tests.support.servers import REPO
 
 COMMITTED = REPO / "site_data"
 Json = dict[str, Any]
 
 
-def _run(kind: str, suite: str) -> Path | None:
-    """A committed run of ``suite`` whose selection is ``kind`` (full / subset)."""
+def _full(suite: str) -> Path:
+    """The committed full run of ``suite`` (the first in path order)."""
     for run_json in sorted(COMMITTED.glob(f"runs/*/{suite}/*/run.json")):
         raw = json.loads(run_json.read_text(encoding="utf-8"))
-        if raw["suite"]["selection"]["kind"] == kind and raw.get("shard") is None:
+        if raw["suite"]["selection"]["kind"] == "full" and raw.get("shard") is None:
             return run_json.parent
-    return None
+    raise AssertionError(f"no committed full {suite} run in {COMMITTED}")
+
+
+@pytest.fixture(scope="module")
+def subset_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """A real random-subset run (HellaSwag, 6 items stratified by source, seed 3) by the embedded model."""
+    root = copy_site_data(tmp_path_factory.mktemp("subset"))
+    done = podium("run", "--model", "smollm2-135m-instruct", "--backend", "embedded", "--threads", "1",
+                  "--suite", "hellaswag", "--subset", "6", "--subset-seed", "3", "--site-data", str(root),
+                  "--data-dir", str(data_dir))
+    assert done.returncode == 0, done.stderr[-2000:]
+    (run,) = root.glob("runs/*/hellaswag/*/run.json")
+    return run.parent
+
+
+def _run(kind: str, suite: str, request: pytest.FixtureRequest) -> Path:
+    if kind == "subset":
+        return Path(request.getfixturevalue("subset_run"))
+    return _full(suite)
 
 
 def _copy(tmp: Path, run: Path) -> tuple[Path, Path]:
     root = tmp / "site_data"
     shutil.copytree(COMMITTED, root, ignore=shutil.ignore_patterns("runs"))
-    dest = root / run.relative_to(COMMITTED)
+    dest = root / "runs" / Path(*run.parts[-3:])  # runs/<model>/<suite>/<run id>
     shutil.copytree(run, dest)
     return root, dest
 
@@ -61,17 +81,15 @@ FAULTS: dict[str, tuple[str, str, Callable[[Json], None], str]] = {
     "bias_dropped": ("boolq", "full", _set("response_bias", value=None), "response_bias is None"),
     "subset_seed": ("hellaswag", "subset", _set("suite", "selection", "seed", value=7),
                     "not the items of its selection"),
-    "subset_n": ("hellaswag", "subset", _set("suite", "selection", "n", value=299),
-                 "not the items of its selection"),
+    "subset_n": ("hellaswag", "subset", _set("suite", "selection", "n", value=5), "not the items of its selection"),
 }
+SLOW = pytest.mark.slow  # a subset run is made by the embedded model
 
 
-@pytest.mark.parametrize("fault", list(FAULTS))
-def test_derived_fault_rejected(tmp_path: Path, data_dir: Path, fault: str) -> None:
+@pytest.mark.parametrize("fault", [pytest.param(f, marks=SLOW) if FAULTS[f][1] == "subset" else f for f in FAULTS])
+def test_derived_fault_rejected(tmp_path: Path, data_dir: Path, fault: str, request: pytest.FixtureRequest) -> None:
     suite, kind, edit, what = FAULTS[fault]
-    run = _run(kind, suite)
-    if run is None:
-        pytest.skip(f"no committed {kind} {suite} run")
+    run = _run(kind, suite, request)
     root, dest = _copy(tmp_path, run)
     _edit(dest, edit)
     problems, _ = validate_tree(root, data_dir=data_dir)
@@ -79,11 +97,10 @@ def test_derived_fault_rejected(tmp_path: Path, data_dir: Path, fault: str) -> N
     assert any(str(dest / "run.json") in t and what in t for t in texts), texts
 
 
-@pytest.mark.parametrize(("suite", "kind"), [("boolq", "full"), ("hellaswag", "subset")])
-def test_untouched_copy_passes(tmp_path: Path, data_dir: Path, suite: str, kind: str) -> None:
-    run = _run(kind, suite)
-    if run is None:
-        pytest.skip(f"no committed {kind} {suite} run")
+@pytest.mark.parametrize(("suite", "kind"), [("boolq", "full"), pytest.param("hellaswag", "subset", marks=SLOW)])
+def test_untouched_copy_passes(tmp_path: Path, data_dir: Path, suite: str, kind: str,
+                               request: pytest.FixtureRequest) -> None:
+    run = _run(kind, suite, request)
     root, _ = _copy(tmp_path, run)
     problems, counts = validate_tree(root, data_dir=data_dir)
     assert [p.text() for p in problems] == [] and counts["runs"] == 1
