@@ -44,13 +44,12 @@ def subset_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path
 
 def _run(kind: str, suite: str, request: pytest.FixtureRequest) -> Path:
     if kind == "subset":
-        return Path(request.getfixturevalue("subset_run"))
+        return request.getfixturevalue("subset_run")  # type: ignore[no-any-return]
     return _full(suite)
 
 
 def _copy(tmp: Path, run: Path) -> tuple[Path, Path]:
-    root = tmp / "site_data"
-    shutil.copytree(COMMITTED, root, ignore=shutil.ignore_patterns("runs"))
+    root = copy_site_data(tmp)
     dest = root / "runs" / Path(*run.parts[-3:])  # runs/<model>/<suite>/<run id>
     shutil.copytree(run, dest)
     return root, dest
